@@ -1,0 +1,353 @@
+"""Mono-energetic electron-capture neutrino sources (PHYSICS.md §2).
+
+A source is a set of neutrino lines (energy, intensity per decay, nuclear branch), a half-life,
+an activity at t = 0 and the way that activity was measured. For ⁵¹Cr the branch B to the
+320 keV level of ⁵¹V sets the share of the 427/432 keV lines; it also enters the activity
+itself when the activity was inferred from the heat or the 320 keV γ rate:
+
+* ``gamma``: A = N_γ / B, so every predicted rate scales as B₀/B;
+* ``calorimetry``: A = P / Q_heat with Q_heat = B·E_γ + E_atomic (the heat per decay:
+  the absorbed 320 keV γ in a fraction B of decays plus the atomic relaxation after the
+  capture), so the rates scale as Q_heat(B₀)/Q_heat(B). This small dependence is kept
+  (it is what makes a large B error a candidate explanation of the anomaly).
+* ``fixed``: an activity known independently of B (e.g. a user's own number).
+
+Energies in MeV, times in days, activities in Bq (strings like "3MCi" are accepted).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .constants import CURIE_BQ, SECONDS_PER_DAY
+from .errors import ConfigError, PhysicsInputError, UnknownPresetError
+
+ActivityMethod = Literal["calorimetry", "gamma", "fixed"]
+ACTIVITY_METHODS: tuple[str, ...] = ("calorimetry", "gamma", "fixed")
+
+_SI_PREFIX = {"": 1.0, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
+_BASE_UNIT = {"bq": 1.0, "ci": CURIE_BQ}
+_ACTIVITY_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([A-Za-z]*)\s*$")
+
+
+def parse_activity(value: float | str, field_name: str = "activity") -> float:
+    """An activity in Bq from a number (Bq) or a string with a unit ("3MCi", "62.5 PBq").
+
+    The prefix M is mega for curies ("3 MCi" = 3e6 Ci) and m is milli ("5 mCi").
+
+    >>> parse_activity("3MCi")
+    1.11e+17
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        bq = float(value)
+    elif isinstance(value, str):
+        m = _ACTIVITY_RE.match(value)
+        if not m:
+            raise PhysicsInputError(field_name, value, "a number [Bq] or '<number><unit>' with unit Bq, kBq, ..., PBq, Ci, mCi, kCi, MCi")
+        number, unit = float(m.group(1)), m.group(2) or "Bq"
+        prefix, base = unit[:-2], unit[-2:].lower()
+        if base not in _BASE_UNIT or prefix not in _SI_PREFIX:
+            raise PhysicsInputError(field_name, value, "unit one of Bq, kBq, MBq, GBq, TBq, PBq, Ci, mCi, kCi, MCi")
+        bq = number * _SI_PREFIX[prefix] * _BASE_UNIT[base]
+    else:
+        raise PhysicsInputError(field_name, value, "a number [Bq] or a string such as '3MCi'")
+    if not (math.isfinite(bq) and bq > 0):
+        raise PhysicsInputError(field_name, value, "an activity > 0 (e.g. '3MCi' or 1.11e17 [Bq])")
+    return bq
+
+
+@dataclass(frozen=True)
+class NeutrinoLine:
+    """One neutrino line: energy [MeV], neutrinos per decay at the nominal branching, branch."""
+
+    energy_mev: float
+    intensity: float
+    branch: Literal["ground", "excited"]
+    label: str
+
+    @property
+    def key_kev(self) -> str:
+        """The line's energy in keV as a stable record key, e.g. ``"746.7"``."""
+        return f"{self.energy_mev * 1e3:.1f}"
+
+
+@dataclass(frozen=True)
+class GammaBranchMeasurement:
+    value: float
+    error: float
+    method: str
+    reference: str
+
+
+# Measurements of the ⁵¹Cr 320 keV γ emission probability (as compiled by
+# Barinov et al., PRC 105 (2022) 065502, Table III; PHYSICS.md §2).
+CR51_GAMMA_BRANCH_MEASUREMENTS: tuple[GammaBranchMeasurement, ...] = (
+    GammaBranchMeasurement(0.1030, 0.0019, "Ge(Li)", "Fisher & Hershberger, NPA 423 (1984) 121"),
+    GammaBranchMeasurement(0.0990, 0.0008, "NaI", "Konstantinov et al., NIM A 339 (1994) 200"),
+    GammaBranchMeasurement(0.1008, 0.0011, "HPGe", "Konstantinov et al., NIM A 339 (1994) 200"),
+    GammaBranchMeasurement(0.0990, 0.0010, "HPGe β–γ coincidence", "Yalcin & Kurucu, Appl. Radiat. Isot. 62 (2005) 63"),
+    GammaBranchMeasurement(0.0987, 0.0003, "Si(Li), fixed activity", "Moreira et al., Appl. Radiat. Isot. 68 (2010) 596"),
+)
+
+
+def combine_measurements(values: ArrayLike, errors: ArrayLike) -> tuple[float, float, float]:
+    """Weighted mean, its error scaled by the PDG factor S = √(χ²/(N−1)) when S > 1, and S.
+
+    PDG, "Introduction", §5.2.2 (unconstrained averaging).
+    """
+    v, e = np.asarray(values, dtype=float), np.asarray(errors, dtype=float)
+    w = 1.0 / e**2
+    mean = float(np.sum(w * v) / np.sum(w))
+    err = float(1.0 / np.sqrt(np.sum(w)))
+    chi2 = float(np.sum(w * (v - mean) ** 2))
+    scale = math.sqrt(chi2 / (v.size - 1)) if v.size > 1 else 1.0
+    return mean, err * max(scale, 1.0), scale
+
+
+@dataclass(frozen=True)
+class NeutrinoSource:
+    """An electron-capture neutrino source.
+
+    Attributes
+    ----------
+    name : preset or user name ("cr51").
+    lines : neutrino lines at the nominal excited-branch fraction ``gamma_branch``.
+    half_life_days : T½ [days].
+    activity_bq : activity at t = 0 [Bq].
+    activity_rel_uncertainty : relative 1σ uncertainty of the activity.
+    activity_method : "calorimetry", "gamma" or "fixed" (module docstring).
+    gamma_branch : B, the fraction of decays through the excited nuclear level (0 if none).
+    gamma_branch_uncertainty : 1σ on B.
+    gamma_energy_mev : energy of the γ from that level [MeV].
+    atomic_heat_mev : mean heat per decay from the atomic relaxation [MeV] (calorimetry).
+    """
+
+    name: str
+    isotope: str
+    lines: tuple[NeutrinoLine, ...]
+    half_life_days: float
+    activity_bq: float
+    activity_rel_uncertainty: float
+    activity_method: ActivityMethod = "fixed"
+    gamma_branch: float = 0.0
+    gamma_branch_uncertainty: float = 0.0
+    gamma_energy_mev: float = 0.0
+    atomic_heat_mev: float = 0.0
+    references: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        ctx = f"source '{self.name}'"
+        if not (math.isfinite(self.activity_bq) and self.activity_bq > 0):
+            raise PhysicsInputError("activity_bq", self.activity_bq, "> 0 Bq", ctx)
+        if not (math.isfinite(self.half_life_days) and self.half_life_days > 0):
+            raise PhysicsInputError("half_life_days", self.half_life_days, "> 0 days", ctx)
+        if not (0 <= self.activity_rel_uncertainty < 1):
+            raise PhysicsInputError("activity_rel_uncertainty", self.activity_rel_uncertainty, "0 ≤ σ_A/A < 1", ctx)
+        if self.activity_method not in ACTIVITY_METHODS:
+            raise PhysicsInputError("activity_method", self.activity_method, " | ".join(ACTIVITY_METHODS), ctx)
+        if not (0 <= self.gamma_branch < 1):
+            raise PhysicsInputError("gamma_branch", self.gamma_branch, "0 ≤ B < 1", ctx)
+        if self.gamma_branch_uncertainty < 0:
+            raise PhysicsInputError("gamma_branch_uncertainty", self.gamma_branch_uncertainty, "≥ 0", ctx)
+        if not self.lines:
+            raise PhysicsInputError("lines", self.lines, "at least one neutrino line", ctx)
+        for ln in self.lines:
+            if not (ln.energy_mev > 0 and ln.intensity > 0):
+                raise PhysicsInputError("lines", ln, "energy_mev > 0 and intensity > 0", ctx)
+        if self.activity_method == "gamma" and self.gamma_branch <= 0:
+            raise PhysicsInputError("activity_method", "gamma", "'gamma' needs a source with a γ branch (B > 0)", ctx)
+        excited = sum(ln.intensity for ln in self.lines if ln.branch == "excited")
+        if self.gamma_branch > 0 and not math.isclose(excited, self.gamma_branch, rel_tol=1e-6):
+            raise PhysicsInputError("gamma_branch", self.gamma_branch, f"equal to the summed intensity of the excited-branch lines ({excited:.6g})", ctx)
+
+    # -- time dependence --------------------------------------------------------
+    @property
+    def mean_life_days(self) -> float:
+        """τ = T½ / ln 2 [days]."""
+        return self.half_life_days / math.log(2.0)
+
+    def activity(self, t_days: ArrayLike) -> NDArray[np.float64]:
+        """A(t) = A₀ e^{−t/τ} [Bq]."""
+        return self.activity_bq * np.exp(-np.asarray(t_days, dtype=float) / self.mean_life_days)
+
+    def decay_fraction(self, t1_days: ArrayLike, t2_days: ArrayLike) -> NDArray[np.float64]:
+        """∫_{t1}^{t2} e^{−t/τ} dt [days]: the run exposure in 'days at the t = 0 activity'."""
+        tau = self.mean_life_days
+        t1, t2 = np.asarray(t1_days, dtype=float), np.asarray(t2_days, dtype=float)
+        return tau * np.exp(-t1 / tau) * -np.expm1(-(t2 - t1) / tau)
+
+    def decays_between(self, t1_days: ArrayLike, t2_days: ArrayLike) -> NDArray[np.float64]:
+        """Number of decays in [t1, t2] [days]."""
+        return self.activity_bq * SECONDS_PER_DAY * self.decay_fraction(t1_days, t2_days)
+
+    # -- branching ratio --------------------------------------------------------
+    @property
+    def energies_mev(self) -> NDArray[np.float64]:
+        return np.array([ln.energy_mev for ln in self.lines])
+
+    @property
+    def intensities(self) -> NDArray[np.float64]:
+        return np.array([ln.intensity for ln in self.lines])
+
+    def branch_mask(self, branch: str) -> NDArray[np.bool_]:
+        return np.array([ln.branch == branch for ln in self.lines])
+
+    def line_intensities(self, gamma_branch: float | None = None) -> NDArray[np.float64]:
+        """Neutrinos per decay of every line when the excited-branch fraction is B."""
+        b0 = self.gamma_branch
+        if gamma_branch is None or b0 == 0:
+            return self.intensities
+        if not (0 <= gamma_branch < 1):
+            raise PhysicsInputError("gamma_branch", gamma_branch, "0 ≤ B < 1", f"source '{self.name}'")
+        scale = np.where(self.branch_mask("excited"), gamma_branch / b0, (1 - gamma_branch) / (1 - b0))
+        return self.intensities * scale
+
+    def activity_scale(self, gamma_branch: float) -> float:
+        """A(B)/A(B₀): how the inferred activity moves when the true B differs from B₀."""
+        b0 = self.gamma_branch
+        if self.activity_method == "gamma":
+            return b0 / gamma_branch
+        if self.activity_method == "calorimetry" and self.gamma_energy_mev > 0:
+            q0 = b0 * self.gamma_energy_mev + self.atomic_heat_mev
+            return q0 / (gamma_branch * self.gamma_energy_mev + self.atomic_heat_mev)
+        return 1.0
+
+    def branch_rate_scale(self, gamma_branch: float) -> dict[str, float]:
+        """Rate multipliers of the ground and excited line groups for a true B.
+
+        Combines the line share and :meth:`activity_scale`; equals 1 at B = B₀.
+        """
+        b0 = self.gamma_branch
+        a = self.activity_scale(gamma_branch)
+        if b0 == 0:
+            return {"ground": a, "excited": a}
+        return {"ground": a * (1 - gamma_branch) / (1 - b0), "excited": a * gamma_branch / b0}
+
+    def with_activity(self, activity: float | str) -> "NeutrinoSource":
+        """A copy with another activity at t = 0 (Bq or a string such as '3MCi')."""
+        return replace(self, activity_bq=parse_activity(activity))
+
+
+# ---------------------------------------------------------------------------
+# Presets.
+# ⁵¹Cr: T½ = 27.704(3) d, ENSDF (NDS 107 (2006) 2715, Wang et al.). Line intensities from
+# Bahcall, PRC 56 (1997) 3391, as used by the gallium analyses; B = 0.0895 + 0.0093.
+# ⁵¹V K-shell binding 5.465 keV (Deslattes et al., RMP 75 (2003) 35); atomic heat per
+# capture ≈ P_K·E_K + (1 − P_K)·E_L ≈ 0.906·5.465 + 0.094·0.63 keV = 5.01 keV.
+# Default activity: 3 MCi (BEST-like, PHYSICS.md §2), calorimetric ±0.23% as BEST.
+_CR51_LINES = (
+    NeutrinoLine(0.7467, 0.8163, "ground", "K"),
+    NeutrinoLine(0.7518, 0.0849, "ground", "L+"),
+    NeutrinoLine(0.4266, 0.0895, "excited", "K"),
+    NeutrinoLine(0.4317, 0.0093, "excited", "L+"),
+)
+_CR51_B_MEAN, _CR51_B_ERR, _ = combine_measurements(
+    [m.value for m in CR51_GAMMA_BRANCH_MEASUREMENTS], [m.error for m in CR51_GAMMA_BRANCH_MEASUREMENTS]
+)
+
+CR51 = NeutrinoSource(
+    name="cr51",
+    isotope="51Cr",
+    lines=_CR51_LINES,
+    half_life_days=27.704,
+    activity_bq=3e6 * CURIE_BQ,
+    activity_rel_uncertainty=0.0023,
+    activity_method="calorimetry",
+    gamma_branch=0.0988,
+    # Spread of the five measurements above: weighted mean 0.0990 with PDG-scaled error.
+    gamma_branch_uncertainty=round(_CR51_B_ERR, 5),
+    gamma_energy_mev=0.32008,
+    atomic_heat_mev=0.00501,
+    references={
+        "half_life": "ENSDF, Nucl. Data Sheets 107 (2006) 2715",
+        "lines": "Bahcall, PRC 56 (1997) 3391",
+        "gamma_branch": "Barinov et al., PRC 105 (2022) 065502 (compilation)",
+        "activity_uncertainty": "BEST calorimetry, Barinov et al., PRL 128 (2022) 232501",
+    },
+)
+
+# ³⁷Ar: T½ = 35.011(19) d (ENSDF, NDS 107 (2006) 1); EC to the ³⁷Cl ground state only.
+# Lines 811/813 keV with 90.2/9.8 % (K / L+ capture), Bahcall PRC 56 (1997) 3391.
+# Default activity: SAGE-Ar, 409 ± 2 kCi (Abdurashitov et al., PRC 73 (2006) 045805).
+AR37 = NeutrinoSource(
+    name="ar37",
+    isotope="37Ar",
+    lines=(NeutrinoLine(0.8110, 0.902, "ground", "K"), NeutrinoLine(0.8130, 0.098, "ground", "L+")),
+    half_life_days=35.011,
+    activity_bq=409e3 * CURIE_BQ,
+    activity_rel_uncertainty=2.0 / 409.0,
+    activity_method="fixed",
+    references={
+        "half_life": "ENSDF, Nucl. Data Sheets 107 (2006) 1",
+        "lines": "Bahcall, PRC 56 (1997) 3391",
+        "activity": "SAGE, PRC 73 (2006) 045805",
+    },
+)
+
+SOURCES: dict[str, NeutrinoSource] = {"cr51": CR51, "ar37": AR37}
+
+
+def load_source(spec: "str | Path | NeutrinoSource") -> NeutrinoSource:
+    """A source from a preset name (``cr51``, ``ar37``), a TOML file, or a source object."""
+    if isinstance(spec, NeutrinoSource):
+        return spec
+    key = str(spec).lower()
+    if key in SOURCES:
+        return SOURCES[key]
+    path = Path(spec)
+    if path.suffix == ".toml" or path.exists():
+        return _source_from_toml(path)
+    raise UnknownPresetError("source", str(spec), sorted(SOURCES))
+
+
+def _source_from_toml(path: Path) -> NeutrinoSource:
+    from ._toml import read_toml, require
+
+    data = read_toml(path)
+    fname = str(path)
+    src = require(data, "source", dict, fname)
+    base_name = src.get("preset")
+    base = SOURCES.get(str(base_name).lower()) if base_name is not None else None
+    if base_name is not None and base is None:
+        raise ConfigError(fname, "source.preset", f"unknown preset '{base_name}'; known: {', '.join(SOURCES)}")
+    kw: dict = {}
+    if "lines" in src:
+        lines = []
+        for i, entry in enumerate(require(src, "lines", list, fname, "source")):
+            try:
+                lines.append(NeutrinoLine(float(entry["energy_mev"]), float(entry["intensity"]),
+                                          entry.get("branch", "ground"), entry.get("label", "")))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ConfigError(fname, f"source.lines[{i}]", "needs energy_mev and intensity numbers") from exc
+        kw["lines"] = tuple(lines)
+    if "activity" in src:
+        try:
+            kw["activity_bq"] = parse_activity(src["activity"], "source.activity")
+        except PhysicsInputError as exc:
+            raise ConfigError(fname, "source.activity", str(exc)) from exc
+    for key in ("half_life_days", "activity_rel_uncertainty", "gamma_branch", "gamma_branch_uncertainty",
+                "gamma_energy_mev", "atomic_heat_mev"):
+        if key in src:
+            kw[key] = require(src, key, (int, float), fname, "source")
+    for key in ("activity_method", "isotope"):
+        if key in src:
+            kw[key] = str(src[key])
+    kw["name"] = str(src.get("name", path.stem))
+    try:
+        if base is not None:
+            return replace(base, **kw)
+        missing = [k for k in ("lines", "half_life_days", "activity_bq") if k not in kw]
+        if missing:
+            raise ConfigError(fname, f"source.{missing[0]}", "missing (or set source.preset = 'cr51' to start from a preset)")
+        kw.setdefault("isotope", kw["name"])
+        kw.setdefault("activity_rel_uncertainty", 0.0)
+        return NeutrinoSource(**kw)
+    except PhysicsInputError as exc:
+        raise ConfigError(fname, f"source.{exc.field}", str(exc)) from exc
