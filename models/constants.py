@@ -63,3 +63,40 @@ OSC_PHASE_EV2_M_PER_MEV = 1e3 / (4.0 * HBARC_MEV_FM)
 CURIE_BQ = 3.7e10  # definition
 SECONDS_PER_DAY = 86400.0
 CM2_TO_M2 = 1e-4
+
+# --- Solar neutrinos -----------------------------------------------------------
+# B16-GS98 standard solar model fluxes [cm⁻² s⁻¹] and fractional 1σ: Vinyoles et al.,
+# ApJ 835 (2017) 202, arXiv:1611.09867, Table 6.
+SOLAR_FLUX_B16_GS98 = {
+    "pp": (5.98e10, 0.006), "pep": (1.44e8, 0.010), "be7": (4.93e9, 0.06), "b8": (5.46e6, 0.12),
+    "n13": (2.78e8, 0.15), "o15": (2.05e8, 0.17), "f17": (5.28e6, 0.20),
+}
+# ⁷Be electron capture: 861.3 keV (89.56 %) and 384.3 keV (10.44 %) lines (ENSDF, ⁷Be → ⁷Li*
+# branch 10.44(4) %); pep line 1.442 MeV. CNO ν endpoints (β⁺ decays): ¹³N 1.199, ¹⁵O 1.732,
+# ¹⁷F 1.740 MeV (Bahcall & Ulrich, RMP 60 (1988) 297).
+SOLAR_BE7_LINES = ((0.8613, 0.8956), (0.3843, 0.1044))
+SOLAR_PEP_LINE_MEV = 1.442
+SOLAR_CNO_ENDPOINTS_MEV = {"n13": 1.199, "o15": 1.732, "f17": 1.740}
+# Production-zone mean electron densities [N_A cm⁻³] of the B16-GS98 model (averaged over
+# the B16 production distributions; see the closing note of the templates issue).
+SOLAR_PRODUCTION_NE = {"pp": 60.6, "pep": 66.5, "be7": 79.6, "b8": 87.9, "n13": 73.8, "o15": 86.2, "f17": 87.1}
+# Three-flavour mixing for solar MSW-LMA: NuFIT 6.0 (normal ordering, IC19), Esteban et al.,
+# JHEP 12 (2024) 216, arXiv:2410.05380.
+SIN2_THETA12 = 0.307
+SIN2_THETA13 = 0.02195
+DM2_21_EV2 = 7.49e-5
+# √2 G_F n_e [eV] for n_e = 1 N_A cm⁻³: √2 G_F N_A (ħc)³ with ħc in eV cm (= 7.632e-14 eV).
+SQRT2_GF_NE_EV_PER_NA_CM3 = math.sqrt(2.0) * G_FERMI_GEV2 * 1e-18 * AVOGADRO * (HBARC_MEV_FM * 1e-7) ** 3
+
+# --- Background isotopes ---------------------------------------------------------
+# ¹⁴C: Q = 156.476 keV (AME2020), T½ = 5700(30) y (NUBASE2020). Specific activity of carbon
+# at ¹⁴C/¹²C = 1e-18 (by number): N_A/12.011 · 1e-18 · ln2/T½ = 1.93e-7 Bq per g of C.
+C14_Q_MEV = 0.156476
+C14_HALF_LIFE_S = 5700.0 * 365.25 * SECONDS_PER_DAY
+# ²¹⁰Po: T½ = 138.376 d, E_α = 5.304 MeV (NNDC). ⁸⁵Kr: Q = 687 keV (99.57 % to the ground
+# state, unique first forbidden). ²¹⁰Bi: Q = 1162.2 keV, T½ = 5.012 d. ¹¹C: β⁺ endpoint
+# 0.960 MeV, T½ = 20.334 min (NUBASE2020).
+PO210_HALF_LIFE_DAYS = 138.376
+KR85_Q_MEV = 0.687
+BI210_Q_MEV = 1.1622
+C11_Q_BETA_MEV = 0.960

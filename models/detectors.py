@@ -46,22 +46,36 @@ def parse_formula(formula: str) -> dict[str, float]:
     return counts
 
 
+def _mixture(composition: str | dict[str, float]) -> dict[str, float]:
+    mix = {composition: 1.0} if isinstance(composition, str) else dict(composition)
+    total = sum(mix.values())
+    if not mix or total <= 0 or any(w < 0 for w in mix.values()):
+        raise PhysicsInputError("composition", composition, "positive mass fractions")
+    return {k: v / total for k, v in mix.items()}
+
+
+def mass_fraction(composition: str | dict[str, float], element: str) -> float:
+    """Mass fraction of ``element`` in a compound or mixture (e.g. carbon in LAB: 0.877)."""
+    out = 0.0
+    for formula, weight in _mixture(composition).items():
+        atoms = parse_formula(formula)
+        a = sum(ATOMIC_WEIGHT[el] * n for el, n in atoms.items())
+        out += weight * ATOMIC_WEIGHT.get(element, 0.0) * atoms.get(element, 0.0) / a
+    return out
+
+
 def electrons_per_kg(composition: str | dict[str, float]) -> float:
     """Electrons per kg of a compound (formula) or a mixture {formula: mass fraction}.
 
     >>> round(electrons_per_kg("C9H12") * 1e5 / 1e31, 3)  # pseudocumene: 3.307e31 per 100 t
     3.307
     """
-    mix = {composition: 1.0} if isinstance(composition, str) else dict(composition)
-    total = sum(mix.values())
-    if not mix or total <= 0 or any(w < 0 for w in mix.values()):
-        raise PhysicsInputError("composition", composition, "positive mass fractions")
     z_over_a = 0.0
-    for formula, weight in mix.items():
+    for formula, weight in _mixture(composition).items():
         atoms = parse_formula(formula)
         z = sum(ATOMIC_NUMBER[el] * n for el, n in atoms.items())
         a = sum(ATOMIC_WEIGHT[el] * n for el, n in atoms.items())
-        z_over_a += weight / total * z / a
+        z_over_a += weight * z / a
     return z_over_a * AVOGADRO * 1e3
 
 
@@ -102,6 +116,7 @@ class Detector:
     fiducial_uncertainty: float = 0.01
     energy_scale_uncertainty: float = 0.005
     angular_resolution_deg: float | None = None
+    carbon_mass_fraction: float = 0.0
     backgrounds: dict[str, Any] = field(default_factory=dict, compare=False)
     analysis: dict[str, Any] = field(default_factory=dict, compare=False)
     source_file: str = ""
@@ -236,6 +251,9 @@ def detector_from_toml(path: str | Path, name: str | None = None) -> Detector:
     resp = require(data, "response", dict, f)
     pos = optional(data, "source_positions", dict, f, "", {"centre": 0.0})
 
+    carbon = optional(tgt, "carbon_mass_fraction", (int, float), f, "target", None)
+    if carbon is not None:
+        check_range(carbon, 0, 1, f, "target.carbon_mass_fraction")
     if "electrons_per_kg" in tgt:
         e_kg = require(tgt, "electrons_per_kg", (int, float), f, "target")
         check_range(e_kg, 0, None, f, "target.electrons_per_kg", lo_open=True)
@@ -248,6 +266,8 @@ def detector_from_toml(path: str | Path, name: str | None = None) -> Detector:
             raise ConfigError(f, "target.formula", f"got {comp!r}; expected a formula string or a table")
         try:
             e_kg = electrons_per_kg(comp)
+            if carbon is None:
+                carbon = mass_fraction(comp, "C")
         except PhysicsInputError as exc:
             raise ConfigError(f, "target.formula", str(exc)) from exc
 
@@ -297,6 +317,7 @@ def detector_from_toml(path: str | Path, name: str | None = None) -> Detector:
         fiducial_uncertainty=float(fid_unc),
         energy_scale_uncertainty=float(esc_unc),
         angular_resolution_deg=None if ang is None else float(ang),
+        carbon_mass_fraction=float(carbon or 0.0),
         backgrounds=bkg,
         analysis=analysis,
         source_file=f,

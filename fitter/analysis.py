@@ -1,0 +1,128 @@
+"""From physics templates to a :class:`BinnedModel` (the "workspace" step).
+
+Parameters (the same names in native fits and pyhf workspaces):
+
+==============  ===========================================================================
+``R``           signal strength, free (the POI): R = 0.82 is the gallium-like deficit
+``activity``    normsys on the signal, ±σ_A of the source (calorimetry: 0.23 % for ⁵¹Cr)
+``br_gamma``    normsys per signal branch: the ±1σ shift of B (the 320 keV branch) moves
+                the line shares and, for γ-counted or calorimetric activities, A itself
+``fiducial``    normsys on everything that scales with the target mass (electron count)
+``escale``      histosys on every sample: templates at ∓ the energy-scale uncertainty
+``bkg_<name>``  normsys (Gaussian rate prior of the preset) or a free normfactor
+==============  ===========================================================================
+
+Normsys α's have unit normal constraints and HistFactory's code-4 interpolation (the factor
+is 1 + σα for small α, log-normal-like beyond ±1σ); histosys uses code 4p.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from models.errors import GanomError
+from models.templates import Templates
+
+from .model import BinnedModel, ModelBuilder
+
+SYSTEMATICS = ("activity", "br_gamma", "fiducial", "escale")
+NEGLIGIBLE_EVENTS = 1e-6
+
+
+@dataclass
+class AnalysisConfig:
+    """User choices on top of the physics defaults.
+
+    uncertainties : override relative 1σ's: "activity", "fiducial", "bkg_<name>" (relative),
+        "br_gamma" (absolute on B); 0 removes the systematic.
+    free : parameters whose prior is dropped (``bkg_po210`` → free normfactor).
+    drop : systematics to leave out entirely (e.g. ["escale"]).
+    r_bounds : bounds of the POI R.
+    """
+
+    uncertainties: dict[str, float] = field(default_factory=dict)
+    free: Sequence[str] = ()
+    drop: Sequence[str] = ()
+    r_bounds: tuple[float, float] = (0.0, 10.0)
+
+
+def build_model(templates: Templates, config: AnalysisConfig | None = None) -> BinnedModel:
+    """The binned likelihood of a template set: channel ``source_on`` (E × L × t flattened,
+    C order) and, with a source-off exposure, ``source_off`` (E × L)."""
+    cfg = config or AnalysisConfig()
+    src, det = templates.source, templates.detector
+    unc = dict(cfg.uncertainties)
+    known = set(SYSTEMATICS) | {f"bkg_{n}" for n in templates.background_names}
+    for k in list(unc) + list(cfg.free) + list(cfg.drop):
+        if k not in known:
+            raise GanomError(f"unknown parameter '{k}' in the analysis configuration; known: {', '.join(sorted(known))}")
+
+    b = ModelBuilder()
+    b.add_channel("source_on", templates.binning.n_bins)
+    off = templates.source_off
+    if off:
+        n_off = int(np.prod(next(iter(off.values())).shape))
+        b.add_channel("source_off", n_off)
+    keep = [n for n, a in templates.samples.items() if a.sum() > NEGLIGIBLE_EVENTS or templates.info[n].kind == "signal"]
+    for n in keep:
+        counts = {"source_on": templates.samples[n].ravel()}
+        if off and n in off:
+            counts["source_off"] = off[n].ravel()
+        b.add_sample(n, counts)
+    sig = [n for n in keep if templates.info[n].kind == "signal"]
+    bkg = [n for n in keep if templates.info[n].kind == "background"]
+
+    b.add_normfactor("R", sig, init=1.0, bounds=cfg.r_bounds)
+
+    s_a = unc.get("activity", src.activity_rel_uncertainty)
+    if s_a > 0 and "activity" not in cfg.drop:
+        b.add_normsys("activity", {n: (1 - s_a, 1 + s_a) for n in sig})
+    s_b = unc.get("br_gamma", src.gamma_branch_uncertainty)
+    if src.gamma_branch > 0 and s_b > 0 and "br_gamma" not in cfg.drop:
+        dn = src.branch_rate_scale(src.gamma_branch - s_b)
+        up = src.branch_rate_scale(src.gamma_branch + s_b)
+        b.add_normsys("br_gamma", {n: (dn[templates.info[n].branch], up[templates.info[n].branch]) for n in sig})
+    s_f = unc.get("fiducial", det.fiducial_uncertainty)
+    if s_f > 0 and "fiducial" not in cfg.drop:
+        vol = sig + [n for n in bkg if templates.info[n].in_volume]
+        b.add_normsys("fiducial", {n: (1 - s_f, 1 + s_f) for n in vol})
+    for n in bkg:
+        pname = f"bkg_{n}"
+        s = unc.get(pname, templates.info[n].uncertainty)
+        if s is None or pname in cfg.free:
+            b.add_normfactor(pname, [n], init=1.0, bounds=(0.0, 100.0))
+        elif s > 0 and pname not in cfg.drop:
+            if s >= 1:
+                raise GanomError(f"{pname}: a relative uncertainty of {s} (≥ 100 %) cannot be a normsys; "
+                                 f"use uncertainty = \"free\"")
+            b.add_normsys(pname, {n: (1 - s, 1 + s)})
+    if templates.escale and "escale" not in cfg.drop and unc.get("escale", templates.escale_sigma) > 0:
+        shapes = {}
+        for n in keep:
+            if n in templates.escale:
+                dn, up = templates.escale[n]
+                shapes[(n, "source_on")] = (dn.ravel(), up.ravel())
+                if off and n in off and templates.source_off_escale and n in templates.source_off_escale:
+                    odn, oup = templates.source_off_escale[n]
+                    shapes[(n, "source_off")] = (odn.ravel(), oup.ravel())
+        b.add_histosys("escale", shapes)
+    model = b.build(poi="R")
+    for name in cfg.free:
+        if name in model.parameters and model.parameters[name].constraint == "normal":
+            model = model.with_parameters(model.config().unconstrain(name))
+    return model
+
+
+def unflatten(templates: Templates, values: NDArray, channel: str = "source_on") -> NDArray:
+    """Reshape a flat vector of one channel to (E, L, t) (or (E, L, 1) for source_off)."""
+    shape = templates.binning.shape if channel == "source_on" else templates.binning.shape[:2] + (1,)
+    return np.asarray(values).reshape(shape)
+
+
+def channel_values(model: BinnedModel, values: NDArray, channel: str) -> NDArray:
+    """The part of a flat per-bin vector that belongs to ``channel``."""
+    return np.asarray(values)[..., model.channel_slices[channel]]

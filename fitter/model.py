@@ -1,0 +1,610 @@
+"""BinnedModel: samples × modifiers → expected counts μ(θ), Poisson NLL, analytic gradient.
+
+The semantics are HistFactory's, as pyhf implements them (Cranmer et al., CERN-OPEN-2012-016;
+pyhf docs "Modifiers"), so that a model and its exported pyhf workspace are the same
+likelihood:
+
+    μ_b(θ) = Σ_s [ν_sb + Σ_h Δ_hsb(α_h)] · Π_m κ_msc(θ) · Π_g γ_gsb
+    −ln L(θ) = Σ_b [μ_b − n_b ln μ_b + ln Γ(n_b + 1)] + Σ_p c_p(θ_p | a_p)
+
+with histosys shifts Δ (interpolation code 4p), multiplicative normfactor / lumi / normsys
+(code 4) factors κ per (sample, channel), per-bin γ's (staterror, shapesys, shapefactor),
+and constraint terms c_p (:mod:`fitter.parameters`).
+
+Everything is vectorised over a leading batch of parameter vectors θ[..., P], which is what
+the grid scans and toy fits use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.special import gammaln
+
+from models.errors import GanomError
+
+from .parameters import Parameter, ParameterError, ParameterSet
+
+MU_FLOOR = 1e-12  # expected counts are floored here: a bin with data and μ → 0 is a wall, not NaN
+ALPHA_BOUNDS = (-30.0, 30.0)  # range of normsys/histosys α parameters [σ]
+
+
+class ModelError(GanomError):
+    """An inconsistent model specification (shapes, unknown sample or channel, NaN templates)."""
+
+
+# ----------------------------------------------------------------------------- interpolation
+_A0 = 1.0
+
+
+def _code4_matrix() -> NDArray:
+    """Rows: p(α₀), p(−α₀), p'(α₀), p'(−α₀), p''(α₀), p''(−α₀) of p(α) = Σ_{i=1..6} c_i αⁱ."""
+    a = _A0
+    rows = []
+    for deriv in range(3):
+        for sign in (1.0, -1.0):
+            x = sign * a
+            row = []
+            for i in range(1, 7):
+                if deriv == 0:
+                    row.append(x**i)
+                elif deriv == 1:
+                    row.append(i * x ** (i - 1))
+                else:
+                    row.append(i * (i - 1) * x ** (i - 2) if i >= 2 else 0.0)
+            rows.append(row)
+    return np.linalg.inv(np.array(rows))
+
+
+_CODE4_INV = _code4_matrix()
+
+
+def code4_coefficients(lo: NDArray, hi: NDArray) -> NDArray:
+    """Polynomial coefficients (…, 6) of normsys interpolation code 4 inside |α| < 1.
+
+    The polynomial matches the exponential extrapolations hi^α and lo^(−α) in value, first
+    and second derivative at α = ±1 (pyhf ``code4``; ROOT HistFactory code 4).
+    """
+    lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    lhi, llo = np.log(hi), np.log(lo)
+    b = np.stack([hi - 1.0, lo - 1.0, lhi * hi, -llo * lo, lhi**2 * hi, llo**2 * lo], axis=-1)
+    return b @ _CODE4_INV.T
+
+
+def code4(alpha: NDArray, lo: NDArray, hi: NDArray, coef: NDArray) -> tuple[NDArray, NDArray]:
+    """(κ(α), dκ/dα) of normsys code 4; ``alpha`` broadcasts against lo/hi."""
+    a = np.asarray(alpha, dtype=float)
+    pw = np.stack([a**i for i in range(1, 7)], axis=-1)
+    dpw = np.stack([i * a ** (i - 1) for i in range(1, 7)], axis=-1)
+    poly = 1.0 + np.sum(coef * pw, axis=-1)
+    dpoly = np.sum(coef * dpw, axis=-1)
+    up = hi ** np.maximum(a, 0.0)
+    dn = lo ** np.maximum(-a, 0.0)
+    val = np.where(a >= _A0, up, np.where(a <= -_A0, dn, poly))
+    der = np.where(a >= _A0, up * np.log(hi), np.where(a <= -_A0, -dn * np.log(lo), dpoly))
+    return val, der
+
+
+def code4p(alpha: NDArray, dlo: NDArray, dhi: NDArray) -> tuple[NDArray, NDArray]:
+    """(Δ(α), dΔ/dα) of histosys code 4p with dhi = hi − nominal, dlo = nominal − lo.
+
+    |α| ≤ 1: Δ = α(S + αA(15 + α²(3α² − 10))), S = (dhi + dlo)/2, A = (dhi − dlo)/16;
+    linear beyond (pyhf ``code4p``).
+    """
+    a = np.asarray(alpha, dtype=float)
+    s = 0.5 * (dhi + dlo)
+    asym = (dhi - dlo) / 16.0
+    a2 = a * a
+    inner = a * (s + a * asym * (15.0 + a2 * (3.0 * a2 - 10.0)))
+    dinner = s + asym * (30.0 * a + a2 * a * (15.0 * a2 - 40.0))
+    val = np.where(a > 1.0, a * dhi, np.where(a < -1.0, a * dlo, inner))
+    der = np.where(a > 1.0, dhi, np.where(a < -1.0, dlo, dinner))
+    return val, der
+
+
+# ----------------------------------------------------------------------------- data
+@dataclass
+class Data:
+    """Observed main-measurement counts (all channels concatenated) and auxiliary data.
+
+    ``aux`` has one entry per model parameter (ignored for unconstrained ones): the centre of
+    a normal constraint or the count of a Poisson one.
+    """
+
+    main: NDArray[np.float64]
+    aux: NDArray[np.float64]
+
+    def __post_init__(self) -> None:
+        self.main = np.asarray(self.main, dtype=float)
+        self.aux = np.asarray(self.aux, dtype=float)
+
+
+# ----------------------------------------------------------------------------- the model
+@dataclass
+class _ScalarMod:
+    kind: str  # normfactor | lumi | normsys
+    param: int
+    mask: NDArray  # (S, C) bool
+    lo: NDArray | None = None
+    hi: NDArray | None = None
+    coef: NDArray | None = None
+
+
+@dataclass
+class _GammaMod:
+    kind: str  # staterror | shapesys | shapefactor
+    name: str
+    channel: int
+    samples: NDArray  # (S,) bool
+    params: NDArray  # (n_bins_channel,) parameter indices
+
+
+class BinnedModel:
+    """A binned likelihood: build with :class:`ModelBuilder`.
+
+    Attributes
+    ----------
+    channels : channel names; ``channel_slices`` maps them to ranges of the flat bin axis.
+    samples : sample names; ``nominal[S, B]`` their nominal counts.
+    parameters : the :class:`ParameterSet` (with the POI).
+    spec : the modifier specification (for pyhf export).
+    """
+
+    def __init__(self, channels: list[tuple[str, int]], samples: list[str], nominal: NDArray,
+                 parameters: ParameterSet, scalar_mods: list[_ScalarMod], histo: dict[int, tuple[NDArray, NDArray]],
+                 gammas: list[_GammaMod], spec: list[dict[str, Any]], sample_channels: NDArray):
+        self.channels = [c for c, _ in channels]
+        offsets = np.cumsum([0] + [n for _, n in channels])
+        self.channel_slices = {c: slice(int(offsets[i]), int(offsets[i + 1])) for i, (c, _) in enumerate(channels)}
+        self.n_bins = int(offsets[-1])
+        self.chan_of_bin = np.repeat(np.arange(len(channels)), [n for _, n in channels])
+        self.samples = list(samples)
+        self.nominal = nominal
+        self.parameters = parameters
+        self.spec = spec
+        self.sample_channels = sample_channels  # (S, C) bool: sample present in channel
+        self._scalar = scalar_mods
+        self._histo_params = np.array(sorted(histo), dtype=int)
+        self._histo_dlo = np.stack([histo[p][0] for p in self._histo_params]) if histo else np.zeros((0,) + nominal.shape)
+        self._histo_dhi = np.stack([histo[p][1] for p in self._histo_params]) if histo else np.zeros((0,) + nominal.shape)
+        self._gammas = gammas
+        self._prepare_constraints()
+
+    # -- bookkeeping ------------------------------------------------------------------
+    @property
+    def poi(self) -> str | None:
+        return self.parameters.poi
+
+    @property
+    def n_params(self) -> int:
+        return len(self.parameters)
+
+    def sample_index(self, name: str) -> int:
+        try:
+            return self.samples.index(name)
+        except ValueError:
+            raise ModelError(f"unknown sample '{name}'; samples: {', '.join(self.samples)}") from None
+
+    def _prepare_constraints(self) -> None:
+        ps = self.parameters
+        self._normal = ps.constrained("normal")
+        self._poisson = ps.constrained("poisson")
+        self._sigma = np.array([p.sigma for p in ps], dtype=float)
+        self._aux0 = np.array([p.aux for p in ps], dtype=float)
+
+    def with_parameters(self, parameters: ParameterSet) -> "BinnedModel":
+        """The same model with other parameter settings (fixed/free, constraints, inits)."""
+        if parameters.names != self.parameters.names:
+            raise ParameterError("with_parameters: the parameter names and order must not change")
+        new = object.__new__(BinnedModel)
+        new.__dict__.update(self.__dict__)
+        new.parameters = parameters
+        new._prepare_constraints()
+        return new
+
+    def config(self) -> ParameterSet:
+        """A copy of the parameter set, to modify and pass to :meth:`with_parameters`."""
+        return self.parameters.copy()
+
+    # -- expected counts ------------------------------------------------------------
+    def _pieces(self, theta: NDArray, nominal: NDArray | None, histo: NDArray | None, need_grad: bool):
+        th = np.asarray(theta, dtype=float)
+        batch = th.shape[:-1]
+        nom = self.nominal if nominal is None else nominal
+        S, C = len(self.samples), len(self.channels)
+        # histosys shifts
+        if self._histo_params.size:
+            a = th[..., self._histo_params][..., :, None, None]
+            dlo = self._histo_dlo if histo is None else histo[0]
+            dhi = self._histo_dhi if histo is None else histo[1]
+            dval, dder = code4p(a, dlo, dhi)
+            shifted = nom + dval.sum(axis=-3)
+        else:
+            dder = None
+            shifted = np.broadcast_to(nom, batch + nom.shape)
+        # per-(sample, channel) multiplicative factors
+        factors, derivs = [], []
+        for m in self._scalar:
+            if m.kind == "normsys":
+                v, d = code4(th[..., m.param][..., None, None], m.lo, m.hi, m.coef)
+            else:
+                x = th[..., m.param][..., None, None]
+                v = np.where(m.mask, x, 1.0)
+                d = np.where(m.mask, 1.0, 0.0) * np.ones_like(x)
+            factors.append(np.broadcast_to(v, batch + (S, C)))
+            derivs.append(np.broadcast_to(d, batch + (S, C)))
+        f_total = np.ones(batch + (S, C))
+        for v in factors:
+            f_total = f_total * v
+        # per-bin γ's
+        gam = np.ones(batch + (S, self.n_bins))
+        for g in self._gammas:
+            sl = self.channel_slices[self.channels[g.channel]]
+            vals = th[..., g.params]  # (..., nb)
+            gam[..., g.samples, sl] = gam[..., g.samples, sl] * vals[..., None, :]
+        return th, batch, shifted, dder, factors, derivs, f_total, gam
+
+    def expected(self, theta: ArrayLike, nominal: NDArray | None = None,
+                 histo: tuple[NDArray, NDArray] | None = None) -> NDArray[np.float64]:
+        """μ[..., B] for θ[..., P]; ``nominal`` [..., S, B] and ``histo`` (dlo, dhi) [..., H, S, B]
+        may replace the nominal templates and histosys shifts (batched oscillation scans)."""
+        _, _, shifted, _, _, _, f_total, gam = self._pieces(theta, nominal, histo, False)
+        return np.einsum("...sb,...sb->...b", shifted * gam, f_total[..., self.chan_of_bin])
+
+    def expected_samples(self, theta: ArrayLike) -> NDArray[np.float64]:
+        """Per-sample expected counts [..., S, B] at θ."""
+        _, _, shifted, _, _, _, f_total, gam = self._pieces(theta, None, None, False)
+        return shifted * gam * f_total[..., self.chan_of_bin]
+
+    def expected_and_jacobian(self, theta: ArrayLike, nominal: NDArray | None = None,
+                              histo: tuple[NDArray, NDArray] | None = None) -> tuple[NDArray, NDArray]:
+        """(μ[..., B], ∂μ/∂θ [..., B, P]) analytically."""
+        th, batch, shifted, dder, factors, derivs, f_total, gam = self._pieces(theta, nominal, histo, True)
+        cb = self.chan_of_bin
+        base = shifted * gam  # (..., S, B)
+        mu = np.einsum("...sb,...sb->...b", base, f_total[..., cb])
+        jac = np.zeros(batch + (self.n_bins, self.n_params))
+        # scalar factors: product rule with prefix/suffix products (no division by zero at R = 0)
+        n = len(factors)
+        if n:
+            prefix = [np.ones_like(f_total)]
+            for v in factors[:-1]:
+                prefix.append(prefix[-1] * v)
+            suffix = np.ones_like(f_total)
+            for t in range(n - 1, -1, -1):
+                dfac = prefix[t] * suffix * derivs[t]
+                jac[..., self._scalar[t].param] += np.einsum("...sb,...sb->...b", base, dfac[..., cb])
+                suffix = suffix * factors[t]
+        # histosys
+        if self._histo_params.size:
+            fg = gam * f_total[..., cb]
+            for h, p in enumerate(self._histo_params):
+                jac[..., p] += np.einsum("...sb,...sb->...b", dder[..., h, :, :], fg)
+        # per-bin γ's (parameters are bounded away from 0)
+        for g in self._gammas:
+            sl = self.channel_slices[self.channels[g.channel]]
+            vals = th[..., g.params]
+            contrib = (base[..., g.samples, sl] * f_total[..., g.samples, :][..., cb[sl]]).sum(axis=-2) / vals
+            bins = np.arange(sl.start, sl.stop)
+            jac[..., bins, g.params] += contrib
+        return mu, jac
+
+    # -- data -----------------------------------------------------------------------
+    def asimov(self, theta: ArrayLike | Mapping[str, float] | None = None) -> Data:
+        """The Asimov dataset at θ (dict of named values, a vector, or the inits)."""
+        th = self._theta(theta)
+        aux = th.copy()
+        if self._poisson.size:
+            aux[self._poisson] = th[self._poisson] * self._sigma[self._poisson]
+        return Data(self.expected(th), aux)
+
+    def toys(self, theta: ArrayLike | Mapping[str, float] | None, n_toys: int, rng: np.random.Generator) -> tuple[NDArray, NDArray]:
+        """Poisson main counts [n, B] and fluctuated auxiliary data [n, P] generated at θ.
+
+        Normal constraints get aux ~ N(θ_p, σ_p); Poisson ones aux ~ Pois(γ_p τ_p).
+        """
+        th = self._theta(theta)
+        mu = self.expected(th)
+        main = rng.poisson(np.broadcast_to(mu, (n_toys, mu.size))).astype(float)
+        aux = np.broadcast_to(th, (n_toys, th.size)).copy()
+        if self._normal.size:
+            aux[:, self._normal] = rng.normal(th[self._normal], self._sigma[self._normal], (n_toys, self._normal.size))
+        if self._poisson.size:
+            lam = th[self._poisson] * self._sigma[self._poisson]
+            aux[:, self._poisson] = rng.poisson(np.broadcast_to(lam, (n_toys, lam.size))).astype(float)
+        return main, aux
+
+    def _theta(self, theta: ArrayLike | Mapping[str, float] | None) -> NDArray:
+        if theta is None:
+            return self.parameters.inits
+        if isinstance(theta, Mapping):
+            return self.parameters.vector(dict(theta))
+        th = np.asarray(theta, dtype=float)
+        if th.shape[-1] != self.n_params:
+            raise ModelError(f"θ has {th.shape[-1]} entries; the model has {self.n_params} parameters")
+        return th
+
+    def data(self, main: ArrayLike, aux: ArrayLike | None = None) -> Data:
+        """Wrap observed counts (validated: finite, ≥ 0, right length) with nominal aux data."""
+        m = np.asarray(main, dtype=float).ravel()
+        if m.size != self.n_bins:
+            raise ModelError(f"data has {m.size} bins; the model has {self.n_bins} ({', '.join(f'{c}: {s.stop - s.start}' for c, s in self.channel_slices.items())})")
+        if not np.all(np.isfinite(m)) or np.any(m < 0):
+            bad = int(np.nonzero(~np.isfinite(m) | (m < 0))[0][0])
+            raise ModelError(f"data bin {bad} = {m[bad]!r}: counts must be finite and ≥ 0")
+        a = self.asimov().aux if aux is None else np.asarray(aux, dtype=float)
+        return Data(m, a)
+
+    # -- likelihood -----------------------------------------------------------------
+    def constant(self, data: Data) -> float:
+        """Σ_b [n_b − n_b ln n_b + ln Γ(n_b + 1)]: added to the deviance form to give −ln L."""
+        n = data.main
+        return float(np.sum(n - np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0)), 0.0) + gammaln(n + 1.0)))
+
+    def _constraint(self, th: NDArray, aux: NDArray, grad: bool):
+        val = np.zeros(th.shape[:-1])
+        g = np.zeros(th.shape) if grad else None
+        if self._normal.size:
+            i = self._normal
+            z = (th[..., i] - aux[..., i]) / self._sigma[i]
+            val = val + np.sum(0.5 * z * z + np.log(self._sigma[i]) + 0.5 * np.log(2 * np.pi), axis=-1)
+            if grad:
+                g[..., i] = z / self._sigma[i]
+        if self._poisson.size:
+            i = self._poisson
+            lam = np.maximum(th[..., i] * self._sigma[i], MU_FLOOR)
+            a = aux[..., i]
+            val = val + np.sum(lam - a * np.log(lam) + gammaln(a + 1.0), axis=-1)
+            if grad:
+                g[..., i] = self._sigma[i] * (1.0 - a / lam)
+        return val, g
+
+    def nll(self, theta: ArrayLike, data: Data, nominal: NDArray | None = None,
+            histo: tuple[NDArray, NDArray] | None = None) -> NDArray[np.float64]:
+        """−ln L(θ) including all constants (comparable with pyhf's −logpdf)."""
+        th = np.asarray(theta, dtype=float)
+        mu = np.maximum(self.expected(th, nominal, histo), MU_FLOOR)
+        n = data.main
+        main = np.sum(mu - n * np.log(mu) + gammaln(n + 1.0), axis=-1)
+        c, _ = self._constraint(th, data.aux, False)
+        return main + c
+
+    def deviance_terms(self, mu: NDArray, n: NDArray) -> NDArray:
+        """μ − n + n ln(n/μ) per bin: ≥ 0 and well conditioned (−ln L minus its constant)."""
+        mu = np.maximum(mu, MU_FLOOR)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = mu - n + np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0) / mu), 0.0)
+        return t
+
+    def objective(self, theta: ArrayLike, data: Data, nominal: NDArray | None = None,
+                  histo: tuple[NDArray, NDArray] | None = None) -> tuple[NDArray, NDArray]:
+        """(−ln L − constant(data), its gradient): what the minimisers use."""
+        th = np.asarray(theta, dtype=float)
+        mu, jac = self.expected_and_jacobian(th, nominal, histo)
+        mu_s = np.maximum(mu, MU_FLOOR)
+        n = data.main
+        val = np.sum(self.deviance_terms(mu_s, n), axis=-1)
+        w = np.where(mu > MU_FLOOR, 1.0 - n / mu_s, 1.0)
+        grad = np.einsum("...b,...bp->...p", w, jac)
+        c, gc = self._constraint(th, data.aux, True)
+        return val + c, grad + gc
+
+
+# ----------------------------------------------------------------------------- builder
+class ModelBuilder:
+    """Assemble a :class:`BinnedModel` channel by channel and modifier by modifier.
+
+    >>> b = ModelBuilder()
+    >>> b.add_channel("sr", 2)
+    >>> b.add_sample("sig", {"sr": [5.0, 10.0]}); b.add_sample("bkg", {"sr": [50.0, 60.0]})
+    >>> b.add_normfactor("mu", ["sig"]); b.add_normsys("bkg_norm", {"bkg": (0.9, 1.1)})
+    >>> m = b.build(poi="mu")
+    >>> m.expected(m.parameters.inits).tolist()
+    [55.0, 70.0]
+    """
+
+    def __init__(self) -> None:
+        self._channels: list[tuple[str, int]] = []
+        self._samples: dict[str, dict[str, NDArray]] = {}
+        self._params = ParameterSet()
+        self._ptype: dict[str, str] = {}
+        self._mods: list[dict[str, Any]] = []
+
+    def add_channel(self, name: str, n_bins: int) -> None:
+        if any(c == name for c, _ in self._channels):
+            raise ModelError(f"channel '{name}' defined twice")
+        if n_bins < 1:
+            raise ModelError(f"channel '{name}' needs ≥ 1 bin, got {n_bins}")
+        self._channels.append((name, int(n_bins)))
+
+    def _nbins(self, channel: str) -> int:
+        for c, n in self._channels:
+            if c == channel:
+                return n
+        raise ModelError(f"unknown channel '{channel}'; channels: {', '.join(c for c, _ in self._channels)}")
+
+    def add_sample(self, name: str, counts: Mapping[str, ArrayLike]) -> None:
+        """Nominal counts of a sample in one or more channels (absent channels: no sample)."""
+        if name in self._samples:
+            raise ModelError(f"sample '{name}' defined twice")
+        out = {}
+        for ch, arr in counts.items():
+            a = np.asarray(arr, dtype=float).ravel()
+            if a.size != self._nbins(ch):
+                raise ModelError(f"sample '{name}', channel '{ch}': {a.size} bins, the channel has {self._nbins(ch)}")
+            if not np.all(np.isfinite(a)):
+                raise ModelError(f"sample '{name}', channel '{ch}': the template contains NaN or inf")
+            out[ch] = a
+        self._samples[name] = out
+
+    def _param(self, name: str, kind: str, **kw: Any) -> None:
+        alpha_like = {"normsys", "histosys"}
+        if name in self._ptype:
+            old = self._ptype[name]
+            if old != kind and not (old in alpha_like and kind in alpha_like):
+                raise ModelError(f"parameter '{name}' is used as {old} and as {kind}")
+            return
+        self._ptype[name] = kind
+        if kind in alpha_like:
+            # α bounds are numerical guards only: profiles far from the data (a conditional
+            # fit at R = 1 on deficit data) legitimately pull α by ≫ 5σ.
+            self._params.add(Parameter(name, 0.0, ALPHA_BOUNDS, "normal", 0.0, 1.0))
+        elif kind == "normfactor":
+            self._params.add(Parameter(name, kw.get("init", 1.0), kw.get("bounds", (0.0, 10.0))))
+        elif kind == "lumi":
+            s = kw["sigma"]
+            self._params.add(Parameter(name, 1.0, kw.get("bounds", (max(1e-10, 1 - 5 * s), 1 + 5 * s)), "normal", 1.0, s))
+        else:
+            raise ModelError(f"unknown parameter kind {kind}")
+
+    def _check_samples(self, samples: Iterable[str]) -> list[str]:
+        out = list(samples)
+        for s in out:
+            if s not in self._samples:
+                raise ModelError(f"unknown sample '{s}'; samples: {', '.join(self._samples)}")
+        return out
+
+    def add_normfactor(self, name: str, samples: Iterable[str], channels: Iterable[str] | None = None,
+                       init: float = 1.0, bounds: tuple[float, float] = (0.0, 10.0)) -> None:
+        """A free multiplicative parameter on the samples (in the given channels, default all)."""
+        self._param(name, "normfactor", init=init, bounds=bounds)
+        self._mods.append({"type": "normfactor", "name": name, "samples": self._check_samples(samples),
+                           "channels": None if channels is None else list(channels)})
+
+    def add_lumi(self, name: str, samples: Iterable[str], sigma: float, channels: Iterable[str] | None = None) -> None:
+        """A multiplicative parameter with a normal constraint N(1, σ) (pyhf ``lumi``)."""
+        self._param(name, "lumi", sigma=sigma)
+        self._mods.append({"type": "lumi", "name": name, "samples": self._check_samples(samples),
+                           "channels": None if channels is None else list(channels)})
+
+    def add_normsys(self, name: str, factors: Mapping[str, tuple[float, float]] | Mapping[tuple[str, str], tuple[float, float]]) -> None:
+        """Normalisation systematic: {sample or (sample, channel): (lo, hi)} factors at α = ∓1."""
+        self._param(name, "normsys")
+        for key, (lo, hi) in factors.items():
+            sample, channel = (key if isinstance(key, tuple) else (key, None))
+            self._check_samples([sample])
+            if not (lo > 0 and hi > 0 and np.isfinite(lo) and np.isfinite(hi)):
+                raise ModelError(f"normsys '{name}' on '{sample}': lo = {lo}, hi = {hi} must be finite and > 0")
+            self._mods.append({"type": "normsys", "name": name, "samples": [sample],
+                               "channels": None if channel is None else [channel], "lo": float(lo), "hi": float(hi)})
+
+    def add_histosys(self, name: str, shapes: Mapping[tuple[str, str], tuple[ArrayLike, ArrayLike]]) -> None:
+        """Shape systematic: {(sample, channel): (template at α = −1, template at α = +1)}."""
+        self._param(name, "histosys")
+        for (sample, channel), (lo, hi) in shapes.items():
+            self._check_samples([sample])
+            n = self._nbins(channel)
+            lo, hi = np.asarray(lo, dtype=float).ravel(), np.asarray(hi, dtype=float).ravel()
+            if lo.size != n or hi.size != n or not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+                raise ModelError(f"histosys '{name}' on '{sample}'/'{channel}': need two finite templates of {n} bins")
+            self._mods.append({"type": "histosys", "name": name, "samples": [sample], "channels": [channel],
+                               "lo_data": lo, "hi_data": hi})
+
+    def add_staterror(self, name: str, channel: str, samples: Iterable[str], abs_uncertainties: Mapping[str, ArrayLike]) -> None:
+        """Per-bin γ's shared by the samples, normal constraint with σ_b = √Σσ²/Σν (pyhf staterror)."""
+        self._mods.append({"type": "staterror", "name": name, "samples": self._check_samples(samples),
+                           "channels": [channel], "errors": {s: np.asarray(v, dtype=float) for s, v in abs_uncertainties.items()}})
+
+    def add_shapesys(self, name: str, sample: str, channel: str, abs_uncertainty: ArrayLike) -> None:
+        """Per-bin γ's of one sample with Poisson constraints, τ_b = (ν_b/σ_b)² (pyhf shapesys)."""
+        self._mods.append({"type": "shapesys", "name": name, "samples": self._check_samples([sample]),
+                           "channels": [channel], "errors": np.asarray(abs_uncertainty, dtype=float)})
+
+    def add_shapefactor(self, name: str, samples: Iterable[str], channel: str) -> None:
+        """Per-bin free γ's (pyhf shapefactor)."""
+        self._mods.append({"type": "shapefactor", "name": name, "samples": self._check_samples(samples), "channels": [channel]})
+
+    def set_parameter(self, name: str, **kw: Any) -> None:
+        """Override init/bounds/fixed of a parameter after it was created by a modifier."""
+        from dataclasses import replace
+
+        i = self._params.index(name)
+        self._params.params[i] = replace(self._params.params[i], **kw)
+
+    def build(self, poi: str | None = None) -> BinnedModel:
+        chans = [c for c, _ in self._channels]
+        if not chans or not self._samples:
+            raise ModelError("a model needs at least one channel and one sample")
+        snames = list(self._samples)
+        S, C = len(snames), len(chans)
+        offsets = np.cumsum([0] + [n for _, n in self._channels])
+        B = int(offsets[-1])
+        nominal = np.zeros((S, B))
+        present = np.zeros((S, C), dtype=bool)
+        for s, sname in enumerate(snames):
+            for ch, arr in self._samples[sname].items():
+                c = chans.index(ch)
+                nominal[s, offsets[c]:offsets[c + 1]] = arr
+                present[s, c] = True
+        params = self._params.copy()
+        scalar: list[_ScalarMod] = []
+        histo: dict[int, tuple[NDArray, NDArray]] = {}
+        gammas: list[_GammaMod] = []
+        normsys_acc: dict[int, tuple[NDArray, NDArray]] = {}
+
+        def mask_for(mod: dict[str, Any]) -> NDArray:
+            m = np.zeros((S, C), dtype=bool)
+            cs = range(C) if mod["channels"] is None else [chans.index(c) for c in mod["channels"]]
+            for sname in mod["samples"]:
+                for c in cs:
+                    m[snames.index(sname), c] = True
+            return m & present
+
+        for mod in self._mods:
+            t = mod["type"]
+            if t in ("normfactor", "lumi"):
+                scalar.append(_ScalarMod(t, params.index(mod["name"]), mask_for(mod)))
+            elif t == "normsys":
+                p = params.index(mod["name"])
+                lo, hi = normsys_acc.setdefault(p, (np.ones((S, C)), np.ones((S, C))))
+                m = mask_for(mod)
+                lo[m] = mod["lo"]
+                hi[m] = mod["hi"]
+            elif t == "histosys":
+                p = params.index(mod["name"])
+                dlo, dhi = histo.setdefault(p, (np.zeros((S, B)), np.zeros((S, B))))
+                s = snames.index(mod["samples"][0])
+                c = chans.index(mod["channels"][0])
+                sl = slice(offsets[c], offsets[c + 1])
+                dlo[s, sl] = nominal[s, sl] - mod["lo_data"]
+                dhi[s, sl] = mod["hi_data"] - nominal[s, sl]
+            else:
+                ch = mod["channels"][0]
+                c = chans.index(ch)
+                sl = slice(offsets[c], offsets[c + 1])
+                smask = np.array([n in mod["samples"] for n in snames])
+                nb = sl.stop - sl.start
+                idx = []
+                if t == "staterror":
+                    tot = nominal[smask, sl].sum(axis=0)
+                    err2 = np.zeros(nb)
+                    for sname, e in mod["errors"].items():
+                        err2 += np.asarray(e, dtype=float) ** 2
+                    rel = np.where(tot > 0, np.sqrt(err2) / np.where(tot > 0, tot, 1.0), 0.0)
+                for b in range(nb):
+                    pname = f"{mod['name']}[{b}]"
+                    if t == "staterror":
+                        if rel[b] > 0:
+                            pi = params.add(Parameter(pname, 1.0, (1e-10, 10.0), "normal", 1.0, float(rel[b])))
+                        else:
+                            pi = params.add(Parameter(pname, 1.0, (1e-10, 10.0), "free", fixed=True))
+                    elif t == "shapesys":
+                        nom_b = nominal[snames.index(mod["samples"][0]), sl][b]
+                        err = float(mod["errors"][b])
+                        if err > 0 and nom_b > 0:
+                            tau = (nom_b / err) ** 2
+                            pi = params.add(Parameter(pname, 1.0, (1e-10, 10.0), "poisson", tau, tau))
+                        else:
+                            pi = params.add(Parameter(pname, 1.0, (1e-10, 10.0), "free", fixed=True))
+                    else:
+                        pi = params.add(Parameter(pname, 1.0, (0.0, 10.0), "free"))
+                    idx.append(pi)
+                gammas.append(_GammaMod(t, mod["name"], c, smask, np.array(idx, dtype=int)))
+        for p, (lo, hi) in normsys_acc.items():
+            scalar.append(_ScalarMod("normsys", p, (lo != 1) | (hi != 1), lo, hi, code4_coefficients(lo, hi)))
+        if poi is not None:
+            params = ParameterSet(params.params, poi)
+        return BinnedModel(self._channels, snames, nominal, params, scalar, histo, gammas, self._mods, present)
