@@ -161,5 +161,238 @@ def detectors(as_json: bool) -> None:
     click.echo(format_table(header, rows))
 
 
+# ----------------------------------------------------------------------------- likelihood
+def parse_assignments(text: str, option: str) -> dict[str, float]:
+    """'R=0.82,activity=0.5' → {'R': 0.82, 'activity': 0.5}."""
+    out: dict[str, float] = {}
+    for part in str(text).split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise InputError(f"{option}: '{part}' is not name=value (e.g. R=0.82)")
+        k, v = part.split("=", 1)
+        try:
+            out[k.strip()] = float(v)
+        except ValueError:
+            raise InputError(f"{option}: '{v}' is not a number (in '{part}')") from None
+    return out
+
+
+def _configuration_options(f: Any) -> Any:
+    f = click.option("--source-off", "source_off", type=float, default=0.0, show_default=True,
+                     help="Days of background-only data before the run (a second channel).")(f)
+    f = click.option("--background-scale", type=float, default=1.0, show_default=True,
+                     help="Multiply every background rate of the preset.")(f)
+    f = click.option("--days", default="30", show_default=True, help="Run length(s) [days], comma-separated.")(f)
+    f = click.option("--distance", "-D", default="centre", show_default=True,
+                     help="Source distance from the centre [m] or a named position.")(f)
+    f = click.option("--activity", "-a", default=None, help="Activity at t=0 (e.g. 3MCi).")(f)
+    f = click.option("--source", "-s", default="cr51", show_default=True, help="Source preset or TOML file.")(f)
+    f = click.option("--detector", "-d", default=DEFAULT_DETECTOR, show_default=True,
+                     help="Detector preset name or TOML file.")(f)
+    return f
+
+
+def _source(source: str, activity: str | None) -> Any:
+    src = load_source(source)
+    return src.with_activity(parse_activity(activity, "--activity")) if activity else src
+
+
+def _load_counts(path: str, model: Any) -> Any:
+    """Observed counts from .json ({channel: counts} or a flat list), .npy or .npz."""
+    import numpy as np
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        if p.suffix == ".json":
+            obj = json.loads(p.read_text())
+            if isinstance(obj, dict):
+                missing = [c for c in model.channels if c not in obj]
+                if missing:
+                    raise InputError(f"--data {path}: channels {missing} missing; expected keys {model.channels}")
+                arr = np.concatenate([np.asarray(obj[c], dtype=float).ravel() for c in model.channels])
+            else:
+                arr = np.asarray(obj, dtype=float).ravel()
+        elif p.suffix == ".npz":
+            z = np.load(p)
+            arr = np.concatenate([z[c].ravel() for c in model.channels]) if all(c in z for c in model.channels) \
+                else z[z.files[0]].ravel()
+        else:
+            arr = np.load(p).ravel()
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(f"--data {path}: cannot read counts ({exc})") from None
+    if arr.size == 0:
+        raise InputError(f"--data {path}: the histogram is empty; expected {model.n_bins} bins")
+    return model.data(arr)
+
+
+@main.command("fit")
+@_configuration_options
+@click.option("--asimov", default=None, help="Fit the Asimov dataset at these values, e.g. R=0.82 (default R=1).")
+@click.option("--data", "data_file", default=None, type=click.Path(), help="Observed counts (.json/.npy/.npz).")
+@click.option("--fix", default="", help="Parameters held fixed, e.g. activity=0,escale=0.")
+@click.option("--minos", is_flag=True, help="MINOS errors for R.")
+@click.option("--json", "as_json", is_flag=True, help="Print the fit result as JSON.")
+@click.option("--plot", default=None, type=click.Path(), help="Write the post-fit spectrum figure (PNG/PDF).")
+def fit_cmd(detector: str, source: str, activity: str | None, distance: str, days: str, background_scale: float,
+            source_off: float, asimov: str | None, data_file: str | None, fix: str, minos: bool, as_json: bool,
+            plot: str | None) -> None:
+    """Fit the binned likelihood (energy × baseline × time) to Asimov or observed data.
+
+    \b
+    Examples:
+      ganom fit -d jne-500t --asimov R=0.82
+      ganom fit -d juno --distance outside --days 30 --data counts.npy --minos
+    """
+    from fitter.fit import fit
+    from fitter.significance import build_configuration
+
+    if asimov and data_file:
+        raise InputError("--asimov and --data are exclusive")
+    run_days = parse_days(days)
+    tpl, model = build_configuration(detector, _source(source, activity), distance, run_days[0], background_scale,
+                                     source_off)
+    truth = parse_assignments(asimov or "R=1", "--asimov")
+    for k in truth:
+        model.parameters.index(k)
+    data = _load_counts(data_file, model) if data_file else model.asimov(truth)
+    res = fit(model, data, fix=parse_assignments(fix, "--fix"), minos=minos)
+    if as_json:
+        _echo_json(res.to_dict())
+    else:
+        what = f"data from {data_file}" if data_file else f"Asimov data at {truth}"
+        click.echo(f"{tpl.detector.label}, source at D = {tpl.distance_m:g} m, {run_days[0]:g} days, "
+                   f"{model.n_bins} bins; fit to {what}")
+        click.echo(res.table())
+    if plot:
+        from fitter.analysis import unflatten
+        from fitter.plotting import plot_stack
+
+        per = model.expected_samples(res.values)[..., model.channel_slices["source_on"]]
+        samples = {n: unflatten(tpl, per[i]) for i, n in enumerate(model.samples)}
+        obs = unflatten(tpl, data.main[model.channel_slices["source_on"]])
+        _save(plot_stack(tpl, "energy", samples=samples, data=obs), plot)
+    if not res.valid:
+        sys.exit(1)
+
+
+def _save(fig: Any, path: str) -> None:
+    import os
+    from pathlib import Path
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(p.name + ".tmp" + p.suffix)
+    fig.savefig(tmp, dpi=130)
+    os.replace(tmp, p)
+    click.echo(f"wrote {p}", err=True)
+
+
+@main.command("significance")
+@_configuration_options
+@click.option("--toys", type=int, default=0, show_default=True, help="Also run toys for the median and bands.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the toys.")
+@click.option("--vary", type=click.Choice(["days", "activity", "activity_uncertainty", "background_scale",
+                                           "fiducial_radius"]), default=None,
+              help="Scan one knob over --values (Asimov): a sensitivity curve.")
+@click.option("--values", "vary_values", default=None,
+              help="Values of the --vary knob (activity accepts units, e.g. 1MCi,3MCi).")
+@click.option("--plot", default=None, type=click.Path(), help="With --vary: write the curve figure.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON records.")
+def significance_cmd(detector: str, source: str, activity: str | None, distance: str, days: str,
+                     background_scale: float, source_off: float, toys: int, seed: int, vary: str | None,
+                     vary_values: str | None, plot: str | None, as_json: bool) -> None:
+    """Expected significance of an R deficit: reject R=1 if R=0.82, and R=0.82 if R=1.
+
+    \b
+    Examples:
+      ganom significance -d jne-500t --days 10,30 --toys 1000
+      ganom significance -d juno --vary fiducial_radius --values 10,13,15,17.2 --plot fid.png
+    """
+    from fitter.significance import R_DEFICIT, build_configuration, sensitivity_curve, significance, window_counts
+
+    if vary:
+        if not vary_values:
+            raise InputError("--vary needs --values (comma-separated)")
+        vals = [parse_activity(v.strip(), "--values") if vary == "activity" else float(v)
+                for v in vary_values.split(",") if v.strip()]
+        pts = sensitivity_curve(detector, vary, vals, _source(source, activity), distance, parse_days(days)[0])
+        rows = [{"knob": p.knob, "value": p.value, "signal_events": p.signal_events, "background_events": p.background_events,
+                 "sigma_R": p.sigma_r, "z_reject_R1_if_R082": p.z_reject_r1, "z_reject_R082_if_R1": p.z_reject_r082}
+                for p in pts]
+        if as_json:
+            _echo_json(rows)
+        else:
+            click.echo(format_table(["knob", "value", "signal", "background", "sigma_R", "Z(R=1 | R=0.82)",
+                                     "Z(R=0.82 | R=1)"],
+                                    [[r["knob"], f"{r['value']:.4g}", f"{r['signal_events']:.0f}",
+                                      f"{r['background_events']:.0f}", f"{r['sigma_R']:.4f}",
+                                      f"{r['z_reject_R1_if_R082']:.2f}", f"{r['z_reject_R082_if_R1']:.2f}"] for r in rows]))
+        if plot:
+            from fitter.plotting import plot_sensitivity
+
+            _save(plot_sensitivity(pts, xlabel=vary, logx=vary == "activity"), plot)
+        return
+    if toys < 0:
+        raise InputError(f"--toys: {toys} is not allowed; allowed: ≥ 0")
+    rows = []
+    for d in parse_days(days):
+        tpl, model = build_configuration(detector, _source(source, activity), distance, d, background_scale, source_off)
+        s, b = window_counts(tpl)
+        z1 = significance(model, R_DEFICIT, 1.0, toys, seed)
+        z2 = significance(model, 1.0, R_DEFICIT, toys, seed + 1)
+        rows.append({"detector": tpl.detector.name, "distance_m": tpl.distance_m, "days": d, "signal_events": s,
+                     "background_events": b, "sigma_R": z2.sigma_r, "z_reject_R1_if_R082": z1.z_asimov,
+                     "z_reject_R082_if_R1": z2.z_asimov, "toys": toys,
+                     "z_reject_R1_if_R082_toys_median": z1.z_toys_median,
+                     "z_reject_R082_if_R1_toys_median": z2.z_toys_median,
+                     "bands_R1_if_R082": z1.z_toys_bands, "bands_R082_if_R1": z2.z_toys_bands})
+    if as_json:
+        _echo_json(rows)
+        return
+    header = ["detector", "D [m]", "days", "signal", "background", "sigma_R", "Z(R=1 | R=0.82)", "Z(R=0.82 | R=1)"]
+    if toys:
+        header += ["toy median Z(R=1|0.82)", "toy median Z(0.82|1)"]
+    table = []
+    for r in rows:
+        row = [r["detector"], f"{r['distance_m']:g}", f"{r['days']:g}", f"{r['signal_events']:.0f}",
+               f"{r['background_events']:.0f}", f"{r['sigma_R']:.4f}", f"{r['z_reject_R1_if_R082']:.2f}",
+               f"{r['z_reject_R082_if_R1']:.2f}"]
+        if toys:
+            row += [f"{r['z_reject_R1_if_R082_toys_median']:.2f}", f"{r['z_reject_R082_if_R1_toys_median']:.2f}"]
+        table.append(row)
+    click.echo(format_table(header, table))
+
+
+@main.command("compare")
+@click.option("--detector", "-d", "detectors", multiple=True, help="Presets to compare (default: all).")
+@click.option("--source", "-s", default="cr51", show_default=True, help="Source preset or TOML file.")
+@click.option("--activity", "-a", default=None, help="Activity at t=0 (e.g. 3MCi).")
+@click.option("--days", default="10,30", show_default=True, help="Run lengths [days].")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON records.")
+@click.option("--plot", default=None, type=click.Path(), help="Write the comparison figure.")
+def compare_cmd(detectors: tuple[str, ...], source: str, activity: str | None, days: str, as_json: bool,
+                plot: str | None) -> None:
+    """Side-by-side detector comparison: events, background, σ_R and both significances.
+
+    Every preset at each of its named source positions, Asimov data, all systematics."""
+    from fitter.significance import compare_detectors
+
+    recs = compare_detectors(detectors or None, parse_days(days), _source(source, activity))
+    if as_json:
+        _echo_json([r.to_record() for r in recs])
+    else:
+        header = ["detector", "position", "D [m]", "days", "signal", "background", "sigma_R",
+                  "Z(R=1 | R=0.82)", "Z(R=0.82 | R=1)"]
+        click.echo(format_table(header, [[r.detector, r.position, f"{r.distance_m:g}", f"{r.days:g}",
+                                          f"{r.signal_events:.0f}", f"{r.background_events:.0f}", f"{r.sigma_R:.4f}",
+                                          f"{r.z_reject_R1_if_R082:.2f}", f"{r.z_reject_R082_if_R1:.2f}"] for r in recs]))
+    if plot:
+        from fitter.plotting import plot_comparison
+
+        _save(plot_comparison(recs), plot)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

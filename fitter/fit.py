@@ -176,10 +176,24 @@ def fit(
     if not m.valid:
         m = run(x0[free], 2)
     message = "" if m.valid else _minuit_problem(m)
+    valid = bool(m.valid)
+    if not valid:
+        bounded = _bounded_minimum(model, data, full(np.array(m.values)), fixed)
+        if bounded is not None:
+            th_b, at = bounded
+            m.values = th_b[free]
+            valid, message = True, f"minimum on the bound of {', '.join(at)} (KKT conditions checked)"
     if hesse and m.valid:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             m.hesse()
+        flat = _unconstrained(hess(np.array(m.values)), names)
+        if not m.valid and not message.startswith("minimum on the bound"):
+            flat = flat or ["(HESSE failed)"]
+        if flat:
+            valid = False
+            message = ("HESSE: the Hessian is not positive definite: the data do not constrain "
+                       + (", ".join(flat) if flat else "a combination of parameters"))
     minos_out: dict[str, tuple[float, float]] = {}
     want = ([ps.poi] if (minos is True and ps.poi) else (list(minos) if minos else []))
     if want and m.valid:
@@ -195,16 +209,22 @@ def fit(
     err = np.zeros(th.size)
     err[free] = np.array(m.errors)
     cov = np.zeros((th.size, th.size))
-    if m.covariance is not None:
+    if message.startswith("minimum on the bound") and valid:
+        # MINUIT's limit transform distorts HESSE on a bound; invert the external Hessian.
+        c = np.linalg.inv(hess(th[free]))
+        cov[np.ix_(free, free)] = c
+        err[free] = np.sqrt(np.clip(np.diag(c), 0.0, None))
+    elif m.covariance is not None:
         cov[np.ix_(free, free)] = np.array(m.covariance)
-    return _result(model, th, err, cov, float(m.fval) + constant, bool(m.valid), fixed, float(m.fmin.edm),
+    return _result(model, th, err, cov, float(m.fval) + constant, valid, fixed, float(m.fmin.edm),
                    int(m.nfcn), message, minos_out)
 
 
 def hessian_from_gradient(grad: Any, theta: NDArray, bounds: NDArray | None = None, rel_step: float = 1e-5) -> NDArray:
-    """Symmetric Hessian by central differences of an analytic gradient (2P gradient calls).
+    """Symmetric Hessian by finite differences of an analytic gradient (2P gradient calls).
 
-    Works on a batch: ``theta`` [..., P] → [..., P, P]. Steps shrink to stay inside bounds.
+    Central differences, one-sided next to a bound (a fitted R = 0 sits on its bound).
+    Works on a batch: ``theta`` [..., P] → [..., P, P].
     """
     th = np.asarray(theta, dtype=float)
     P = th.shape[-1]
@@ -212,12 +232,55 @@ def hessian_from_gradient(grad: Any, theta: NDArray, bounds: NDArray | None = No
     out = np.empty(th.shape + (P,))
     for i in range(P):
         hp = h[..., i]
+        up = np.ones_like(hp)
+        dn = np.ones_like(hp)
         if bounds is not None:
-            hp = np.maximum(np.minimum(hp, np.minimum(bounds[i, 1] - th[..., i], th[..., i] - bounds[i, 0])), 1e-12 * h[..., i])
-        e = np.zeros_like(th)
-        e[..., i] = hp
-        out[..., i, :] = (grad(th + e) - grad(th - e)) / (2.0 * hp[..., None])
+            dn = np.where(th[..., i] - hp < bounds[i, 0], 0.0, 1.0)  # no room below: forward difference
+            up = np.where(th[..., i] + hp > bounds[i, 1], 0.0, 1.0)  # no room above: backward difference
+            both = (up == 0) & (dn == 0)
+            up = np.where(both, 1.0, up)
+        e_up = np.zeros_like(th)
+        e_dn = np.zeros_like(th)
+        e_up[..., i] = hp * up
+        e_dn[..., i] = hp * dn
+        out[..., i, :] = (grad(th + e_up) - grad(th - e_dn)) / ((hp * (up + dn))[..., None])
     return 0.5 * (out + np.swapaxes(out, -1, -2))
+
+
+def _bounded_minimum(model: BinnedModel, data: Data, theta: NDArray, fixed: NDArray,
+                     tol: float = 1e-6) -> tuple[NDArray, list[str]] | None:
+    """Refine a minimum that MINUIT rejects because it sits on a parameter limit.
+
+    The bounded Newton minimiser (active set) converges there; the point is accepted when
+    the KKT conditions hold: zero gradient in the free interior directions and a gradient
+    pointing out of the allowed region for the parameters on their bounds.
+    """
+    from .newton import minimize_batch
+
+    res = minimize_batch(model, data.main, data.aux, theta, fixed)
+    th = res.theta
+    _, g = model.objective(th, data)
+    lo, hi = model.parameters.bounds[:, 0], model.parameters.bounds[:, 1]
+    at_lo = (th <= lo + 1e-12 * np.maximum(1, np.abs(lo))) & (g >= 0) & ~fixed
+    at_hi = (th >= hi - 1e-12 * np.maximum(1, np.abs(hi))) & (g <= 0) & ~fixed
+    interior = ~fixed & ~at_lo & ~at_hi
+    if not res.converged or not (at_lo | at_hi).any():
+        return None
+    if np.max(np.abs(g[interior]), initial=0.0) > tol * max(1.0, float(np.max(np.abs(g)))):
+        return None
+    names = [model.parameters.names[i] for i in np.nonzero(at_lo | at_hi)[0]]
+    return th, names
+
+
+def _unconstrained(hess: NDArray, names: list[str], rtol: float = 1e-10) -> list[str]:
+    """Names of the parameters in flat (or negative-curvature) directions of the Hessian."""
+    w, v = np.linalg.eigh(0.5 * (hess + hess.T))
+    scale = max(float(np.max(np.abs(w))), 1.0)
+    bad = w <= rtol * scale
+    if not bad.any():
+        return []
+    involved = np.any(np.abs(v[:, bad]) > 0.1, axis=1)
+    return [n for n, b in zip(names, involved) if b]
 
 
 def _minuit_problem(m: Minuit) -> str:
@@ -258,8 +321,8 @@ class ProfileResult:
             return (float("nan"), float("nan"))
         i0, i1 = np.nonzero(inside)[0][[0, -1]]
 
-        def cross(a: int, b: int) -> float:
-            return float(np.interp(level, [y[b], y[a]], [x[b], x[a]])) if y[a] != y[b] else float(x[a])
+        def cross(a: int, b: int) -> float:  # a inside (y < level), b outside
+            return float(np.interp(level, [y[a], y[b]], [x[a], x[b]])) if y[a] != y[b] else float(x[a])
 
         lo = float(x[0]) if i0 == 0 else cross(i0, i0 - 1)
         hi = float(x[-1]) if i1 == x.size - 1 else cross(i1, i1 + 1)

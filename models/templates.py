@@ -370,7 +370,11 @@ def build_templates(
     dist = det.source_distance(distance_m)
     if binning is None:
         binning = default_binning(det, src, dist, days)
-    check_threshold(float(binning.energy_edges_mev[0]), src)
+    try:
+        check_threshold(float(binning.energy_edges_mev[0]), src)
+    except PhysicsInputError as exc:
+        raise PhysicsInputError("energy_edges_mev[0] (the threshold)", float(binning.energy_edges_mev[0]),
+                                exc.allowed) from None
     e_edges, l_edges = binning.energy_edges_mev, binning.baseline_edges_m
     tm_all = float(np.max(t_max(src.energies_mev)))
     if e_edges[0] >= tm_all + 5 * float(det.energy_sigma_mev(tm_all)) or e_edges[-1] <= 0:

@@ -62,3 +62,64 @@ def test_bad_toml_exit_code_2(tmp_path):
     res = run("rates", "-d", str(p))
     assert res.exit_code == 2
     assert "d.toml" in res.output and "response" in res.output and "missing" in res.output
+
+
+def test_fit_command_asimov_and_plot(tmp_path):
+    out = tmp_path / "fit.png"
+    res = run("fit", "-d", "jne-1t", "--distance", "outside", "--days", "10", "--asimov", "R=0.82", "--plot", str(out))
+    assert res.exit_code == 0, res.output
+    assert "R " in res.output and "0.82" in res.output and out.exists()
+    res = run("fit", "-d", "jne-1t", "--days", "10", "--asimov", "R=0.9", "--json")
+    rec = json.loads(res.output)
+    assert rec["valid"] and abs(rec["parameters"]["R"]["value"] - 0.9) < 1e-3
+
+
+def test_fit_command_with_data_file(tmp_path):
+    import numpy as np
+
+    from fitter.significance import build_configuration
+
+    _, model = build_configuration("jne-1t", "cr51", "centre", 10.0)
+    counts = np.random.default_rng(1).poisson(model.expected(model.parameters.inits))
+    p = tmp_path / "counts.npy"
+    np.save(p, counts)
+    res = run("fit", "-d", "jne-1t", "--days", "10", "--data", str(p))
+    assert res.exit_code == 0, res.output
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([1.0, float("nan")] + [1.0] * (model.n_bins - 2)).replace("NaN", "NaN"))
+    res = run("fit", "-d", "jne-1t", "--days", "10", "--data", str(bad))
+    assert res.exit_code == 2 and "finite" in res.output
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]")
+    res = run("fit", "-d", "jne-1t", "--days", "10", "--data", str(empty))
+    assert res.exit_code == 2 and "empty" in res.output
+    neg = tmp_path / "neg.npy"
+    np.save(neg, -np.ones(model.n_bins))
+    res = run("fit", "-d", "jne-1t", "--days", "10", "--data", str(neg))
+    assert res.exit_code == 2 and "≥ 0" in res.output
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["fit", "-d", "jne-1t", "--asimov", "mu=1"], "unknown parameter"),
+    (["fit", "-d", "jne-1t", "--asimov", "R"], "name=value"),
+    (["fit", "-d", "jne-1t", "--fix", "bogus=1"], "unknown parameter"),
+    (["significance", "-d", "jne-1t", "--toys", "-1"], "--toys"),
+])
+def test_likelihood_commands_bad_input(args, needle):
+    res = run(*args)
+    assert res.exit_code == 2, res.output
+    assert needle in res.output and "Traceback" not in res.output
+
+
+def test_significance_and_compare_commands(tmp_path):
+    res = run("significance", "-d", "jne-1t", "--distance", "outside", "--days", "10", "--json")
+    assert res.exit_code == 0, res.output
+    rec = json.loads(res.output)[0]
+    assert rec["z_reject_R1_if_R082"] > 1
+    out = tmp_path / "cmp.png"
+    res = run("compare", "-d", "jne-1t", "--days", "10", "--json", "--plot", str(out))
+    assert res.exit_code == 0, res.output
+    recs = json.loads(res.output.split("wrote")[0]) if "wrote" in res.output else json.loads(res.output)
+    assert {r["detector"] for r in recs} == {"jne-1t"} and out.exists()
+    assert set(recs[0]) == {"detector", "distance_m", "days", "signal_events", "background_events", "sigma_R",
+                            "z_reject_R1_if_R082", "z_reject_R082_if_R1"}

@@ -1,0 +1,158 @@
+"""Matplotlib figures. Every function accepts an ``ax`` and returns the Figure.
+
+Colours: Paul Tol's colour-blind-safe "bright" and "muted" sets; signal in the warm colours,
+backgrounds in the muted ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from numpy.typing import NDArray  # noqa: E402
+
+from models.templates import Templates  # noqa: E402
+
+from .fit import ProfileResult  # noqa: E402
+
+SIGNAL_COLOURS = ["#EE6677", "#CCBB44"]
+BACKGROUND_COLOURS = ["#4477AA", "#66CCEE", "#228833", "#AA3377", "#BBBBBB", "#332288", "#88CCEE", "#44AA99",
+                      "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499"]
+DATA_STYLE = dict(fmt="o", color="black", ms=3.5, lw=1.0, label="data")
+
+
+def _axes(ax: Any = None, figsize: tuple[float, float] = (6.4, 4.4)) -> tuple[Figure, Any]:
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+        return fig, ax
+    return ax.figure, ax
+
+
+_SUM_OVER = {"energy": (1, 2), "baseline": (0, 2), "time": (0, 1)}
+
+
+def _project(arr: NDArray, axis: str) -> NDArray:
+    """Project an (E, L, t) array on one axis."""
+    return arr.sum(axis=_SUM_OVER[axis])
+
+
+def plot_stack(templates: Templates, axis: str = "energy", samples: dict[str, NDArray] | None = None,
+               data: NDArray | None = None, ax: Any = None, log: bool | None = None, title: str | None = None,
+               min_fraction: float = 1e-3) -> Figure:
+    """Stacked expected counts (signal by branch + each background) projected on one axis.
+
+    Parameters
+    ----------
+    axis : "energy" (reconstructed recoil energy), "baseline" (reconstructed L) or "time".
+    samples : per-sample counts to stack (default: the nominal templates; pass
+        post-fit per-sample counts reshaped to the binning to show a fit).
+    data : observed counts with the binning's shape, drawn as points with √n errors.
+    min_fraction : backgrounds below this share of the total are merged into "other".
+    """
+    fig, ax = _axes(ax)
+    b = templates.binning
+    edges = {"energy": b.energy_edges_mev, "baseline": b.baseline_edges_m, "time": b.time_edges_days}[axis]
+    xlabel = {"energy": "reconstructed recoil energy $T$ [MeV]", "baseline": "reconstructed baseline $L$ [m]",
+              "time": "time since source start [days]"}[axis]
+    src = samples or templates.samples
+    proj = {n: _project(np.asarray(a), axis) for n, a in src.items()}
+    total = sum(v.sum() for v in proj.values())
+    sig = [n for n in proj if templates.info[n].kind == "signal"]
+    bkg = sorted((n for n in proj if templates.info[n].kind != "signal"), key=lambda n: proj[n].sum())
+    other = [n for n in bkg if proj[n].sum() < min_fraction * total]
+    bkg = [n for n in bkg if n not in other]
+    layers = [(n, templates.info[n].label, BACKGROUND_COLOURS[i % len(BACKGROUND_COLOURS)]) for i, n in enumerate(bkg)]
+    layers += [(n, templates.info[n].label, SIGNAL_COLOURS[i % 2]) for i, n in enumerate(sig)]
+    bottom = np.zeros(edges.size - 1)
+    if other:
+        o = sum(proj[n] for n in other)
+        ax.stairs(o + bottom, edges, baseline=bottom, fill=True, color="#DDDDDD", label="other backgrounds")
+        bottom = bottom + o
+    for n, label, colour in layers:
+        ax.stairs(bottom + proj[n], edges, baseline=bottom, fill=True, color=colour, label=label, alpha=0.9)
+        bottom = bottom + proj[n]
+    ax.stairs(bottom, edges, color="black", lw=0.8)
+    if data is not None:
+        d = _project(np.asarray(data), axis)
+        centres = 0.5 * (edges[:-1] + edges[1:])
+        ax.errorbar(centres, d, yerr=np.sqrt(np.maximum(d, 0)), **DATA_STYLE)
+    ax.set_xlabel(xlabel)
+    width = np.diff(edges)
+    unit = {"energy": f"{width[0] * 1e3:.0f} keV", "baseline": f"{width[0]:.2g} m", "time": f"{width[0]:.3g} d"}[axis]
+    ax.set_ylabel(f"events / {unit}" if np.allclose(width, width[0]) else "events per bin")
+    ax.set_xlim(edges[0], edges[-1])
+    if log is None:
+        log = axis == "energy"
+    if log:
+        ax.set_yscale("log")
+        ax.set_ylim(max(bottom.min() * 0.3, bottom.max() * 1e-5), bottom.max() * 5)
+    else:
+        ax.set_ylim(0, bottom.max() * 1.25)
+    ax.legend(fontsize=7, ncol=2, frameon=False, loc="upper right")
+    det, src_ = templates.detector, templates.source
+    ax.set_title(title or f"{det.label}, {src_.isotope} {src_.activity_bq / 3.7e16:.3g} MCi at D = {templates.distance_m:g} m, "
+                          f"{templates.binning.run_days:g} d", fontsize=9)
+    return fig
+
+
+def plot_profile(profile: ProfileResult, ax: Any = None, label: str | None = None, levels: Sequence[float] = (1.0, 4.0),
+                 truth: float | None = None) -> Figure:
+    """−2Δln L versus the scanned parameter, with the 1σ/2σ lines."""
+    fig, ax = _axes(ax)
+    ax.plot(profile.values, profile.delta_twice_nll, color=SIGNAL_COLOURS[0], lw=1.6, label=label)
+    for lv in levels:
+        ax.axhline(lv, color="grey", lw=0.7, ls="--")
+        ax.text(profile.values[-1], lv, f" {np.sqrt(lv):.0f}σ", va="bottom", ha="right", fontsize=7, color="grey")
+    if truth is not None:
+        ax.axvline(truth, color="black", lw=0.8, ls=":", label=f"truth {truth:g}")
+    ax.set_xlabel(profile.parameter)
+    ax.set_ylabel(r"$-2\Delta\ln L$")
+    ax.set_ylim(0, max(max(levels) * 1.6, 1.0))
+    ax.set_xlim(profile.values.min(), profile.values.max())
+    if label or truth is not None:
+        ax.legend(frameon=False, fontsize=8)
+    return fig
+
+
+def plot_comparison(records: Sequence[Any], ax: Any = None, metric: str = "z_reject_R1_if_R082") -> Figure:
+    """Bar chart of a comparison metric per (detector, source position), one bar per run length."""
+    fig, ax = _axes(ax, figsize=(7.2, 4.2))
+    keys = list(dict.fromkeys((r.detector, r.distance_m) for r in records))
+    days = sorted({r.days for r in records})
+    width = 0.8 / max(len(days), 1)
+    x = np.arange(len(keys))
+    for j, d in enumerate(days):
+        vals = [next((getattr(r, metric) for r in records if (r.detector, r.distance_m) == k and r.days == d), np.nan)
+                for k in keys]
+        ax.bar(x + (j - (len(days) - 1) / 2) * width, vals, width, label=f"{d:g} days",
+               color=BACKGROUND_COLOURS[j % len(BACKGROUND_COLOURS)])
+    ax.set_xticks(x, [f"{k[0]}\nD = {k[1]:g} m" for k in keys], fontsize=8)
+    ylabel = {"z_reject_R1_if_R082": "Z to reject R = 1 if R = 0.82 [σ]",
+              "z_reject_R082_if_R1": "Z to reject R = 0.82 if R = 1 [σ]", "sigma_R": r"$\sigma_R$"}.get(metric, metric)
+    ax.set_ylabel(ylabel)
+    if metric.startswith("z_"):
+        for z in (3, 5):
+            ax.axhline(z, color="grey", lw=0.7, ls="--")
+    ax.legend(frameon=False, fontsize=8)
+    ax.set_title("3 MCi ⁵¹Cr: detector comparison (Asimov, 1σ systematics included)", fontsize=9)
+    return fig
+
+
+def plot_sensitivity(points: Sequence[Any], ax: Any = None, metric: str = "z_reject_r1", xlabel: str | None = None,
+                     logx: bool = False) -> Figure:
+    """A sensitivity curve (significance or σ_R versus a knob)."""
+    fig, ax = _axes(ax)
+    x = [p.value for p in points]
+    y = [getattr(p, metric) for p in points]
+    ax.plot(x, y, "o-", color=SIGNAL_COLOURS[0])
+    ax.set_xlabel(xlabel or points[0].knob)
+    ax.set_ylabel({"z_reject_r1": "Z to reject R = 1 if R = 0.82 [σ]", "z_reject_r082": "Z to reject R = 0.82 if R = 1 [σ]",
+                   "sigma_r": r"$\sigma_R$"}.get(metric, metric))
+    if logx:
+        ax.set_xscale("log")
+    return fig

@@ -1,0 +1,43 @@
+"""Figures: every plot function returns its Figure and draws into a given Axes."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from fitter.analysis import build_model  # noqa: E402
+from fitter.fit import fit, profile_scan  # noqa: E402
+from fitter.plotting import plot_comparison, plot_profile, plot_sensitivity, plot_stack  # noqa: E402
+from fitter.significance import ComparisonRecord, SensitivityPoint  # noqa: E402
+from models.templates import build_templates  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tpl():
+    return build_templates("jne-1t", "cr51", "outside", 10)
+
+
+@pytest.mark.parametrize("axis", ["energy", "baseline", "time"])
+def test_stack_plots(tpl, axis, tmp_path):
+    fig, ax = plt.subplots()
+    data = np.random.default_rng(0).poisson(tpl.total())
+    out = plot_stack(tpl, axis, data=data, ax=ax)
+    assert out is fig
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("51Cr" in t or "⁵¹Cr" in t for t in labels) and "data" in labels
+    fig.savefig(tmp_path / f"{axis}.png")
+    plt.close(fig)
+
+
+def test_profile_comparison_and_sensitivity_plots(tpl):
+    model = build_model(tpl)
+    data = model.asimov({"R": 1.0})
+    prof = profile_scan(model, data, "R", np.linspace(0.7, 1.3, 9), fit(model, data))
+    assert plot_profile(prof, truth=1.0).axes[0].get_xlabel() == "R"
+    recs = [ComparisonRecord("a", 0.0, 10, 100, 10, 0.1, 3.0, 3.1), ComparisonRecord("a", 0.0, 30, 300, 30, 0.05, 5.0, 5.1)]
+    assert len(plot_comparison(recs).axes[0].patches) == 2
+    pts = [SensitivityPoint("days", d, 1, 1, 0.1, z, z) for d, z in ((5, 1.0), (10, 2.0))]
+    assert plot_sensitivity(pts).axes[0].get_xlabel() == "days"
+    plt.close("all")
