@@ -394,5 +394,19 @@ def compare_cmd(detectors: tuple[str, ...], source: str, activity: str | None, d
         _save(plot_comparison(recs), plot)
 
 
+def _load_topic_commands() -> None:
+    """Commands of larger topics live in ``fitter/cli_<topic>.py`` and attach themselves to
+    :data:`main` when imported (contours, pyhf, gallium, ...)."""
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda i: i.name):
+        if info.name.startswith("cli_"):
+            importlib.import_module(f"{__package__}.{info.name}")
+
+
+_load_topic_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
