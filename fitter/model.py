@@ -105,6 +105,63 @@ def code4p(alpha: NDArray, dlo: NDArray, dhi: NDArray) -> tuple[NDArray, NDArray
     return val, der
 
 
+@dataclass
+class HistoParts:
+    """Histosys shifts in the form code 4p uses: sym = (dhi + dlo)/2, asym = (dhi − dlo)/16.
+
+    Pass one instead of (dlo, dhi) when the same override is evaluated many times.
+    """
+
+    sym: NDArray
+    asym: NDArray
+
+    @classmethod
+    def from_shifts(cls, dlo: NDArray, dhi: NDArray) -> "HistoParts":
+        return cls(0.5 * (dhi + dlo), (dhi - dlo) / 16.0)
+
+    def astuple(self) -> tuple[NDArray, NDArray]:
+        return self.sym, self.asym
+
+    def __getitem__(self, idx: Any) -> "HistoParts":
+        return HistoParts(self.sym[idx], self.asym[idx])
+
+
+@dataclass
+class RowOverride:
+    """Per-batch replacement templates for a few samples (the oscillated signal rows).
+
+    ``rows`` are sample indices; ``nominal`` [..., r, B] their templates; ``sym``/``asym``
+    [..., H, r, B] their histosys shifts in code-4p form (one entry per histosys parameter
+    of the model, in the model's order). All other samples keep the model's templates, which
+    the fast evaluation contracts as shared matrices (BLAS) instead of per-batch copies.
+    """
+
+    rows: NDArray
+    nominal: NDArray
+    sym: NDArray | None = None
+    asym: NDArray | None = None
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        return self.nominal.shape[:-2]
+
+    def __getitem__(self, idx: Any) -> "RowOverride":
+        return RowOverride(self.rows, self.nominal[idx], None if self.sym is None else self.sym[idx],
+                           None if self.asym is None else self.asym[idx])
+
+    def broadcast(self, batch: tuple[int, ...]) -> "RowOverride":
+        def b(x: NDArray | None, tail: int) -> NDArray | None:
+            return None if x is None else np.broadcast_to(x, batch + x.shape[-tail:])
+
+        return RowOverride(self.rows, b(self.nominal, 2), b(self.sym, 3), b(self.asym, 3))
+
+    def reshape(self, batch: tuple[int, ...]) -> "RowOverride":
+        def r(x: NDArray | None, tail: int) -> NDArray | None:
+            return None if x is None else x.reshape(batch + x.shape[-tail:])
+
+        return RowOverride(self.rows, r(self.nominal, 2), r(self.sym, 3), r(self.asym, 3))
+
+
 # ----------------------------------------------------------------------------- data
 @dataclass
 class Data:
@@ -210,80 +267,271 @@ class BinnedModel:
         return self.parameters.copy()
 
     # -- expected counts ------------------------------------------------------------
-    def _pieces(self, theta: NDArray, nominal: NDArray | None, histo: NDArray | None, need_grad: bool):
+    def _histo_parts(self, histo: "tuple[NDArray, NDArray] | HistoParts | None") -> tuple[NDArray, NDArray]:
+        """(S, A) = ((dhi + dlo)/2, (dhi − dlo)/16) of code 4p, from the model or an override."""
+        if histo is None:
+            if not hasattr(self, "_hs"):
+                self._hs = 0.5 * (self._histo_dhi + self._histo_dlo)
+                self._ha = (self._histo_dhi - self._histo_dlo) / 16.0
+            return self._hs, self._ha
+        if isinstance(histo, HistoParts):
+            return histo.sym, histo.asym
+        return HistoParts.from_shifts(*histo).astuple()
+
+    def _pieces(self, theta: NDArray, nominal: NDArray | None, histo: tuple[NDArray, NDArray] | None, need_grad: bool):
         th = np.asarray(theta, dtype=float)
         batch = th.shape[:-1]
         nom = self.nominal if nominal is None else nominal
-        S, C = len(self.samples), len(self.channels)
-        # histosys shifts
+        S, C, P = len(self.samples), len(self.channels), self.n_params
+        hterm = None
         if self._histo_params.size:
-            a = th[..., self._histo_params][..., :, None, None]
-            dlo = self._histo_dlo if histo is None else histo[0]
-            dhi = self._histo_dhi if histo is None else histo[1]
-            dval, dder = code4p(a, dlo, dhi)
-            shifted = nom + dval.sum(axis=-3)
+            # code 4p: Δ = α·S + c₂(α)·A, with c₂ = α²(15 + α²(3α² − 10)) inside |α| ≤ 1 and ±8α
+            # beyond (which makes Δ = α·dhi or α·dlo): the branch depends on α only.
+            a = th[..., self._histo_params]
+            a2 = a * a
+            c2 = np.where(a > 1.0, 8.0 * a, np.where(a < -1.0, -8.0 * a, a2 * (15.0 + a2 * (3.0 * a2 - 10.0))))
+            hs, ha = self._histo_parts(histo)
+            if hs.ndim == 3:
+                shift = np.tensordot(a, hs, axes=([-1], [0])) + np.tensordot(c2, ha, axes=([-1], [0]))
+            else:
+                shift = np.einsum("...h,...hsb->...sb", a, hs) + np.einsum("...h,...hsb->...sb", c2, ha)
+            shifted = nom + shift
+            if need_grad:
+                dc2 = np.where(a > 1.0, 8.0, np.where(a < -1.0, -8.0, 30.0 * a + a2 * a * (15.0 * a2 - 40.0)))
+                hterm = (hs, ha, dc2)
         else:
-            dder = None
             shifted = np.broadcast_to(nom, batch + nom.shape)
-        # per-(sample, channel) multiplicative factors
         factors, derivs = [], []
         for m in self._scalar:
+            x = th[..., m.param][..., None, None]
             if m.kind == "normsys":
-                v, d = code4(th[..., m.param][..., None, None], m.lo, m.hi, m.coef)
+                v, d = code4(x, m.lo, m.hi, m.coef)
             else:
-                x = th[..., m.param][..., None, None]
                 v = np.where(m.mask, x, 1.0)
-                d = np.where(m.mask, 1.0, 0.0) * np.ones_like(x)
+                d = np.broadcast_to(m.mask.astype(float), batch + (S, C))
             factors.append(np.broadcast_to(v, batch + (S, C)))
             derivs.append(np.broadcast_to(d, batch + (S, C)))
         f_total = np.ones(batch + (S, C))
         for v in factors:
             f_total = f_total * v
-        # per-bin γ's
-        gam = np.ones(batch + (S, self.n_bins))
-        for g in self._gammas:
-            sl = self.channel_slices[self.channels[g.channel]]
-            vals = th[..., g.params]  # (..., nb)
-            gam[..., g.samples, sl] = gam[..., g.samples, sl] * vals[..., None, :]
-        return th, batch, shifted, dder, factors, derivs, f_total, gam
+        dF = None
+        if need_grad and factors:
+            # product rule with prefix/suffix products (no division by zero at R = 0)
+            dF = np.zeros(batch + (S, C, P))
+            prefix = [np.ones(batch + (S, C))]
+            for v in factors[:-1]:
+                prefix.append(prefix[-1] * v)
+            suffix = np.ones(batch + (S, C))
+            for t in range(len(factors) - 1, -1, -1):
+                dF[..., self._scalar[t].param] += prefix[t] * suffix * derivs[t]
+                suffix = suffix * factors[t]
+        gam = None
+        if self._gammas:
+            gam = np.ones(batch + (S, self.n_bins))
+            for g in self._gammas:
+                sl = self.channel_slices[self.channels[g.channel]]
+                vals = th[..., g.params]
+                gam[..., g.samples, sl] = gam[..., g.samples, sl] * vals[..., None, :]
+        return th, batch, shifted, hterm, dF, f_total, gam
 
-    def expected(self, theta: ArrayLike, nominal: NDArray | None = None,
+    def _full(self, nominal: "NDArray | RowOverride | None") -> NDArray | None:
+        """A RowOverride as full [..., S, B] templates (for the general path)."""
+        if not isinstance(nominal, RowOverride):
+            return nominal
+        full = np.broadcast_to(self.nominal, nominal.batch_shape + self.nominal.shape).copy()
+        full[..., nominal.rows, :] = nominal.nominal
+        if nominal.sym is not None:
+            raise ModelError("a RowOverride with histosys rows needs the fast path (a model without per-bin γ's)")
+        return full
+
+    def _static(self, rows: tuple[int, ...]) -> tuple[NDArray, NDArray, NDArray]:
+        """Shared templates with the overridden rows zeroed: (nominal, sym, asym)."""
+        cache = self.__dict__.setdefault("_static_cache", {})
+        if rows not in cache:
+            nom = self.nominal.copy()
+            hs, ha = self._histo_parts(None) if self._histo_params.size else (np.zeros((0,) + nom.shape),) * 2
+            hs, ha = hs.copy(), ha.copy()
+            if rows:
+                r = list(rows)
+                nom[r] = 0.0
+                hs[:, r] = 0.0
+                ha[:, r] = 0.0
+            cache[rows] = (nom, hs, ha)
+        return cache[rows]
+
+    def _touched(self) -> list[dict[int, NDArray]]:
+        """Per channel, the samples each scalar-modifier parameter multiplies (sparsity of ∂F)."""
+        if "_touched_cache" not in self.__dict__:
+            out: list[dict[int, set]] = [dict() for _ in self.channels]
+            for m in self._scalar:
+                mask = m.mask if m.kind != "normsys" else ((m.lo != 1) | (m.hi != 1))
+                for c in range(len(self.channels)):
+                    for s_i in np.nonzero(mask[:, c])[0]:
+                        out[c].setdefault(m.param, set()).add(int(s_i))
+            self._touched_cache = [{p: np.array(sorted(v)) for p, v in d.items()} for d in out]
+        return self._touched_cache
+
+    def _stacked(self, rows: tuple[int, ...], c: int, p: int, samp: NDArray, nom_s: NDArray, hs_s: NDArray,
+                 ha_s: NDArray) -> NDArray:
+        """[nominal | sym_h | asym_h ...] of the samples ``samp`` in channel c, side by side (cached)."""
+        cache = self.__dict__.setdefault("_stack_cache", {})
+        key = (rows, c, p)
+        if key not in cache:
+            sl = self.channel_slices[self.channels[c]]
+            parts = [nom_s[samp][:, sl]]
+            for h in range(hs_s.shape[0]):
+                parts += [hs_s[h][samp][:, sl], ha_s[h][samp][:, sl]]
+            cache[key] = np.ascontiguousarray(np.concatenate(parts, axis=1))
+        return cache[key]
+
+    def _params_on_rows(self, rows: tuple[int, ...], c: int) -> list[int]:
+        """Parameters whose factors act on any of ``rows`` in channel ``c``."""
+        return [p for p, samp in self._touched()[c].items() if np.isin(samp, rows).any()]
+
+    def _fast(self, th: NDArray, ov: "RowOverride | None", need_grad: bool) -> tuple[NDArray, NDArray | None]:
+        """μ (and ∂μ/∂θ) for models without per-bin γ's.
+
+        The batch is flattened and every contraction with the shared templates is one 2-D
+        matrix product (BLAS); only the few overridden rows are handled per batch element.
+        """
+        batch = th.shape[:-1] if ov is None else np.broadcast_shapes(th.shape[:-1], ov.batch_shape)
+        n = int(np.prod(batch)) if batch else 1
+        th2 = np.broadcast_to(th, batch + th.shape[-1:]).reshape(n, -1)
+        S, C, P, B = len(self.samples), len(self.channels), self.n_params, self.n_bins
+        rows = tuple(int(r) for r in ov.rows) if ov is not None else ()
+        nom_s, hs_s, ha_s = self._static(rows)
+        H = self._histo_params.size
+        if H:
+            a = th2[:, self._histo_params]
+            a2 = a * a
+            c2 = np.where(a > 1.0, 8.0 * a, np.where(a < -1.0, -8.0 * a, a2 * (15.0 + a2 * (3.0 * a2 - 10.0))))
+            dc2 = np.where(a > 1.0, 8.0, np.where(a < -1.0, -8.0, 30.0 * a + a2 * a * (15.0 * a2 - 40.0)))
+        factors, derivs = [], []
+        for m in self._scalar:
+            x = th2[:, m.param][:, None, None]
+            if m.kind == "normsys":
+                v, d = code4(x, m.lo, m.hi, m.coef)
+            else:
+                v = np.where(m.mask, x, 1.0)
+                d = np.broadcast_to(m.mask.astype(float), (n, S, C))
+            factors.append(np.broadcast_to(v, (n, S, C)))
+            derivs.append(np.broadcast_to(d, (n, S, C)))
+        F = np.ones((n, S, C))
+        for v in factors:
+            F = F * v
+        dF = None
+        if need_grad and factors:
+            dF = np.zeros((n, C, P, S))
+            prefix = [np.ones((n, S, C))]
+            for v in factors[:-1]:
+                prefix.append(prefix[-1] * v)
+            suffix = np.ones((n, S, C))
+            for t in range(len(factors) - 1, -1, -1):
+                dF[:, :, self._scalar[t].param, :] += np.swapaxes(prefix[t] * suffix * derivs[t], 1, 2)
+                suffix = suffix * factors[t]
+        mu = np.empty((n, B))
+        jt = np.zeros((n, P, B)) if need_grad else None  # ∂μ/∂θ, parameter-major (contiguous rows)
+        ovb = None
+        if ov is not None:
+            ovb = (ov.broadcast(batch) if ov.batch_shape != batch else ov).reshape((n,))
+        touched = self._touched()  # per channel: {param: sample indices its factors act on}
+        for c, ch in enumerate(self.channels):
+            sl = self.channel_slices[ch]
+            Fc = np.ascontiguousarray(F[:, :, c])
+            mu[:, sl] = Fc @ nom_s[:, sl]
+            X = Y = None
+            if H:
+                X = np.stack([Fc @ hs_s[h][:, sl] for h in range(H)], axis=1)  # (n, H, Bc)
+                Y = np.stack([Fc @ ha_s[h][:, sl] for h in range(H)], axis=1)
+                mu[:, sl] += np.einsum("nh,nhb->nb", a, X) + np.einsum("nh,nhb->nb", c2, Y)
+            if need_grad:
+                if dF is not None:
+                    # ∂μ/∂θ_p = Σ_{s acted on by p} ∂F_s/∂θ_p · T_s(α): one GEMM per parameter
+                    # against its samples' [nominal | sym | asym] templates, combined in place
+                    bc = sl.stop - sl.start
+                    for p_i, samp in touched[c].items():
+                        d = dF[:, c, p_i][:, samp]
+                        res = d @ self._stacked(rows, c, p_i, samp, nom_s, hs_s, ha_s)
+                        col = jt[:, p_i, sl]
+                        col[...] = res[:, :bc]
+                        for h in range(H):
+                            part = res[:, (1 + 2 * h) * bc:(2 + 2 * h) * bc]
+                            part *= a[:, h, None]
+                            col += part
+                            part = res[:, (2 + 2 * h) * bc:(3 + 2 * h) * bc]
+                            part *= c2[:, h, None]
+                            col += part
+                if H:
+                    jt[:, self._histo_params, sl] += X + dc2[:, :, None] * Y
+            if ovb is not None:
+                Fr = F[:, ovb.rows, c]  # (n, r)
+                base_r = ovb.nominal[:, :, sl]
+                if H and ovb.sym is not None:
+                    base_r = base_r + np.einsum("nh,nhrb->nrb", a, ovb.sym[:, :, :, sl]) \
+                        + np.einsum("nh,nhrb->nrb", c2, ovb.asym[:, :, :, sl])
+                mu[:, sl] += np.einsum("nr,nrb->nb", Fr, base_r)
+                if need_grad:
+                    if dF is not None:
+                        for p_i in self._params_on_rows(tuple(int(r) for r in ovb.rows), c):
+                            jt[:, p_i, sl] += np.einsum("nr,nrb->nb", dF[:, c, p_i][:, ovb.rows], base_r)
+                    if H and ovb.sym is not None:
+                        for h in range(H):
+                            dd = ovb.sym[:, h, :, sl] + dc2[:, h, None, None] * ovb.asym[:, h, :, sl]
+                            jt[:, self._histo_params[h], sl] += np.einsum("nr,nrb->nb", Fr, dd)
+        mu = mu.reshape(batch + (B,))
+        if jt is not None:
+            jt = jt.reshape(batch + (P, B))
+        return mu, jt
+
+    def expected(self, theta: ArrayLike, nominal: "NDArray | RowOverride | None" = None,
                  histo: tuple[NDArray, NDArray] | None = None) -> NDArray[np.float64]:
         """μ[..., B] for θ[..., P]; ``nominal`` [..., S, B] and ``histo`` (dlo, dhi) [..., H, S, B]
-        may replace the nominal templates and histosys shifts (batched oscillation scans)."""
-        _, _, shifted, _, _, _, f_total, gam = self._pieces(theta, nominal, histo, False)
-        return np.einsum("...sb,...sb->...b", shifted * gam, f_total[..., self.chan_of_bin])
+        may replace the nominal templates and histosys shifts, or ``nominal`` may be a
+        :class:`RowOverride` of a few samples (batched oscillation scans)."""
+        if not self._gammas and (nominal is None or isinstance(nominal, RowOverride)) and histo is None:
+            return self._fast(np.asarray(theta, dtype=float), nominal, False)[0]
+        _, _, shifted, _, _, f_total, gam = self._pieces(theta, self._full(nominal), histo, False)
+        base = shifted if gam is None else shifted * gam
+        return np.einsum("...sb,...sb->...b", base, f_total[..., self.chan_of_bin])
 
     def expected_samples(self, theta: ArrayLike) -> NDArray[np.float64]:
         """Per-sample expected counts [..., S, B] at θ."""
-        _, _, shifted, _, _, _, f_total, gam = self._pieces(theta, None, None, False)
-        return shifted * gam * f_total[..., self.chan_of_bin]
+        _, _, shifted, _, _, f_total, gam = self._pieces(theta, None, None, False)
+        base = shifted if gam is None else shifted * gam
+        return base * f_total[..., self.chan_of_bin]
 
-    def expected_and_jacobian(self, theta: ArrayLike, nominal: NDArray | None = None,
+    def expected_and_jacobian(self, theta: ArrayLike, nominal: "NDArray | RowOverride | None" = None,
                               histo: tuple[NDArray, NDArray] | None = None) -> tuple[NDArray, NDArray]:
         """(μ[..., B], ∂μ/∂θ [..., B, P]) analytically."""
-        th, batch, shifted, dder, factors, derivs, f_total, gam = self._pieces(theta, nominal, histo, True)
+        mu, jt = self.mu_and_jacobian_t(theta, nominal, histo)
+        return mu, np.swapaxes(jt, -1, -2)
+
+    def mu_and_jacobian_t(self, theta: ArrayLike, nominal: "NDArray | RowOverride | None" = None,
+                          histo: tuple[NDArray, NDArray] | None = None) -> tuple[NDArray, NDArray]:
+        """(μ[..., B], ∂μ/∂θ laid out parameter-major [..., P, B]): the minimisers' form."""
+        if not self._gammas and (nominal is None or isinstance(nominal, RowOverride)) and histo is None:
+            return self._fast(np.asarray(theta, dtype=float), nominal, True)
+        mu, jac = self._general_jacobian(theta, self._full(nominal), histo)
+        return mu, np.ascontiguousarray(np.swapaxes(jac, -1, -2))
+
+    def _general_jacobian(self, theta: ArrayLike, nominal: NDArray | None,
+                          histo: tuple[NDArray, NDArray] | None) -> tuple[NDArray, NDArray]:
+        th, batch, shifted, hterm, dF, f_total, gam = self._pieces(theta, nominal, histo, True)
         cb = self.chan_of_bin
-        base = shifted * gam  # (..., S, B)
-        mu = np.einsum("...sb,...sb->...b", base, f_total[..., cb])
+        base = shifted if gam is None else shifted * gam  # (..., S, B)
+        fb = f_total[..., cb]
+        mu = np.einsum("...sb,...sb->...b", base, fb)
         jac = np.zeros(batch + (self.n_bins, self.n_params))
-        # scalar factors: product rule with prefix/suffix products (no division by zero at R = 0)
-        n = len(factors)
-        if n:
-            prefix = [np.ones_like(f_total)]
-            for v in factors[:-1]:
-                prefix.append(prefix[-1] * v)
-            suffix = np.ones_like(f_total)
-            for t in range(n - 1, -1, -1):
-                dfac = prefix[t] * suffix * derivs[t]
-                jac[..., self._scalar[t].param] += np.einsum("...sb,...sb->...b", base, dfac[..., cb])
-                suffix = suffix * factors[t]
-        # histosys
-        if self._histo_params.size:
-            fg = gam * f_total[..., cb]
-            for h, p in enumerate(self._histo_params):
-                jac[..., p] += np.einsum("...sb,...sb->...b", dder[..., h, :, :], fg)
-        # per-bin γ's (parameters are bounded away from 0)
+        if dF is not None:
+            for c, ch in enumerate(self.channels):
+                sl = self.channel_slices[ch]
+                jac[..., sl, :] += np.matmul(np.swapaxes(base[..., :, sl], -1, -2), dF[..., :, c, :])
+        if hterm is not None:
+            hs, ha, dc2 = hterm
+            fg = fb if gam is None else fb * gam
+            js = np.einsum("...hsb,...sb->...hb", hs, fg)
+            ja = np.einsum("...hsb,...sb->...hb", ha, fg)
+            jac[..., self._histo_params] += np.swapaxes(js + dc2[..., :, None] * ja, -1, -2)
         for g in self._gammas:
             sl = self.channel_slices[self.channels[g.channel]]
             vals = th[..., g.params]
@@ -383,12 +631,12 @@ class BinnedModel:
                   histo: tuple[NDArray, NDArray] | None = None) -> tuple[NDArray, NDArray]:
         """(−ln L − constant(data), its gradient): what the minimisers use."""
         th = np.asarray(theta, dtype=float)
-        mu, jac = self.expected_and_jacobian(th, nominal, histo)
+        mu, jt = self.mu_and_jacobian_t(th, nominal, histo)
         mu_s = np.maximum(mu, MU_FLOOR)
         n = data.main
         val = np.sum(self.deviance_terms(mu_s, n), axis=-1)
         w = np.where(mu > MU_FLOOR, 1.0 - n / mu_s, 1.0)
-        grad = np.einsum("...b,...bp->...p", w, jac)
+        grad = np.einsum("...pb,...b->...p", jt, w)
         c, gc = self._constraint(th, data.aux, True)
         return val + c, grad + gc
 

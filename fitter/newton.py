@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .fit import hessian_from_gradient
-from .model import MU_FLOOR, BinnedModel, Data
+from .model import MU_FLOOR, BinnedModel, Data, HistoParts, RowOverride
 
 
 @dataclass
@@ -42,13 +42,12 @@ class BatchFit:
 
 def _terms(model: BinnedModel, th: NDArray, main: NDArray, aux: NDArray, nominal, histo):
     """(objective, gradient, Fisher matrix) per batch element."""
-    mu, jac = model.expected_and_jacobian(th, nominal, histo)
+    mu, jt = model.mu_and_jacobian_t(th, nominal, histo)
     mu_s = np.maximum(mu, MU_FLOOR)
     val = np.sum(model.deviance_terms(mu_s, main), axis=-1)
     w = np.where(mu > MU_FLOOR, 1.0 - main / mu_s, 1.0)
-    grad = np.einsum("...b,...bp->...p", w, jac)
-    wj = jac * (main / (mu_s * mu_s))[..., None]
-    fisher = np.einsum("...bp,...bq->...pq", wj, jac, optimize=True)
+    grad = np.matmul(jt, w[..., None])[..., 0]
+    fisher = np.matmul(jt * (main / (mu_s * mu_s))[..., None, :], np.swapaxes(jt, -1, -2))
     c, gc = model._constraint(th, aux, True)
     curv = np.zeros(th.shape)
     if model._normal.size:
@@ -78,8 +77,10 @@ def minimize_batch(
     nominal: NDArray | None = None,
     histo: tuple[NDArray, NDArray] | None = None,
     max_iter: int = 100,
-    tol: float = 1e-9,
+    tol: float = 1e-7,
     covariance: bool = False,
+    template_index: ArrayLike | None = None,
+    _gather: tuple | None = None,
 ) -> BatchFit:
     """Minimise −ln L for every batch element.
 
@@ -90,59 +91,109 @@ def minimize_batch(
         their value from here.
     fixed : [P] or [N, P] booleans (default: the model's fixed parameters).
     nominal, histo : batched template overrides (see :meth:`BinnedModel.expected`).
-    tol : convergence when the estimated distance to the minimum ½gᵀH⁻¹g and the last
-        decrease are both below ``tol``.
+    tol : convergence when the estimated distance to the minimum ½gᵀH⁻¹g is below ``tol``
+        (in −ln L; Δχ² is then accurate to ~2·tol).
     covariance : also return the inverse of the exact Hessian (finite differences of the
         analytic gradient) on the free parameters: HESSE's covariance.
+    template_index : with ``nominal`` [U, S, B] (and ``histo`` [U, H, S, B]) holding U
+        distinct template sets, the set each batch element uses ([N] integers): many
+        fits that share a few hypotheses run as one batch without copying templates.
     """
     ps = model.parameters
     P = len(ps)
     main = np.asarray(main, dtype=float)
+    if histo is not None and not isinstance(histo, HistoParts):
+        histo = HistoParts.from_shifts(*histo)
+    if template_index is not None:
+        tix = np.asarray(template_index, dtype=int).ravel()
+        res = minimize_batch(model, main, aux, theta0, fixed, None, None, max_iter, tol, covariance,
+                             _gather=(nominal, histo, tix))
+        return res
+    is_ov = isinstance(nominal, RowOverride)
     batch = np.broadcast_shapes(main.shape[:-1], np.asarray(aux).shape[:-1],
                                 () if theta0 is None else np.asarray(theta0).shape[:-1],
-                                () if nominal is None else nominal.shape[:-2])
-    main = np.broadcast_to(main, batch + main.shape[-1:])
-    aux = np.broadcast_to(np.asarray(aux, dtype=float), batch + (P,))
-    th = np.broadcast_to(ps.inits if theta0 is None else np.asarray(theta0, dtype=float), batch + (P,)).copy()
-    fix = np.broadcast_to(ps.fixed if fixed is None else np.asarray(fixed, dtype=bool), batch + (P,))
+                                () if nominal is None else (nominal.batch_shape if is_ov else nominal.shape[:-2]))
+    n = int(np.prod(batch)) if batch else 1
+    # work on a flat batch; per-element inputs are broadcast (views) and gathered per iteration
+    main_b = np.broadcast_to(main, batch + main.shape[-1:]).reshape(n, -1)
+    aux_b = np.broadcast_to(np.asarray(aux, dtype=float), batch + (P,)).reshape(n, P)
+    th = np.broadcast_to(ps.inits if theta0 is None else np.asarray(theta0, dtype=float), batch + (P,)).reshape(n, P).copy()
+    fix = np.broadcast_to(ps.fixed if fixed is None else np.asarray(fixed, dtype=bool), batch + (P,)).reshape(n, P)
+    if is_ov:
+        nom_b = nominal.broadcast(batch).reshape((n,))
+    else:
+        nom_b = None if nominal is None else np.broadcast_to(nominal, batch + nominal.shape[-2:]).reshape((n,) + nominal.shape[-2:])
+    his_b = None
+    if histo is not None and histo.sym.ndim == 4:
+        his_b = HistoParts(np.broadcast_to(histo.sym, batch + histo.sym.shape[-3:]).reshape((n,) + histo.sym.shape[-3:]),
+                           np.broadcast_to(histo.asym, batch + histo.asym.shape[-3:]).reshape((n,) + histo.asym.shape[-3:]))
     lo, hi = ps.bounds[:, 0], ps.bounds[:, 1]
     th = np.clip(th, lo, hi)
-    lam = np.full(batch, 1e-3)
-    f, g, H = _terms(model, th, main, aux, nominal, histo)
-    done = np.zeros(batch, dtype=bool)
+
+    def sub(idx: NDArray):
+        if _gather is not None:
+            g_nom, g_his, g_ix = _gather
+            t = g_ix[idx]
+            nm = None if g_nom is None else g_nom[t]
+            if isinstance(g_nom, RowOverride):
+                return main_b[idx], aux_b[idx], nm, None
+            hs = None if g_his is None else (g_his[t] if g_his.sym.ndim == 4 else g_his)
+            return main_b[idx], aux_b[idx], nm, hs
+        nm = None if nom_b is None else nom_b[idx]
+        hs = histo if his_b is None else his_b[idx]
+        return main_b[idx], aux_b[idx], nm, hs
+
+    lam = np.full(n, 1e-3)
+    allidx = np.arange(n)
+    f, g, H = _terms(model, th, *sub(allidx))
+    done = np.zeros(n, dtype=bool)
+    stuck = np.zeros(n, dtype=bool)
     eye = np.eye(P)
     it = 0
     for it in range(1, max_iter + 1):
-        at_lo = (th <= lo) & (g > 0)
-        at_hi = (th >= hi) & (g < 0)
-        hold = fix | at_lo | at_hi
-        gf = np.where(hold, 0.0, g)
+        act = np.nonzero(~done)[0]
+        if act.size == 0:
+            break
+        tha, ga, Ha, fa, la, fixa = th[act], g[act], H[act], f[act], lam[act], fix[act]
+        at_lo = (tha <= lo) & (ga > 0)
+        at_hi = (tha >= hi) & (ga < 0)
+        hold = fixa | at_lo | at_hi
+        gf = np.where(hold, 0.0, ga)
         keep = ~hold
-        Hf = H * (keep[..., :, None] & keep[..., None, :]) + eye * hold[..., None, :]
+        Hf = Ha * (keep[:, :, None] & keep[:, None, :]) + eye * hold[:, None, :]
         diag = np.diagonal(Hf, axis1=-2, axis2=-1)
-        A = Hf + (lam[..., None] * np.maximum(diag, 1e-12))[..., None] * eye
+        A = Hf + (la[:, None] * np.maximum(diag, 1e-12))[:, :, None] * eye
         step = -np.linalg.solve(A, gf[..., None])[..., 0]
-        edm = 0.5 * np.einsum("...p,...p->...", -gf, step)
-        trial = np.clip(th + step, lo, hi)
-        f_new = _objective(model, trial, main, aux, nominal, histo)
-        better = (f_new <= f + 1e-12 * np.maximum(1.0, np.abs(f))) & ~done
-        conv = done | ((edm < tol) & (np.abs(f - np.where(better, f_new, f)) < tol * 10))
-        if np.all(conv):
-            done = conv
+        edm = 0.5 * np.einsum("np,np->n", -gf, step)
+        small = (edm < tol) & (la < 1.0)
+        go = ~small
+        fin = act[small]
+        done[fin] = True
+        act, tha, step, fa, la, edm = act[go], tha[go], step[go], fa[go], la[go], edm[go]
+        if act.size == 0:
             break
-        upd = better & ~conv
-        if np.any(upd):
-            th = np.where(upd[..., None], trial, th)
-            f_u, g_u, H_u = _terms(model, th, main, aux, nominal, histo)
-            f = np.where(upd, f_u, f)
-            g = np.where(upd[..., None], g_u, g)
-            H = np.where(upd[..., None, None], H_u, H)
-        lam = np.where(upd, np.maximum(lam * 0.3, 1e-9), np.where(conv, lam, lam * 10.0))
-        stuck = (lam > 1e10) & ~conv
-        done = conv | stuck
-        if np.all(done):
-            break
-    converged = done & (lam <= 1e10)
+        trial = np.clip(tha + step, lo, hi)
+        f_t, g_t, H_t = _terms(model, trial, *sub(act))
+        better = f_t <= fa + 1e-12 * np.maximum(1.0, np.abs(fa))
+        acc = act[better]
+        th[acc], f[acc], g[acc], H[acc] = trial[better], f_t[better], g_t[better], H_t[better]
+        done[act[better & (fa - f_t < 0.1 * tol) & (edm < tol)]] = True
+        lam[act] = np.where(better, np.maximum(la * 0.3, 1e-9), la * 10.0)
+        bad = act[~better & (lam[act] > 1e10)]
+        stuck[bad] = True
+        done[bad] = True
+    converged = done & ~stuck
+    th = th.reshape(batch + (P,))
+    f = f.reshape(batch)
+    converged = converged.reshape(batch)
+    fix = fix.reshape(batch + (P,))
+    main, aux = main_b.reshape(batch + main_b.shape[-1:]), aux_b.reshape(batch + (P,))
+    if is_ov:
+        nominal = nom_b.reshape(batch)
+    else:
+        nominal = None if nom_b is None else nom_b.reshape(batch + nom_b.shape[-2:])
+    if his_b is not None:
+        histo = HistoParts(his_b.sym.reshape(batch + his_b.sym.shape[-3:]), his_b.asym.reshape(batch + his_b.asym.shape[-3:]))
     cov = None
     if covariance:
         def grad_fn(t: NDArray) -> NDArray:

@@ -156,3 +156,71 @@ def plot_sensitivity(points: Sequence[Any], ax: Any = None, metric: str = "z_rej
     if logx:
         ax.set_xscale("log")
     return fig
+
+
+# ----------------------------------------------------------------------------- contours
+CONTOUR_COLOURS = ["#222222", "#EE6677", "#4477AA", "#228833", "#CCBB44", "#AA3377", "#66CCEE"]
+CONTOUR_STYLES = ["-", "--", ":", "-."]
+
+
+def plot_contours(results: Sequence[Any], ax: Any = None, levels: Sequence[str] | None = None,
+                  labels: Sequence[str] | None = None, bands: Any = None, title: str | None = None,
+                  xlim: tuple[float, float] | None = None, ylim: tuple[float, float] | None = None) -> Figure:
+    """Δm² (y) versus sin²2θ (x), log–log: contours of one or more :class:`ContourResult`.
+
+    Each result gets a colour, each confidence level a line style. ``bands``: a
+    :class:`fitter.contours.SensitivityBands` drawn as green/yellow ±1σ/±2σ bands with its
+    median, as PROSPECT and STEREO show expected sensitivities.
+    """
+    fig, ax = _axes(ax, figsize=(6.0, 5.2))
+    if bands is not None:
+        d = bands.dm2
+        q = bands.quantiles
+        ax.fill_betweenx(d, np.minimum(q["-2sigma"], 1.0), np.minimum(q["+2sigma"], 1.0), color="#FFEE88",
+                         label=f"±2σ expected ({bands.method}, {bands.level}, {bands.n_toys} toys)", lw=0)
+        ax.fill_betweenx(d, np.minimum(q["-1sigma"], 1.0), np.minimum(q["+1sigma"], 1.0), color="#99DD99",
+                         label="±1σ expected", lw=0)
+        ax.plot(np.minimum(q["median"], 1.0), d, color="#117733", lw=1.0, ls="--", label="median of toys")
+    for k, res in enumerate(results):
+        colour = CONTOUR_COLOURS[k % len(CONTOUR_COLOURS)]
+        lv = list(levels or res.critical)
+        for m, level in enumerate(lv):
+            if level not in res.critical:
+                continue
+            segs = res.lines(level)
+            for n_seg, seg in enumerate(segs):
+                lab = None
+                if n_seg == 0:
+                    base = labels[k] if labels else res.method
+                    lab = f"{base}, {level}"
+                ax.plot(seg[:, 1], seg[:, 0], color=colour, ls=CONTOUR_STYLES[m % len(CONTOUR_STYLES)], lw=1.5,
+                        label=lab)
+        bf = res.best_fit or {}
+        if bf.get("dm2", 0) > 0 and bf.get("sin2_2theta", 0) > 0 and res.kind == "allowed":
+            ax.plot(bf["sin2_2theta"], bf["dm2"], marker="*", color=colour, ms=10, ls="none")
+    g = results[0].grid if results else bands
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(*(xlim or (float(g.sin2_2theta[0]), float(g.sin2_2theta[-1])) if results else (1e-3, 1)))
+    ax.set_ylim(*(ylim or (float(g.dm2[0]), float(g.dm2[-1])) if results else (0.01, 100)))
+    ax.set_xlabel(r"$\sin^2 2\theta_{ee}$")
+    ax.set_ylabel(r"$\Delta m^2_{41}$ [eV$^2$]")
+    ax.grid(True, which="major", color="#DDDDDD", lw=0.5)
+    ax.legend(fontsize=7, frameon=True, framealpha=0.9, edgecolor="none", loc="upper right")
+    if title:
+        ax.set_title(title, fontsize=9)
+    return fig
+
+
+def plot_delta_chi2_map(result: Any, ax: Any = None, vmax: float = 25.0) -> Figure:
+    """The Δχ² (or CLs) map behind a contour, as a colour map on log–log axes."""
+    fig, ax = _axes(ax, figsize=(6.2, 5.0))
+    g = result.grid
+    stat = np.minimum(result.statistic, vmax) if result.method != "cls" else result.statistic
+    mesh = ax.pcolormesh(g.sin2_2theta, g.dm2, stat, shading="nearest", cmap="viridis")
+    fig.colorbar(mesh, ax=ax, label="CLs" if result.method == "cls" else r"$\Delta\chi^2$ (clipped at %g)" % vmax)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"$\sin^2 2\theta_{ee}$")
+    ax.set_ylabel(r"$\Delta m^2_{41}$ [eV$^2$]")
+    return fig

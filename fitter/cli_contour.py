@@ -1,0 +1,179 @@
+"""``ganom contour``: Δm²–sin²2θ sensitivity and allowed/excluded regions."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from models.detectors import DEFAULT_DETECTOR
+
+from .cli import InputError, _save, format_table, main, parse_days
+
+METHODS = ("wilks", "raster", "fc", "cls")
+
+
+@main.command("contour")
+@click.option("--detector", "-d", default=DEFAULT_DETECTOR, show_default=True, help="Detector preset or TOML file.")
+@click.option("--source", "-s", default="cr51", show_default=True, help="Source preset or TOML file.")
+@click.option("--activity", "-a", default=None, help="Activity at t=0 (e.g. 3MCi).")
+@click.option("--distance", "-D", default="centre", show_default=True, help="Source position (name or metres).")
+@click.option("--days", default="30", show_default=True, help="Run length [days].")
+@click.option("--method", "-m", default="wilks", show_default=True,
+              help="wilks | raster | fc | cls, or several comma-separated (overlaid).")
+@click.option("--grid", default="60x60", show_default=True, help="Δm² points × sin²2θ points (log-spaced).")
+@click.option("--dm2-range", default="0.01,100", show_default=True, help="Δm² range [eV²].")
+@click.option("--levels", default="90,95,99", show_default=True, help="Confidence levels (or 1sigma,2sigma,3sigma).")
+@click.option("--toys", type=int, default=1000, show_default=True, help="FC toys per true point.")
+@click.option("--fc-stride", type=int, default=1, show_default=True,
+              help="FC: throw toys at every k-th grid point and interpolate in between (stated in the output).")
+@click.option("--bands", type=int, default=0, show_default=True,
+              help="Also draw expected-sensitivity bands from this many toys of no oscillation.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Root seed (per-point seeds are derived from it).")
+@click.option("--workers", type=int, default=1, show_default=True, help="Local worker processes for FC toys.")
+@click.option("--scheduler", default=None, help="dask.distributed scheduler address ('local' for a LocalCluster).")
+@click.option("--r-free", is_flag=True, help="Profile the normalisation R (shape-only analysis) instead of R = 1.")
+@click.option("--data", "data_file", default=None, type=click.Path(), help="Observed counts: regions allowed by the data.")
+@click.option("--overlay", default=None, type=click.Choice(["gallium"]),
+              help="Overlay the gallium allowed region and best fit (all six source experiments).")
+@click.option("--out", default="ganom-output/contour", show_default=True, type=click.Path(), help="Output folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+def contour_cmd(detector: str, source: str, activity: str | None, distance: str, days: str, method: str, grid: str,
+                dm2_range: str, levels: str, toys: int, fc_stride: int, bands: int, seed: int, workers: int,
+                scheduler: str | None, r_free: bool, data_file: str | None, overlay: str | None, out: str,
+                as_json: bool) -> None:
+    """Sensitivity (Asimov, no oscillation) or regions for data in Δm²–sin²2θ.
+
+    Writes contour_<method>.json/.yaml (HEPData style), contours.png and scan.png to --out.
+    FC runs show progress, checkpoint to --out and resume after an interruption.
+
+    \b
+    Examples:
+      ganom contour -d jne-500t --days 30 --method wilks,raster,cls
+      ganom contour -d jne-500t --method fc --grid 50x50 --toys 1000 --workers 2
+      ganom contour -d juno --distance outside --method raster --bands 200
+    """
+    from models.errors import GanomError
+    from models.sources import load_source, parse_activity
+
+    from .cli import _load_counts
+    from .contours import (ESGridProblem, feldman_cousins, gaussian_cls, parse_levels, raster, sensitivity_bands,
+                           wilks, write_outputs)
+    from .oscillation import OscillationGrid, OscillationModel
+    from .plotting import plot_contours, plot_delta_chi2_map
+    from .significance import build_configuration
+
+    methods = [m.strip() for m in method.split(",") if m.strip()]
+    bad = [m for m in methods if m not in METHODS]
+    if bad or not methods:
+        raise InputError(f"--method: {', '.join(bad) or method!r} not allowed; allowed: {', '.join(METHODS)}")
+    try:
+        lo, hi = (float(x) for x in dm2_range.split(","))
+    except ValueError:
+        raise InputError(f"--dm2-range: '{dm2_range}' is not 'low,high' in eV²") from None
+    if toys < 10:
+        raise InputError(f"--toys: {toys} is not allowed; allowed: ≥ 10")
+    if workers < 1:
+        raise InputError(f"--workers: {workers} is not allowed; allowed: ≥ 1")
+    lv = parse_levels(levels)
+    g = OscillationGrid.from_spec(grid, (lo, hi))
+    src = load_source(source)
+    if activity:
+        src = src.with_activity(parse_activity(activity, "--activity"))
+    run_days = parse_days(days)[0]
+    tpl, model = build_configuration(detector, src, distance, run_days)
+    om = OscillationModel(model, tpl)
+    data = _load_counts(data_file, model) if data_file else None
+    problem = ESGridProblem(om, g, r_free=r_free, data=data)
+    kind = "allowed" if data is not None else "exclusion"
+    outdir = Path(out)
+    outdir.mkdir(parents=True, exist_ok=True)
+    what = f"data {data_file}" if data_file else "Asimov data of no oscillation (sensitivity)"
+    click.echo(f"{tpl.detector.label}, {src.isotope} at D = {tpl.distance_m:g} m, {run_days:g} d, {model.n_bins} bins, "
+               f"{model.n_params} parameters ({'R profiled' if r_free else 'R = 1'}); {what}; grid {g.shape[0]}×{g.shape[1]}",
+               err=True)
+    from threadpoolctl import threadpool_limits
+
+    t0 = time.perf_counter()
+    with threadpool_limits(limits=1):
+        from tqdm.auto import tqdm
+
+        with tqdm(total=g.shape[0] * g.shape[1], desc="profile scan", unit="pt", disable=None) as bar:
+            scan = problem.scan(progress=bar.update)
+    results = []
+    for m in methods:
+        if m == "wilks":
+            results.append(wilks(scan, lv, kind))
+        elif m == "raster":
+            results.append(raster(scan, lv, kind))
+        elif m == "cls":
+            if data is not None:
+                results.append(gaussian_cls(problem, lv, observed=scan))
+            else:
+                with threadpool_limits(limits=1):
+                    results.append(gaussian_cls(problem, lv))
+        else:
+            from .contours import fc_true_points, toy_statistics
+
+            n_pts = len(fc_true_points(g, fc_stride))
+            with threadpool_limits(limits=1):
+                tc = time.perf_counter()
+                toy_statistics(problem, g.shape[0] // 2, g.shape[1] // 2, 50, np.random.default_rng(0))
+                per_toy = (time.perf_counter() - tc) / 50
+            eta = per_toy * toys * n_pts / max(workers, 1)
+            click.echo(f"Feldman–Cousins: {n_pts} true points × {toys} toys; expected run time ≈ {eta / 60:.1f} min "
+                       f"on {workers} worker(s) (checkpoint: {outdir / 'fc_checkpoint.npz'})", err=True)
+            results.append(feldman_cousins(problem, lv, toys, seed, scan if data is None else scan, fc_stride, workers,
+                                           scheduler, outdir / "fc_checkpoint.npz", progress=True))
+            results[-1].kind = kind
+    band = None
+    if bands:
+        band_method = next((m for m in methods if m in ("wilks", "raster")), "raster")
+        with threadpool_limits(limits=1):
+            band = sensitivity_bands(problem, (next(iter(lv)), next(iter(lv.values()))), bands, seed, band_method)
+    paths = []
+    for r in results:
+        paths += write_outputs(r, outdir, f"contour_{r.method}")
+    title = (f"{tpl.detector.label}, 3+1 {'sensitivity' if data is None else 'fit'}, "
+             f"{src.activity_bq / 3.7e16:.3g} MCi {src.isotope}, D = {tpl.distance_m:g} m, {run_days:g} d")
+    fig = plot_contours(results, bands=band, title=title)
+    if overlay == "gallium":
+        _overlay_gallium(fig.axes[0])
+    _save(fig, str(outdir / "contours.png"))
+    _save(plot_delta_chi2_map(results[0]), str(outdir / "scan.png"))
+    if band is not None:
+        bp = outdir / "bands.json"
+        bp.write_text(json.dumps(band.to_dict(), indent=1))
+        paths.append(bp)
+    elapsed = time.perf_counter() - t0
+    summary = {"detector": tpl.detector.name, "distance_m": tpl.distance_m, "days": run_days, "grid": list(g.shape),
+               "best_fit": scan.best, "delta_chi2_no_oscillation": scan.delta_chi2_null, "seconds": elapsed,
+               "files": [str(p) for p in paths + [outdir / "contours.png", outdir / "scan.png"]],
+               "methods": {r.method: r.meta for r in results}}
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, default=float))
+        return
+    rows = []
+    for r in results:
+        for level in lv:
+            lim = r.limit_curve(level)
+            for target in (0.1, 1.0, 10.0):
+                i = int(np.argmin(np.abs(np.log(g.dm2 / target))))
+                rows.append([r.method, level, f"{g.dm2[i]:.3g}", "—" if np.isnan(lim[i]) else f"{lim[i]:.3g}"])
+    click.echo(format_table(["method", "level", "dm2 [eV^2]", "smallest excluded sin^2 2theta"], rows))
+    click.echo(f"best fit: {scan.best}; Δχ² of no oscillation: {scan.delta_chi2_null:.3g}; {elapsed:.1f} s; "
+               f"files in {outdir}")
+
+
+def _overlay_gallium(ax: Any) -> None:
+    """Draw the gallium (all six experiments) allowed regions and best fit on ``ax``."""
+    try:
+        from .gallium import gallium_allowed_region
+        from .plotting_gallium import overlay_gallium_region
+    except ImportError as exc:  # the gallium module ships with the package; this guards partial installs
+        raise InputError(f"--overlay gallium: the gallium fit is not available ({exc})") from None
+    overlay_gallium_region(gallium_allowed_region(), ax=ax)

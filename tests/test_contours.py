@@ -1,0 +1,193 @@
+"""Oscillation scans and contours: exact averaging, truths recovered, FC coverage, determinism."""
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+from fitter.analysis import build_model
+from fitter.contours import (ESGridProblem, feldman_cousins, gaussian_cls, parse_levels, raster, sensitivity_bands,
+                             toy_statistics, upper_limits, wilks, write_outputs)
+from fitter.model import Data
+from fitter.oscillation import OscillationGrid, OscillationModel
+from fitter.scan import fit_point, null_start, scan_grid
+from models.oscillation import p_ee
+from models.templates import AnalysisBinning, build_templates
+
+
+@pytest.fixture(scope="module")
+def small():
+    """JNE 1 t outside, coarse binning: fast enough for toy studies."""
+    binning = AnalysisBinning(np.linspace(0.2, 0.7, 11), np.linspace(0.355, 1.645, 6), np.array([0, 15.0, 30.0]))
+    tpl = build_templates("jne-1t", "cr51", "outside", 30, binning=binning)
+    model = build_model(tpl)
+    return tpl, model, OscillationModel(model, tpl)
+
+
+@pytest.fixture(scope="module")
+def big():
+    tpl = build_templates("jne-500t", "cr51", "centre", 30)
+    model = build_model(tpl)
+    return tpl, model, OscillationModel(model, tpl)
+
+
+def test_oscillated_kernel_does_not_alias(big):
+    """Exact bin averages vs brute-force sampling of P_ee at Δm² up to 100 eV²."""
+    tpl, _, _ = big
+    k = tpl.kernel
+    lo, hi = k.true_edges_m[:-1], k.true_edges_m[1:]
+    for dm2, s in [(1.0, 0.3), (30.0, 0.5), (100.0, 0.4)]:
+        exact = k.survival(dm2, s)  # [line, true bin]
+        x = lo[:, None] + (hi - lo)[:, None] * (np.arange(2000) + 0.5) / 2000
+        brute = np.stack([p_ee(x, e, dm2, s).mean(axis=1) for e in k.line_energies_mev])
+        np.testing.assert_allclose(exact, brute, atol=2e-6)
+        point = np.stack([p_ee(0.5 * (lo + hi), e, dm2, s) for e in k.line_energies_mev])
+        if dm2 >= 30:
+            assert np.abs(point - brute).max() > 0.05  # point sampling at bin centres would alias
+    osc = tpl.signal_counts(100.0, 0.4)
+    unosc = tpl.signal_counts()
+    ratio = sum(v.sum() for v in osc.values()) / sum(v.sum() for v in unosc.values())
+    assert ratio == pytest.approx(1 - 0.5 * 0.4, abs=2e-3)  # fully averaged: 1 − ½ sin²2θ
+
+
+def test_null_scan_is_non_negative_and_zero_at_no_oscillation(small):
+    _, model, om = small
+    g = OscillationGrid.from_spec("14x12")
+    scan = scan_grid(om, model.asimov({"R": 1.0}), g)
+    assert scan.converged.all()
+    assert np.all(scan.delta_chi2 >= 0)
+    assert scan.delta_chi2_null == 0.0 and scan.best["sin2_2theta"] == 0.0
+    assert scan.delta_chi2[:, 0].max() < 0.05  # sin²2θ = 1e-3 is indistinguishable from 0
+
+
+def test_injected_oscillation_is_recovered(big):
+    _, model, om = big
+    g = OscillationGrid.from_spec("20x20")
+    i, j = 11, 16
+    data = om.asimov(model.parameters.vector({"R": 1.0}), g.dm2[i], g.sin2_2theta[j])
+    scan = scan_grid(om, data, g)
+    assert scan.delta_chi2[i, j] < 1e-4
+    assert scan.best["dm2"] == pytest.approx(g.dm2[i], rel=0.05)
+    assert scan.best["sin2_2theta"] == pytest.approx(g.sin2_2theta[j], rel=0.05)
+    assert scan.delta_chi2_null > 25
+
+
+def test_vectorised_scan_equals_per_point_iminuit(big):
+    _, model, om = big
+    g = OscillationGrid.from_spec("12x12")
+    data = model.asimov({"R": 1.0})
+    scan = scan_grid(om, data, g)
+    for i, j in [(2, 3), (6, 9), (9, 11), (11, 5)]:
+        res = fit_point(om, data, g.dm2[i], g.sin2_2theta[j])
+        assert res.valid
+        assert scan.chi2[i, j] - scan.chi2_min == pytest.approx(2 * (res.nll - model.constant(data)) - scan.chi2_min,
+                                                                abs=1e-3)
+
+
+def test_fc_statistic_matches_full_scans(small):
+    """The fast FC statistic (linear search + exact refinement) equals the definition."""
+    _, model, om = small
+    g = OscillationGrid.from_spec("10x10")
+    prob = ESGridProblem(om, g)
+    for i, j in [(3, 7), (8, 2)]:
+        stat = prob.toy_statistics(i, j, 5, np.random.default_rng(9))
+        main, aux = prob.toys(g.dm2[i], g.sin2_2theta[j], 5, np.random.default_rng(9))
+        for k in range(5):
+            d = Data(main[k], aux[k])
+            c = prob.chi2_grid(d)[0]
+            _, f0 = null_start(om, d, False)
+            assert stat[k] == pytest.approx(c[i, j] - min(c.min(), 2 * f0), abs=2e-3)
+
+
+def test_fc_coverage(small):
+    """At 3 true points, the FC 90 % critical value covers fresh pseudo-experiments at 90 % ± binomial."""
+    _, _, om = small
+    g = OscillationGrid.from_spec("10x10")
+    prob = ESGridProblem(om, g)
+    for i, j in [(2, 8), (5, 5), (8, 3)]:
+        crit = np.quantile(toy_statistics(prob, i, j, 600, np.random.default_rng(100 + i)), 0.9)
+        fresh = toy_statistics(prob, i, j, 300, np.random.default_rng(200 + i))
+        cov = np.mean(fresh <= crit)
+        assert abs(cov - 0.9) < 3 * np.sqrt(0.9 * 0.1 / 300) + 0.025, (i, j, cov)
+
+
+def test_fc_map_is_deterministic_across_workers_and_resumes(small, tmp_path):
+    _, _, om = small
+    g = OscillationGrid.from_spec("4x4")
+    prob = ESGridProblem(om, g)
+    lv = parse_levels("90")
+    one = feldman_cousins(prob, lv, 30, seed=7, workers=1)
+    two = feldman_cousins(prob, lv, 30, seed=7, workers=2)
+    np.testing.assert_array_equal(one.critical["90%"], two.critical["90%"])
+    ck = tmp_path / "fc.npz"
+    with pytest.raises(InterruptedError):
+        feldman_cousins(prob, lv, 30, seed=7, checkpoint_path=ck, stop_after=5)
+    assert ck.exists()
+    resumed = feldman_cousins(prob, lv, 30, seed=7, checkpoint_path=ck)
+    np.testing.assert_array_equal(one.critical["90%"], resumed.critical["90%"])
+    with pytest.raises(Exception, match="another configuration"):
+        feldman_cousins(prob, lv, 31, seed=7, checkpoint_path=ck)
+
+
+def test_fc_with_dask_local_cluster(small):
+    pytest.importorskip("dask.distributed")
+    _, _, om = small
+    g = OscillationGrid.from_spec("3x3")
+    prob = ESGridProblem(om, g)
+    lv = parse_levels("90")
+    local = feldman_cousins(prob, lv, 20, seed=3)
+    dask = feldman_cousins(prob, lv, 20, seed=3, scheduler="local")
+    np.testing.assert_array_equal(local.critical["90%"], dask.critical["90%"])
+
+
+def test_methods_outputs_and_limits(small, tmp_path):
+    _, model, om = small
+    g = OscillationGrid.from_spec("16x16")
+    prob = ESGridProblem(om, g)
+    scan = prob.scan()
+    lv = parse_levels("90,3sigma")
+    w, r, c = wilks(scan, lv), raster(scan, lv), gaussian_cls(prob, lv)
+    assert w.critical["90%"] == pytest.approx(4.605, abs=1e-3) and r.critical["90%"] == pytest.approx(2.706, abs=1e-3)
+    assert c.statistic[-1, -1] < 0.01 and c.statistic[:, 0].min() > 0.5  # strong signal excluded; none at tiny mixing
+    for res in (w, r, c):
+        lim = res.limit_curve("90%")
+        assert np.nanmin(lim) > 0 and np.all(res.region("90%")[:, -1] | np.isnan(lim))
+    paths = write_outputs(w, tmp_path, "contour_wilks")
+    d = json.loads(paths[0].read_text())
+    assert d["method"] == "wilks" and len(d["contours"]["90%"]) >= 1
+    h = yaml.safe_load(paths[1].read_text())
+    assert len(h["independent_variables"][0]["values"]) == 16 * 16
+    # the raster limit curve at each Δm² equals an independent 1-d scan of that row
+    row = 12
+    stat = scan.chi2[row] - min(scan.chi2[row].min(), scan.chi2_null)
+    assert r.limit_curve("90%")[row] == pytest.approx(upper_limits(g.sin2_2theta, stat[None], r.critical["90%"])[0], rel=1e-9)
+
+
+def test_sensitivity_bands_median_matches_asimov(big):
+    _, _, om = big
+    g = OscillationGrid.from_spec("12x24")
+    prob = ESGridProblem(om, g)
+    b = sensitivity_bands(prob, ("90%", 0.9), n_toys=300, seed=1)
+    ok = ~np.isnan(b.asimov)
+    rel = np.abs(np.log(b.quantiles["median"][ok] / b.asimov[ok]))
+    assert np.median(rel) < 0.1
+    lo, med, hi = (np.where(np.isnan(b.quantiles[k]), np.inf, b.quantiles[k]) for k in ("-1sigma", "median", "+1sigma"))
+    assert np.all(lo <= med) and np.all(med <= hi)
+
+
+def test_contour_cli(tmp_path):
+    from click.testing import CliRunner
+
+    from fitter.cli import main
+
+    out = tmp_path / "c"
+    res = CliRunner().invoke(main, ["contour", "-d", "jne-1t", "--distance", "outside", "--grid", "8x8",
+                                    "--method", "wilks,raster", "--out", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    for f in ("contour_wilks.json", "contour_wilks.yaml", "contour_raster.json", "contours.png", "scan.png"):
+        assert (out / f).exists()
+    bad = CliRunner().invoke(main, ["contour", "--method", "magic"])
+    assert bad.exit_code == 2 and "magic" in bad.output
+    bad = CliRunner().invoke(main, ["contour", "--grid", "10by10"])
+    assert bad.exit_code == 2 and "grid" in bad.output
