@@ -30,6 +30,39 @@ from models.templates import Templates
 from .model import BinnedModel, ModelBuilder
 
 SYSTEMATICS = ("activity", "br_gamma", "fiducial", "escale")
+BRANCH_MODES = ("shape", "rate")
+
+
+@dataclass(frozen=True)
+class BranchFactor:
+    """The rate factor of one nuclear branch when the ⁵¹Cr 320 keV branching is B.
+
+    Line share × inferred-activity scale (models.sources): the ground branch scales as
+    (1 − B)/(1 − B₀), the excited one as B/B₀, and the activity as B₀/B (γ counting),
+    Q(B₀)/Q(B) with Q = B·E_γ + E_atomic (calorimetry) or 1 (fixed). Returns (f, df/dB).
+    """
+
+    b0: float
+    branch: str
+    method: str
+    e_gamma: float
+    e_atomic: float
+
+    def __call__(self, b: NDArray) -> tuple[NDArray, NDArray]:
+        b = np.asarray(b, dtype=float)
+        if self.branch == "excited":
+            share, dshare = b / self.b0, np.full_like(b, 1.0 / self.b0)
+        else:
+            share, dshare = (1.0 - b) / (1.0 - self.b0), np.full_like(b, -1.0 / (1.0 - self.b0))
+        if self.method == "gamma":
+            a, da = self.b0 / b, -self.b0 / (b * b)
+        elif self.method == "calorimetry" and self.e_gamma > 0:
+            q = b * self.e_gamma + self.e_atomic
+            q0 = self.b0 * self.e_gamma + self.e_atomic
+            a, da = q0 / q, -q0 * self.e_gamma / (q * q)
+        else:
+            a, da = np.ones_like(b), np.zeros_like(b)
+        return a * share, da * share + a * dshare
 NEGLIGIBLE_EVENTS = 1e-6
 
 
@@ -42,17 +75,23 @@ class AnalysisConfig:
     free : parameters whose prior is dropped (``bkg_po210`` → free normfactor).
     drop : systematics to leave out entirely (e.g. ["escale"]).
     r_bounds : bounds of the POI R.
+    measure_branch : make the 320 keV branching B (natural units) the POI instead of the
+        br_gamma nuisance: "shape" (R free: only the spectral step at the 427/432 keV recoil
+        endpoints informs B) or "rate" (R = 1, activity constrained: the rate informs B too,
+        through the activity's dependence on B).
     """
 
     uncertainties: dict[str, float] = field(default_factory=dict)
     free: Sequence[str] = ()
     drop: Sequence[str] = ()
     r_bounds: tuple[float, float] = (0.0, 10.0)
+    measure_branch: str | None = None
 
 
 def build_model(templates: Templates, config: AnalysisConfig | None = None) -> BinnedModel:
     """The binned likelihood of a template set: channel ``source_on`` (E × L × t flattened,
-    C order) and, with a source-off exposure, ``source_off`` (E × L)."""
+    C order; E × L × cos θ × t for directional binnings) and, with a source-off exposure,
+    ``source_off`` (the same without time bins)."""
     cfg = config or AnalysisConfig()
     src, det = templates.source, templates.detector
     unc = dict(cfg.uncertainties)
@@ -77,12 +116,20 @@ def build_model(templates: Templates, config: AnalysisConfig | None = None) -> B
     bkg = [n for n in keep if templates.info[n].kind == "background"]
 
     b.add_normfactor("R", sig, init=1.0, bounds=cfg.r_bounds)
+    if cfg.measure_branch is not None:
+        if cfg.measure_branch not in BRANCH_MODES:
+            raise GanomError(f"measure_branch = {cfg.measure_branch!r}; allowed: {' | '.join(BRANCH_MODES)}")
+        if src.gamma_branch <= 0 or len({templates.info[n].branch for n in sig}) < 2:
+            raise GanomError(f"measure_branch: source '{src.name}' has no second nuclear branch to measure")
+        b.add_function("B", {n: BranchFactor(src.gamma_branch, templates.info[n].branch, src.activity_method,
+                                             src.gamma_energy_mev, src.atomic_heat_mev) for n in sig},
+                       init=src.gamma_branch, bounds=(1e-4, 0.6))
 
     s_a = unc.get("activity", src.activity_rel_uncertainty)
     if s_a > 0 and "activity" not in cfg.drop:
         b.add_normsys("activity", {n: (1 - s_a, 1 + s_a) for n in sig})
     s_b = unc.get("br_gamma", src.gamma_branch_uncertainty)
-    if src.gamma_branch > 0 and s_b > 0 and "br_gamma" not in cfg.drop:
+    if src.gamma_branch > 0 and s_b > 0 and "br_gamma" not in cfg.drop and cfg.measure_branch is None:
         dn = src.branch_rate_scale(src.gamma_branch - s_b)
         up = src.branch_rate_scale(src.gamma_branch + s_b)
         b.add_normsys("br_gamma", {n: (dn[templates.info[n].branch], up[templates.info[n].branch]) for n in sig})
@@ -110,7 +157,9 @@ def build_model(templates: Templates, config: AnalysisConfig | None = None) -> B
                     odn, oup = templates.source_off_escale[n]
                     shapes[(n, "source_off")] = (odn.ravel(), oup.ravel())
         b.add_histosys("escale", shapes)
-    model = b.build(poi="R")
+    model = b.build(poi="B" if cfg.measure_branch else "R")
+    if cfg.measure_branch == "rate":
+        model = model.with_parameters(model.config().fix("R", 1.0))
     for name in cfg.free:
         if name in model.parameters and model.parameters[name].constraint == "normal":
             model = model.with_parameters(model.config().unconstrain(name))
@@ -118,8 +167,9 @@ def build_model(templates: Templates, config: AnalysisConfig | None = None) -> B
 
 
 def unflatten(templates: Templates, values: NDArray, channel: str = "source_on") -> NDArray:
-    """Reshape a flat vector of one channel to (E, L, t) (or (E, L, 1) for source_off)."""
-    shape = templates.binning.shape if channel == "source_on" else templates.binning.shape[:2] + (1,)
+    """Reshape a flat vector of one channel to the binning's shape (time axis of length 1 for
+    source_off)."""
+    shape = templates.binning.shape if channel == "source_on" else templates.binning.shape[:-1] + (1,)
     return np.asarray(values).reshape(shape)
 
 

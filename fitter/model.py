@@ -162,6 +162,18 @@ class RowOverride:
         return RowOverride(self.rows, r(self.nominal, 2), r(self.sym, 3), r(self.asym, 3))
 
 
+def _function_factor(m: "_ScalarMod", x: NDArray, shape: tuple[int, ...]) -> tuple[NDArray, NDArray]:
+    """Value and derivative of a ``function`` modifier: per sample s, fn[s](θ_p) where masked."""
+    v = np.ones(shape)
+    d = np.zeros(shape)
+    for s_i, f in zip(m.fn_samples, m.fn):
+        val, der = f(x[..., 0, 0])
+        cols = m.mask[s_i]
+        v[..., s_i, cols] = val[..., None]
+        d[..., s_i, cols] = der[..., None]
+    return v, d
+
+
 # ----------------------------------------------------------------------------- data
 @dataclass
 class Data:
@@ -182,12 +194,14 @@ class Data:
 # ----------------------------------------------------------------------------- the model
 @dataclass
 class _ScalarMod:
-    kind: str  # normfactor | lumi | normsys
+    kind: str  # normfactor | lumi | normsys | function
     param: int
     mask: NDArray  # (S, C) bool
     lo: NDArray | None = None
     hi: NDArray | None = None
     coef: NDArray | None = None
+    fn: Any = None  # function: callable x → (value, derivative), per sample in ``fn_samples``
+    fn_samples: NDArray | None = None
 
 
 @dataclass
@@ -306,6 +320,8 @@ class BinnedModel:
             x = th[..., m.param][..., None, None]
             if m.kind == "normsys":
                 v, d = code4(x, m.lo, m.hi, m.coef)
+            elif m.kind == "function":
+                v, d = _function_factor(m, x, batch + (S, C))
             else:
                 v = np.where(m.mask, x, 1.0)
                 d = np.broadcast_to(m.mask.astype(float), batch + (S, C))
@@ -411,6 +427,8 @@ class BinnedModel:
             x = th2[:, m.param][:, None, None]
             if m.kind == "normsys":
                 v, d = code4(x, m.lo, m.hi, m.coef)
+            elif m.kind == "function":
+                v, d = _function_factor(m, x, (n, S, C))
             else:
                 v = np.where(m.mask, x, 1.0)
                 d = np.broadcast_to(m.mask.astype(float), (n, S, C))
@@ -751,6 +769,24 @@ class ModelBuilder:
             self._mods.append({"type": "histosys", "name": name, "samples": [sample], "channels": [channel],
                                "lo_data": lo, "hi_data": hi})
 
+    def add_function(self, name: str, factors: Mapping[str, Any], init: float, bounds: tuple[float, float],
+                     constraint: tuple[float, float] | None = None) -> None:
+        """A parameter in natural units acting through arbitrary factors f_s(θ) on samples.
+
+        ``factors``: {sample: callable θ → (f(θ), f'(θ))}, vectorised and picklable. A native
+        extension of HistFactory (pyhf cannot express it). ``constraint`` = (centre, σ) adds a
+        normal constraint.
+        """
+        if name in self._ptype:
+            raise ModelError(f"parameter '{name}' defined twice")
+        self._ptype[name] = "function"
+        if constraint is None:
+            self._params.add(Parameter(name, float(init), bounds))
+        else:
+            self._params.add(Parameter(name, float(init), bounds, "normal", float(constraint[0]), float(constraint[1])))
+        self._mods.append({"type": "function", "name": name, "samples": self._check_samples(factors),
+                           "channels": None, "functions": dict(factors)})
+
     def add_staterror(self, name: str, channel: str, samples: Iterable[str], abs_uncertainties: Mapping[str, ArrayLike]) -> None:
         """Per-bin γ's shared by the samples, normal constraint with σ_b = √Σσ²/Σν (pyhf staterror)."""
         self._mods.append({"type": "staterror", "name": name, "samples": self._check_samples(samples),
@@ -805,6 +841,11 @@ class ModelBuilder:
             t = mod["type"]
             if t in ("normfactor", "lumi"):
                 scalar.append(_ScalarMod(t, params.index(mod["name"]), mask_for(mod)))
+            elif t == "function":
+                m_ = mask_for(mod)
+                idx = [snames.index(n) for n in mod["samples"]]
+                scalar.append(_ScalarMod(t, params.index(mod["name"]), m_, fn=[mod["functions"][n] for n in mod["samples"]],
+                                         fn_samples=np.array(idx)))
             elif t == "normsys":
                 p = params.index(mod["name"])
                 lo, hi = normsys_acc.setdefault(p, (np.ones((S, C)), np.ones((S, C))))

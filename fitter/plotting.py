@@ -33,12 +33,10 @@ def _axes(ax: Any = None, figsize: tuple[float, float] = (6.4, 4.4)) -> tuple[Fi
     return ax.figure, ax
 
 
-_SUM_OVER = {"energy": (1, 2), "baseline": (0, 2), "time": (0, 1)}
-
-
-def _project(arr: NDArray, axis: str) -> NDArray:
-    """Project an (E, L, t) array on one axis."""
-    return arr.sum(axis=_SUM_OVER[axis])
+def _project(arr: NDArray, axis: str, axes: Sequence[str] = ("energy", "baseline", "time")) -> NDArray:
+    """Project a template (axes named by ``axes``) on one axis."""
+    keep = list(axes).index(axis)
+    return arr.sum(axis=tuple(i for i in range(len(axes)) if i != keep))
 
 
 def plot_stack(templates: Templates, axis: str = "energy", samples: dict[str, NDArray] | None = None,
@@ -48,7 +46,8 @@ def plot_stack(templates: Templates, axis: str = "energy", samples: dict[str, ND
 
     Parameters
     ----------
-    axis : "energy" (reconstructed recoil energy), "baseline" (reconstructed L) or "time".
+    axis : "energy" (reconstructed recoil energy), "baseline" (reconstructed L), "time", or
+        "cos" (angle to the source direction, directional binnings).
     samples : per-sample counts to stack (default: the nominal templates; pass
         post-fit per-sample counts reshaped to the binning to show a fit).
     data : observed counts with the binning's shape, drawn as points with √n errors.
@@ -56,11 +55,13 @@ def plot_stack(templates: Templates, axis: str = "energy", samples: dict[str, ND
     """
     fig, ax = _axes(ax)
     b = templates.binning
-    edges = {"energy": b.energy_edges_mev, "baseline": b.baseline_edges_m, "time": b.time_edges_days}[axis]
+    if axis not in b.axes:
+        raise ValueError(f"axis '{axis}' not in this binning's axes {b.axes}")
+    edges = b.edges(axis)
     xlabel = {"energy": "reconstructed recoil energy $T$ [MeV]", "baseline": "reconstructed baseline $L$ [m]",
-              "time": "time since source start [days]"}[axis]
+              "time": "time since source start [days]", "cos": r"$\cos\theta$ to the source direction"}[axis]
     src = samples or templates.samples
-    proj = {n: _project(np.asarray(a), axis) for n, a in src.items()}
+    proj = {n: _project(np.asarray(a), axis, b.axes) for n, a in src.items()}
     total = sum(v.sum() for v in proj.values())
     sig = [n for n in proj if templates.info[n].kind == "signal"]
     bkg = sorted((n for n in proj if templates.info[n].kind != "signal"), key=lambda n: proj[n].sum())
@@ -78,12 +79,13 @@ def plot_stack(templates: Templates, axis: str = "energy", samples: dict[str, ND
         bottom = bottom + proj[n]
     ax.stairs(bottom, edges, color="black", lw=0.8)
     if data is not None:
-        d = _project(np.asarray(data), axis)
+        d = _project(np.asarray(data), axis, b.axes)
         centres = 0.5 * (edges[:-1] + edges[1:])
         ax.errorbar(centres, d, yerr=np.sqrt(np.maximum(d, 0)), **DATA_STYLE)
     ax.set_xlabel(xlabel)
     width = np.diff(edges)
-    unit = {"energy": f"{width[0] * 1e3:.0f} keV", "baseline": f"{width[0]:.2g} m", "time": f"{width[0]:.3g} d"}[axis]
+    unit = {"energy": f"{width[0] * 1e3:.0f} keV", "baseline": f"{width[0]:.2g} m", "time": f"{width[0]:.3g} d",
+            "cos": f"{width[0]:.2g}"}[axis]
     ax.set_ylabel(f"events / {unit}" if np.allclose(width, width[0]) else "events per bin")
     ax.set_xlim(edges[0], edges[-1])
     if log is None:
@@ -223,4 +225,36 @@ def plot_delta_chi2_map(result: Any, ax: Any = None, vmax: float = 25.0) -> Figu
     ax.set_yscale("log")
     ax.set_xlabel(r"$\sin^2 2\theta_{ee}$")
     ax.set_ylabel(r"$\Delta m^2_{41}$ [eV$^2$]")
+    return fig
+
+
+# ----------------------------------------------------------------------------- branching ratio
+def plot_sigma_b(results: Sequence[Any], x: str = "signal_events", ax: Any = None, reference: float | None = None,
+                 b_alternative: float | None = None, b_true: float | None = None, label: str | None = None,
+                 logx: bool = True) -> Figure:
+    """σ_B versus exposure (``x="signal_events"`` or ``"days"``) or angular resolution
+    (``x="angular_resolution_deg"``); ``reference`` draws the brute-force σ_B, and the
+    separation |B_alt − B| / 3 and / 5 are drawn as 3σ and 5σ targets."""
+    fig, ax = _axes(ax)
+    pts = [(getattr(r, x), r.sigma_b) for r in results if getattr(r, x) is not None]
+    pts.sort()
+    ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color=SIGNAL_COLOURS[0], label=label or "σ_B (Asimov)")
+    if x == "signal_events" and len(pts) > 1:
+        xs = np.geomspace(pts[0][0], pts[-1][0], 20)
+        ax.plot(xs, pts[0][1] * np.sqrt(pts[0][0] / xs), color="grey", lw=0.8, ls="--", label=r"$\propto 1/\sqrt{N}$")
+    if reference is not None:
+        ax.axhline(reference, color=BACKGROUND_COLOURS[0], ls="--", lw=1.2, label=f"energy only: σ_B = {reference:.3g}")
+    if b_alternative is not None and b_true is not None:
+        for n, ls in ((3, ":"), (5, "-.")):
+            ax.axhline(abs(b_alternative - b_true) / n, color="grey", ls=ls, lw=0.9,
+                       label=f"{n}σ between B = {b_true:.4g} and {b_alternative:.4g}")
+    ax.set_yscale("log")
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo / 1.2, hi * 1.6)
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel({"signal_events": "signal events in the window", "days": "run length [days]",
+                   "angular_resolution_deg": "angular resolution σ_θ [degrees]"}.get(x, x))
+    ax.set_ylabel(r"$\sigma_B$ (320 keV branching)")
+    ax.legend(frameon=False, fontsize=8)
     return fig

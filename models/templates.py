@@ -65,15 +65,33 @@ class AnalysisBinning:
     energy_edges_mev: NDArray[np.float64]
     baseline_edges_m: NDArray[np.float64]
     time_edges_days: NDArray[np.float64]
+    cos_edges: NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "energy_edges_mev", _edges(self.energy_edges_mev, "energy_edges_mev"))
         object.__setattr__(self, "baseline_edges_m", _edges(self.baseline_edges_m, "baseline_edges_m"))
         object.__setattr__(self, "time_edges_days", _edges(self.time_edges_days, "time_edges_days"))
+        if self.cos_edges is not None:
+            from .direction import check_cos_edges
+
+            object.__setattr__(self, "cos_edges", check_cos_edges(self.cos_edges))
 
     @property
-    def shape(self) -> tuple[int, int, int]:
-        return (self.energy_edges_mev.size - 1, self.baseline_edges_m.size - 1, self.time_edges_days.size - 1)
+    def directional(self) -> bool:
+        return self.cos_edges is not None
+
+    @property
+    def axes(self) -> tuple[str, ...]:
+        """Names of the axes of every template: energy, baseline, [cos,] time."""
+        return ("energy", "baseline", "cos", "time") if self.directional else ("energy", "baseline", "time")
+
+    def edges(self, axis: str) -> NDArray[np.float64]:
+        return {"energy": self.energy_edges_mev, "baseline": self.baseline_edges_m, "cos": self.cos_edges,
+                "time": self.time_edges_days}[axis]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.edges(a).size - 1 for a in self.axes)
 
     @property
     def n_bins(self) -> int:
@@ -84,8 +102,11 @@ class AnalysisBinning:
         return float(self.time_edges_days[-1] - self.time_edges_days[0])
 
     def to_dict(self) -> dict[str, list[float]]:
-        return {"energy_edges_mev": self.energy_edges_mev.tolist(), "baseline_edges_m": self.baseline_edges_m.tolist(),
-                "time_edges_days": self.time_edges_days.tolist()}
+        out = {"energy_edges_mev": self.energy_edges_mev.tolist(), "baseline_edges_m": self.baseline_edges_m.tolist(),
+               "time_edges_days": self.time_edges_days.tolist()}
+        if self.directional:
+            out["cos_edges"] = self.cos_edges.tolist()
+        return out
 
 
 def default_binning(
@@ -98,12 +119,15 @@ def default_binning(
     energy_max_mev: float | None = None,
     n_baseline_bins: int | None = None,
     threshold_mev: float | None = None,
+    cos_bins: int | None = None,
 ) -> AnalysisBinning:
     """The default binning of a preset (overridable per argument or the preset's [analysis]).
 
     Energy: threshold → T_max of the highest line + max(5σ_E, 150 keV) (a sideband that
     constrains the backgrounds), 20 keV bins. Baseline: the reconstructed-vertex range of the
     fiducial volume in bins of 2σ_vertex at 0.4 MeV (3–30 bins). Time: 3 equal bins.
+    Direction (detectors with an angular resolution, or ``cos_bins`` > 0): cos θ to the
+    source direction in 10 equal bins over [−1, 1].
     """
     cfg = detector.analysis or {}
     thr = detector.threshold_mev if threshold_mev is None else float(threshold_mev)
@@ -134,7 +158,12 @@ def default_binning(
     n_t = int(n_time_bins or cfg.get("time_bins", 3))
     if n_t < 1:
         raise PhysicsInputError("n_time_bins", n_t, "≥ 1")
-    return AnalysisBinning(e_edges, l_edges, np.linspace(0.0, float(days), n_t + 1))
+    if cos_bins is None:
+        cos_bins = int(cfg.get("cos_bins", 10)) if detector.angular_resolution_deg is not None else 0
+    if cos_bins < 0:
+        raise PhysicsInputError("cos_bins", cos_bins, "≥ 0 (0: no direction axis)")
+    cos_edges = np.linspace(-1.0, 1.0, cos_bins + 1) if cos_bins else None
+    return AnalysisBinning(e_edges, l_edges, np.linspace(0.0, float(days), n_t + 1), cos_edges)
 
 
 def has_fiducial_cut(detector: Detector) -> bool:
@@ -218,22 +247,32 @@ class SignalKernel:
             return np.broadcast_to(x, (self.n_lines,) + x.shape)
         return np.einsum("...li,kij->...lkj", survival, self.spatial, optimize=True)
 
+    @property
+    def n_axes(self) -> int:
+        """Binning axes of a template: 3 (E, L, t) or 4 with the direction axis."""
+        return 4 if self.energy[0.0].ndim == 3 else 3
+
     def line_counts(self, dm2: ArrayLike | None = None, sin2_2theta: ArrayLike | None = None,
                     escale: float = 0.0) -> NDArray:
-        """Expected counts [..., line, E, L, t] (leading axes from arrays of Δm², sin²2θ)."""
+        """Expected counts [..., line, E, L, (cos,) t] (leading axes from arrays of Δm², sin²2θ)."""
         surv = None if dm2 is None else self.survival(dm2, sin2_2theta)
         x = self.reco_spatial(surv)
-        el = np.einsum("le,ek,...lkj->...lej", self.energy[escale], self.sigma_weights, x, optimize=True)
+        a = self.energy[escale]
+        if a.ndim == 3:
+            el = np.einsum("lec,ek,...lkj->...lejc", a, self.sigma_weights, x, optimize=True)
+        else:
+            el = np.einsum("le,ek,...lkj->...lej", a, self.sigma_weights, x, optimize=True)
         return el[..., None] * self.time_days
 
     def group_counts(self, dm2: ArrayLike | None = None, sin2_2theta: ArrayLike | None = None,
                      escale: float = 0.0) -> dict[str, NDArray]:
         """Expected counts summed per nuclear branch ("ground", "excited")."""
         lines = self.line_counts(dm2, sin2_2theta, escale)
+        axis = lines.ndim - self.n_axes - 1
         out = {}
         for g in dict.fromkeys(self.line_branches):
             mask = np.array([b == g for b in self.line_branches])
-            out[g] = lines[..., mask, :, :, :].sum(axis=-4)
+            out[g] = np.compress(mask, lines, axis=axis).sum(axis=axis)
         return out
 
 
@@ -292,9 +331,14 @@ class Templates:
 
 
 def _signal_energy(det: Detector, src: NeutrinoSource, e_edges: NDArray, escales: Sequence[float],
-                   xsec_model: str) -> dict[float, NDArray]:
-    """a[line, E] for each energy-scale offset (includes A₀ I n_e and the units)."""
-    out = {eps: np.zeros((src.energies_mev.size, e_edges.size - 1)) for eps in escales}
+                   xsec_model: str, cos_edges: NDArray | None = None,
+                   angular_sigma_deg: float | None = None) -> dict[float, NDArray]:
+    """a[line, E(, cos)] for each energy-scale offset (includes A₀ I n_e and the units)."""
+    from .direction import angular_response
+    from .xsec import cos_theta_recoil
+
+    shape = (src.energies_mev.size, e_edges.size - 1) + (() if cos_edges is None else (cos_edges.size - 1,))
+    out = {eps: np.zeros(shape) for eps in escales}
     sig_lo = float(det.energy_sigma_mev(e_edges[0]))
     for j, (e_nu, inten) in enumerate(zip(src.energies_mev, src.intensities)):
         tm = float(t_max(e_nu))
@@ -306,8 +350,13 @@ def _signal_energy(det: Detector, src: NeutrinoSource, e_edges: NDArray, escales
         dens = dsigma_dt(t, e_nu, "e", xsec_model) * w
         norm = src.activity_bq * inten * det.electron_density_m3 * CM2_TO_M2 * SECONDS_PER_DAY
         sig_e = det.energy_sigma_mev(t)
+        ang = None if cos_edges is None else angular_response(cos_theta_recoil(t, e_nu), cos_edges, angular_sigma_deg)
         for eps in escales:
-            out[eps][j] = norm * dens @ energy_response(t, e_edges, sig_e, eps)
+            resp = energy_response(t, e_edges, sig_e, eps)
+            if ang is None:
+                out[eps][j] = norm * dens @ resp
+            else:
+                out[eps][j] = norm * np.einsum("t,te,tc->ec", dens, resp, ang)
     return out
 
 
@@ -350,6 +399,7 @@ def build_templates(
     xsec_model: str = "bks",
     escale_sigma: float | None = None,
     true_bin_width_m: float | None = None,
+    angular_resolution_deg: float | None = None,
 ) -> Templates:
     """Build every template of a (detector, source, position, run) configuration.
 
@@ -364,12 +414,21 @@ def build_templates(
     xsec_model : "bks" or "tree".
     escale_sigma : relative energy-scale uncertainty for the ± templates (detector's default).
     true_bin_width_m : width of the true-baseline bins of the oscillation kernel.
+    angular_resolution_deg : make the analysis directional with this resolution [degrees]
+        (default: the detector's; a cos θ axis needs one).
     """
     det = load_detector(detector)
+    if angular_resolution_deg is not None:
+        from dataclasses import replace as _replace
+
+        det = _replace(det, angular_resolution_deg=float(angular_resolution_deg))
     src = load_source(source)
     dist = det.source_distance(distance_m)
     if binning is None:
         binning = default_binning(det, src, dist, days)
+    if binning.directional and det.angular_resolution_deg is None:
+        raise PhysicsInputError("angular_resolution_deg", None,
+                                "a resolution in degrees (0–180) for a binning with a cos θ axis")
     try:
         check_threshold(float(binning.energy_edges_mev[0]), src)
     except PhysicsInputError as exc:
@@ -403,7 +462,7 @@ def build_templates(
     t_edges = true_baseline_edges(l_edges, l_lo, l_hi, width, kinks)
 
     s_flux = spatial_response(det.radius_m, r_fid, dist, t_edges, l_edges, sig_grid, Density("flux"))
-    energy = _signal_energy(det, src, e_edges, escales, xsec_model)
+    energy = _signal_energy(det, src, e_edges, escales, xsec_model, binning.cos_edges, det.angular_resolution_deg)
     time_sig = src.decay_fraction(binning.time_edges_days[:-1], binning.time_edges_days[1:])
     kernel = SignalKernel(src.energies_mev, tuple(ln.branch for ln in src.lines), t_edges, energy, sig_w, s_flux, time_sig)
 
@@ -435,6 +494,9 @@ def build_templates(
         s_norm = spatial_cache[comp.density]  # fraction of the component in (k, L)
         en = _background_energy(det, comp, e_edges, escales)
         per_el = {eps: np.einsum("e,ek,kj->ej", en[eps], sig_w, s_norm) * comp.rate_per_day for eps in escales}
+        if binning.directional:  # isotropic relative to the source direction (models.direction)
+            iso = np.diff(binning.cos_edges) / 2.0
+            per_el = {eps: v[:, :, None] * iso for eps, v in per_el.items()}
         time_b = comp.time_integral(binning.time_edges_days[:-1], binning.time_edges_days[1:])
         name = comp.name
         samples[name] = per_el[0.0][..., None] * time_b
@@ -452,4 +514,5 @@ def build_templates(
             raise PhysicsInputError(f"template {name}", "non-finite", "finite expected counts (a numerical bug: please report)")
     return Templates(det, src, dist, binning, kernel, samples, esc_tpl, info, esc, off, off_esc,
                      float(source_off_days), {"xsec_model": xsec_model, "true_bins": int(t_edges.size - 1),
-                                              "vertex_sigma_grid_m": sig_grid.tolist()})
+                                              "vertex_sigma_grid_m": sig_grid.tolist(),
+                                              "angular_resolution_deg": det.angular_resolution_deg})

@@ -245,3 +245,35 @@ def sigma(
     nodes, weights = recoil_quadrature(np.maximum(lo_c, 0.0), hi_c, n_sub=4)
     vals = dsigma_dt(nodes, e[..., None], flavour=flavour, model=model, sin2w=sin2w)
     return np.where(valid, np.sum(vals * weights, axis=-1), 0.0)
+
+
+# ----------------------------------------------------------------------------- kinematics
+def cos_theta_recoil(t: ArrayLike, e_nu: ArrayLike) -> NDArray[np.float64]:
+    """cos θ of the recoil electron relative to the neutrino direction:
+    cos θ = (1 + m_e/E_ν) √(T/(T + 2m_e)) (two-body kinematics; 1 at T_max)."""
+    t = np.asarray(t, dtype=float)
+    e = np.asarray(e_nu, dtype=float)
+    return (1.0 + _ME / e) * np.sqrt(t / (t + 2.0 * _ME))
+
+
+def recoil_energy_at_angle(e_nu: ArrayLike, cos_theta: ArrayLike) -> NDArray[np.float64]:
+    """T [MeV] of an electron recoiling at angle θ: 2 m E² cos²θ / ((m + E)² − E² cos²θ)."""
+    e = np.asarray(e_nu, dtype=float)
+    c2 = np.asarray(cos_theta, dtype=float) ** 2
+    return 2.0 * _ME * e * e * c2 / ((_ME + e) ** 2 - e * e * c2)
+
+
+def neutrino_energy(t: ArrayLike, cos_theta: ArrayLike) -> NDArray[np.float64]:
+    """E_ν [MeV] reconstructed from a recoil (T, cos θ): E = m k / (cos θ − k), k = √(T/(T+2m)).
+
+    NaN where no neutrino energy is kinematically allowed (cos θ ≤ k).
+
+    >>> round(float(neutrino_energy(0.3, cos_theta_recoil(0.3, 0.7467))), 6)
+    0.7467
+    """
+    t = np.asarray(t, dtype=float)
+    c = np.asarray(cos_theta, dtype=float)
+    k = np.sqrt(t / (t + 2.0 * _ME))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e = _ME * k / (c - k)
+    return np.where(c > k, e, np.nan)
