@@ -37,6 +37,8 @@ METHODS = ("wilks", "raster", "fc", "cls")
 @click.option("--workers", type=int, default=1, show_default=True, help="Local worker processes for FC toys.")
 @click.option("--scheduler", default=None, help="dask.distributed scheduler address ('local' for a LocalCluster).")
 @click.option("--r-free", is_flag=True, help="Profile the normalisation R (shape-only analysis) instead of R = 1.")
+@click.option("--angular-resolution", "angular", type=float, default=None,
+              help="Directional analysis (cos θ to the source) with this resolution [degrees].")
 @click.option("--data", "data_file", default=None, type=click.Path(), help="Observed counts: regions allowed by the data.")
 @click.option("--overlay", default=None, type=click.Choice(["gallium"]),
               help="Overlay the gallium allowed region and best fit (all six source experiments).")
@@ -44,8 +46,8 @@ METHODS = ("wilks", "raster", "fc", "cls")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 def contour_cmd(detector: str, source: str, activity: str | None, distance: str, days: str, method: str, grid: str,
                 dm2_range: str, levels: str, toys: int, fc_stride: int, bands: int, seed: int, workers: int,
-                scheduler: str | None, r_free: bool, data_file: str | None, overlay: str | None, out: str,
-                as_json: bool) -> None:
+                scheduler: str | None, r_free: bool, angular: float | None, data_file: str | None, overlay: str | None,
+                out: str, as_json: bool) -> None:
     """Sensitivity (Asimov, no oscillation) or regions for data in Δm²–sin²2θ.
 
     Writes contour_<method>.json/.yaml (HEPData style), contours.png and scan.png to --out.
@@ -85,7 +87,7 @@ def contour_cmd(detector: str, source: str, activity: str | None, distance: str,
     if activity:
         src = src.with_activity(parse_activity(activity, "--activity"))
     run_days = parse_days(days)[0]
-    tpl, model = build_configuration(detector, src, distance, run_days)
+    tpl, model = build_configuration(detector, src, distance, run_days, angular_resolution_deg=angular)
     om = OscillationModel(model, tpl)
     data = _load_counts(data_file, model) if data_file else None
     problem = ESGridProblem(om, g, r_free=r_free, data=data)
@@ -143,6 +145,7 @@ def contour_cmd(detector: str, source: str, activity: str | None, distance: str,
     fig = plot_contours(results, bands=band, title=title)
     if overlay == "gallium":
         _overlay_gallium(fig.axes[0])
+        fig.axes[0].legend(fontsize=7, frameon=True, framealpha=0.9, edgecolor="none", loc="lower left")
     _save(fig, str(outdir / "contours.png"))
     _save(plot_delta_chi2_map(results[0]), str(outdir / "scan.png"))
     if band is not None:
@@ -171,9 +174,6 @@ def contour_cmd(detector: str, source: str, activity: str | None, distance: str,
 
 def _overlay_gallium(ax: Any) -> None:
     """Draw the gallium (all six experiments) allowed regions and best fit on ``ax``."""
-    try:
-        from .gallium import gallium_allowed_region
-        from .plotting_gallium import overlay_gallium_region
-    except ImportError as exc:  # the gallium module ships with the package; this guards partial installs
-        raise InputError(f"--overlay gallium: the gallium fit is not available ({exc})") from None
-    overlay_gallium_region(gallium_allowed_region(), ax=ax)
+    from .plotting_gallium import overlay_gallium
+
+    overlay_gallium(ax)

@@ -88,21 +88,24 @@ def code4(alpha: NDArray, lo: NDArray, hi: NDArray, coef: NDArray) -> tuple[NDAr
     return val, der
 
 
-def code4p(alpha: NDArray, dlo: NDArray, dhi: NDArray) -> tuple[NDArray, NDArray]:
-    """(Δ(α), dΔ/dα) of histosys code 4p with dhi = hi − nominal, dlo = nominal − lo.
+def code4p(alpha: NDArray, dlo: NDArray, dhi: NDArray, curvature: bool = False) -> tuple[NDArray, ...]:
+    """(Δ(α), dΔ/dα[, d²Δ/dα²]) of histosys code 4p with dhi = hi − nominal, dlo = nominal − lo.
 
     |α| ≤ 1: Δ = α(S + αA(15 + α²(3α² − 10))), S = (dhi + dlo)/2, A = (dhi − dlo)/16;
-    linear beyond (pyhf ``code4p``).
+    linear beyond (pyhf ``code4p``): value, slope and curvature are continuous at ±1.
     """
     a = np.asarray(alpha, dtype=float)
     s = 0.5 * (dhi + dlo)
     asym = (dhi - dlo) / 16.0
     a2 = a * a
     inner = a * (s + a * asym * (15.0 + a2 * (3.0 * a2 - 10.0)))
-    dinner = s + asym * (30.0 * a + a2 * a * (15.0 * a2 - 40.0))
-    val = np.where(a > 1.0, a * dhi, np.where(a < -1.0, a * dlo, inner))
-    der = np.where(a > 1.0, dhi, np.where(a < -1.0, dlo, dinner))
-    return val, der
+    dinner = s + asym * (30.0 * a + a2 * a * (18.0 * a2 - 40.0))
+    up, dn = a > 1.0, a < -1.0
+    val = np.where(up, a * dhi, np.where(dn, a * dlo, inner))
+    der = np.where(up, dhi, np.where(dn, dlo, dinner))
+    if not curvature:
+        return val, der
+    return val, der, np.where(up | dn, 0.0, asym * (30.0 + a2 * (90.0 * a2 - 120.0)))
 
 
 @dataclass
@@ -311,7 +314,7 @@ class BinnedModel:
                 shift = np.einsum("...h,...hsb->...sb", a, hs) + np.einsum("...h,...hsb->...sb", c2, ha)
             shifted = nom + shift
             if need_grad:
-                dc2 = np.where(a > 1.0, 8.0, np.where(a < -1.0, -8.0, 30.0 * a + a2 * a * (15.0 * a2 - 40.0)))
+                dc2 = np.where(a > 1.0, 8.0, np.where(a < -1.0, -8.0, 30.0 * a + a2 * a * (18.0 * a2 - 40.0)))
                 hterm = (hs, ha, dc2)
         else:
             shifted = np.broadcast_to(nom, batch + nom.shape)
@@ -421,7 +424,7 @@ class BinnedModel:
             a = th2[:, self._histo_params]
             a2 = a * a
             c2 = np.where(a > 1.0, 8.0 * a, np.where(a < -1.0, -8.0 * a, a2 * (15.0 + a2 * (3.0 * a2 - 10.0))))
-            dc2 = np.where(a > 1.0, 8.0, np.where(a < -1.0, -8.0, 30.0 * a + a2 * a * (15.0 * a2 - 40.0)))
+            dc2 = np.where(a > 1.0, 8.0, np.where(a < -1.0, -8.0, 30.0 * a + a2 * a * (18.0 * a2 - 40.0)))
         factors, derivs = [], []
         for m in self._scalar:
             x = th2[:, m.param][:, None, None]

@@ -218,15 +218,18 @@ class ComparisonRecord:
 
 def compare_detectors(detectors: Iterable[str] | None = None, days: Sequence[float] = (10.0, 30.0),
                       source: "NeutrinoSource | str" = "cr51", positions: Sequence[str] | None = None,
-                      config: AnalysisConfig | None = None) -> list[ComparisonRecord]:
-    """For each preset and named source position: events, background, σ_R, both significances."""
+                      config: AnalysisConfig | None = None,
+                      angular_resolution_deg: float | None = None) -> list[ComparisonRecord]:
+    """For each preset and named source position: events, background, σ_R, both significances
+    (with a cos θ axis when ``angular_resolution_deg`` is given)."""
     out = []
     src = load_source(source)
     for name in (list(detectors) if detectors is not None else preset_names()):
         det = load_detector(name)
         for pos in (positions or list(det.source_positions_m)):
             for d in days:
-                tpl, model = build_configuration(det, src, pos, float(d), config=config)
+                tpl, model = build_configuration(det, src, pos, float(d), config=config,
+                                                 angular_resolution_deg=angular_resolution_deg)
                 s, b = window_counts(tpl)
                 z1 = asimov_significance(model, R_DEFICIT, 1.0)
                 z2 = asimov_significance(model, 1.0, R_DEFICIT)
