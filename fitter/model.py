@@ -88,6 +88,15 @@ def code4(alpha: NDArray, lo: NDArray, hi: NDArray, coef: NDArray) -> tuple[NDAr
     return val, der
 
 
+def _code4p_c2(a: NDArray) -> tuple[NDArray, NDArray]:
+    """c₂(α) and dc₂/dα of code 4p written as Δ = α·S + c₂(α)·A (see :func:`code4p`):
+    c₂ = α²(15 + α²(3α² − 10)) inside |α| ≤ 1 and ±8α beyond, so the branch depends on α only."""
+    a2 = a * a
+    c2 = np.where(a > 1.0, 8.0 * a, np.where(a < -1.0, -8.0 * a, a2 * (15.0 + a2 * (3.0 * a2 - 10.0))))
+    dc2 = np.where(a > 1.0, 8.0, np.where(a < -1.0, -8.0, 30.0 * a + a2 * a * (18.0 * a2 - 40.0)))
+    return c2, dc2
+
+
 def code4p(alpha: NDArray, dlo: NDArray, dhi: NDArray, curvature: bool = False) -> tuple[NDArray, ...]:
     """(Δ(α), dΔ/dα[, d²Δ/dα²]) of histosys code 4p with dhi = hi − nominal, dlo = nominal − lo.
 
@@ -97,15 +106,12 @@ def code4p(alpha: NDArray, dlo: NDArray, dhi: NDArray, curvature: bool = False) 
     a = np.asarray(alpha, dtype=float)
     s = 0.5 * (dhi + dlo)
     asym = (dhi - dlo) / 16.0
-    a2 = a * a
-    inner = a * (s + a * asym * (15.0 + a2 * (3.0 * a2 - 10.0)))
-    dinner = s + asym * (30.0 * a + a2 * a * (18.0 * a2 - 40.0))
-    up, dn = a > 1.0, a < -1.0
-    val = np.where(up, a * dhi, np.where(dn, a * dlo, inner))
-    der = np.where(up, dhi, np.where(dn, dlo, dinner))
+    c2, dc2 = _code4p_c2(a)
+    val, der = a * s + c2 * asym, s + dc2 * asym
     if not curvature:
         return val, der
-    return val, der, np.where(up | dn, 0.0, asym * (30.0 + a2 * (90.0 * a2 - 120.0)))
+    a2 = a * a
+    return val, der, np.where(np.abs(a) > 1.0, 0.0, asym * (30.0 + a2 * (90.0 * a2 - 120.0)))
 
 
 @dataclass
@@ -295,29 +301,11 @@ class BinnedModel:
             return histo.sym, histo.asym
         return HistoParts.from_shifts(*histo).astuple()
 
-    def _pieces(self, theta: NDArray, nominal: NDArray | None, histo: tuple[NDArray, NDArray] | None, need_grad: bool):
-        th = np.asarray(theta, dtype=float)
-        batch = th.shape[:-1]
-        nom = self.nominal if nominal is None else nominal
-        S, C, P = len(self.samples), len(self.channels), self.n_params
-        hterm = None
-        if self._histo_params.size:
-            # code 4p: Δ = α·S + c₂(α)·A, with c₂ = α²(15 + α²(3α² − 10)) inside |α| ≤ 1 and ±8α
-            # beyond (which makes Δ = α·dhi or α·dlo): the branch depends on α only.
-            a = th[..., self._histo_params]
-            a2 = a * a
-            c2 = np.where(a > 1.0, 8.0 * a, np.where(a < -1.0, -8.0 * a, a2 * (15.0 + a2 * (3.0 * a2 - 10.0))))
-            hs, ha = self._histo_parts(histo)
-            if hs.ndim == 3:
-                shift = np.tensordot(a, hs, axes=([-1], [0])) + np.tensordot(c2, ha, axes=([-1], [0]))
-            else:
-                shift = np.einsum("...h,...hsb->...sb", a, hs) + np.einsum("...h,...hsb->...sb", c2, ha)
-            shifted = nom + shift
-            if need_grad:
-                dc2 = np.where(a > 1.0, 8.0, np.where(a < -1.0, -8.0, 30.0 * a + a2 * a * (18.0 * a2 - 40.0)))
-                hterm = (hs, ha, dc2)
-        else:
-            shifted = np.broadcast_to(nom, batch + nom.shape)
+    def _factor_terms(self, th: NDArray, batch: tuple[int, ...], need_grad: bool) -> tuple[NDArray, list]:
+        """Multiplicative factors F[..., S, C] = Π_m κ_m(θ) and, with ``need_grad``, the
+        product-rule terms (parameter, ∂F/∂θ_p contribution [..., S, C]) of every modifier
+        (prefix/suffix products: no division, so R = 0 is safe)."""
+        S, C = len(self.samples), len(self.channels)
         factors, derivs = [], []
         for m in self._scalar:
             x = th[..., m.param][..., None, None]
@@ -330,20 +318,47 @@ class BinnedModel:
                 d = np.broadcast_to(m.mask.astype(float), batch + (S, C))
             factors.append(np.broadcast_to(v, batch + (S, C)))
             derivs.append(np.broadcast_to(d, batch + (S, C)))
-        f_total = np.ones(batch + (S, C))
+        F = np.ones(batch + (S, C))
         for v in factors:
-            f_total = f_total * v
-        dF = None
+            F = F * v
+        terms = []
         if need_grad and factors:
-            # product rule with prefix/suffix products (no division by zero at R = 0)
-            dF = np.zeros(batch + (S, C, P))
             prefix = [np.ones(batch + (S, C))]
             for v in factors[:-1]:
                 prefix.append(prefix[-1] * v)
             suffix = np.ones(batch + (S, C))
             for t in range(len(factors) - 1, -1, -1):
-                dF[..., self._scalar[t].param] += prefix[t] * suffix * derivs[t]
+                terms.append((self._scalar[t].param, prefix[t] * suffix * derivs[t]))
                 suffix = suffix * factors[t]
+        return F, terms
+
+    def _pieces(self, theta: NDArray, nominal: NDArray | None, histo: tuple[NDArray, NDArray] | None, need_grad: bool):
+        th = np.asarray(theta, dtype=float)
+        batch = th.shape[:-1]
+        nom = self.nominal if nominal is None else nominal
+        S, C, P = len(self.samples), len(self.channels), self.n_params
+        hterm = None
+        if self._histo_params.size:
+            # code 4p: Δ = α·S + c₂(α)·A, with c₂ = α²(15 + α²(3α² − 10)) inside |α| ≤ 1 and ±8α
+            # beyond (which makes Δ = α·dhi or α·dlo): the branch depends on α only.
+            a = th[..., self._histo_params]
+            c2, dc2 = _code4p_c2(a)
+            hs, ha = self._histo_parts(histo)
+            if hs.ndim == 3:
+                shift = np.tensordot(a, hs, axes=([-1], [0])) + np.tensordot(c2, ha, axes=([-1], [0]))
+            else:
+                shift = np.einsum("...h,...hsb->...sb", a, hs) + np.einsum("...h,...hsb->...sb", c2, ha)
+            shifted = nom + shift
+            if need_grad:
+                hterm = (hs, ha, dc2)
+        else:
+            shifted = np.broadcast_to(nom, batch + nom.shape)
+        f_total, terms = self._factor_terms(th, batch, need_grad)
+        dF = None
+        if terms:
+            dF = np.zeros(batch + (S, C, P))
+            for p_i, d in terms:
+                dF[..., p_i] += d
         gam = None
         if self._gammas:
             gam = np.ones(batch + (S, self.n_bins))
@@ -422,34 +437,13 @@ class BinnedModel:
         H = self._histo_params.size
         if H:
             a = th2[:, self._histo_params]
-            a2 = a * a
-            c2 = np.where(a > 1.0, 8.0 * a, np.where(a < -1.0, -8.0 * a, a2 * (15.0 + a2 * (3.0 * a2 - 10.0))))
-            dc2 = np.where(a > 1.0, 8.0, np.where(a < -1.0, -8.0, 30.0 * a + a2 * a * (18.0 * a2 - 40.0)))
-        factors, derivs = [], []
-        for m in self._scalar:
-            x = th2[:, m.param][:, None, None]
-            if m.kind == "normsys":
-                v, d = code4(x, m.lo, m.hi, m.coef)
-            elif m.kind == "function":
-                v, d = _function_factor(m, x, (n, S, C))
-            else:
-                v = np.where(m.mask, x, 1.0)
-                d = np.broadcast_to(m.mask.astype(float), (n, S, C))
-            factors.append(np.broadcast_to(v, (n, S, C)))
-            derivs.append(np.broadcast_to(d, (n, S, C)))
-        F = np.ones((n, S, C))
-        for v in factors:
-            F = F * v
+            c2, dc2 = _code4p_c2(a)
+        F, terms = self._factor_terms(th2, (n,), need_grad)
         dF = None
-        if need_grad and factors:
+        if terms:
             dF = np.zeros((n, C, P, S))
-            prefix = [np.ones((n, S, C))]
-            for v in factors[:-1]:
-                prefix.append(prefix[-1] * v)
-            suffix = np.ones((n, S, C))
-            for t in range(len(factors) - 1, -1, -1):
-                dF[:, :, self._scalar[t].param, :] += np.swapaxes(prefix[t] * suffix * derivs[t], 1, 2)
-                suffix = suffix * factors[t]
+            for p_i, d in terms:
+                dF[:, :, p_i, :] += np.swapaxes(d, 1, 2)
         mu = np.empty((n, B))
         jt = np.zeros((n, P, B)) if need_grad else None  # ∂μ/∂θ, parameter-major (contiguous rows)
         ovb = None
