@@ -66,7 +66,7 @@ def contour_cmd(detector: str, source: str, activity: str | None, distance: str,
     from .contours import (ESGridProblem, feldman_cousins, gaussian_cls, parse_levels, raster, sensitivity_bands,
                            wilks, write_outputs)
     from .oscillation import OscillationGrid, OscillationModel
-    from .plotting import plot_contours, plot_delta_chi2_map
+    from .plotting import plot_contours, plot_delta_chi2_map, refresh_legend
     from .significance import build_configuration
 
     methods = [m.strip() for m in method.split(",") if m.strip()]
@@ -144,8 +144,10 @@ def contour_cmd(detector: str, source: str, activity: str | None, distance: str,
              f"{src.activity_bq / 3.7e16:.3g} MCi {src.isotope}, D = {tpl.distance_m:g} m, {run_days:g} d")
     fig = plot_contours(results, bands=band, title=title)
     if overlay == "gallium":
-        _overlay_gallium(fig.axes[0])
-        fig.axes[0].legend(fontsize=7, frameon=True, framealpha=0.9, edgecolor="none", loc="lower left")
+        from .plotting_gallium import overlay_gallium
+
+        overlay_gallium(fig.axes[0])
+        refresh_legend(fig.axes[0])
     _save(fig, str(outdir / "contours.png"))
     _save(plot_delta_chi2_map(results[0]), str(outdir / "scan.png"))
     if band is not None:
@@ -167,13 +169,7 @@ def contour_cmd(detector: str, source: str, activity: str | None, distance: str,
             for target in (0.1, 1.0, 10.0):
                 i = int(np.argmin(np.abs(np.log(g.dm2 / target))))
                 rows.append([r.method, level, f"{g.dm2[i]:.3g}", "—" if np.isnan(lim[i]) else f"{lim[i]:.3g}"])
-    click.echo(format_table(["method", "level", "dm2 [eV^2]", "smallest excluded sin^2 2theta"], rows))
+    click.echo(format_table(["method", "level", "dm2 [eV^2]", "upper limit on sin^2 2theta"], rows))
     click.echo(f"best fit: {scan.best}; Δχ² of no oscillation: {scan.delta_chi2_null:.3g}; {elapsed:.1f} s; "
                f"files in {outdir}")
 
-
-def _overlay_gallium(ax: Any) -> None:
-    """Draw the gallium (all six experiments) allowed regions and best fit on ``ax``."""
-    from .plotting_gallium import overlay_gallium
-
-    overlay_gallium(ax)

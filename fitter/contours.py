@@ -37,7 +37,7 @@ from models.errors import GanomError
 from .model import MU_FLOOR, Data
 from .newton import minimize_batch
 from .oscillation import OscillationGrid, OscillationModel
-from .parallel import Checkpoint, config_digest, run_tasks, task_seeds
+from .parallel import Checkpoint, config_digest, run_tasks, single_blas_thread, task_seeds
 from .scan import ScanResult, fixed_mask, null_start, profile_points, scan_grid
 
 LEVEL_NAMES = {"68%": 0.6827, "90%": 0.90, "95%": 0.95, "99%": 0.99,
@@ -176,6 +176,7 @@ def raster(scan: ScanResult, levels: dict[str, float], kind: str = "exclusion") 
     return ContourResult(scan.grid, "raster", stat, crit, kind, scan.best, {"dof": 1})
 
 
+@single_blas_thread
 def gaussian_cls(problem: "ESGridProblem", levels: dict[str, float], observed: ScanResult | None = None) -> ContourResult:
     """Gaussian CLs (Qian et al. 2016): median sensitivity, or the observed CLs with ``observed``."""
     a0 = problem.asimov_scan(null=True)  # Δχ²_A0(h) = χ²_h(A₀) − χ²₀(A₀)
@@ -306,6 +307,7 @@ class ESGridProblem:
             aux[:, m._poisson] = rng.poisson(np.broadcast_to(lam, (n, lam.size))).astype(float)
         return main, aux
 
+    @single_blas_thread
     def toy_statistics(self, i: int, j: int, n: int, rng: np.random.Generator, return_parts: bool = False) -> NDArray:
         """FC statistic Δχ² for ``n`` toys at grid point (i, j) (class docstring)."""
         g = self.grid
@@ -485,6 +487,7 @@ class SensitivityBands:
                 "asimov": self.asimov.tolist(), "quantiles": {k: v.tolist() for k, v in self.quantiles.items()}}
 
 
+@single_blas_thread
 def sensitivity_bands(problem: ESGridProblem, level: tuple[str, float] = ("90%", 0.90), n_toys: int = 200,
                       seed: int = 0, method: str = "raster") -> SensitivityBands:
     """Expected-sensitivity bands (PROSPECT/STEREO style) from toys of no oscillation.

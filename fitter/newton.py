@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .fit import hessian_from_gradient
 from .model import MU_FLOOR, BinnedModel, Data, HistoParts, RowOverride
+from .parallel import single_blas_thread
 
 
 @dataclass
@@ -68,6 +69,7 @@ def _objective(model: BinnedModel, th: NDArray, main: NDArray, aux: NDArray, nom
     return val + c
 
 
+@single_blas_thread
 def minimize_batch(
     model: BinnedModel,
     main: ArrayLike,

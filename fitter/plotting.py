@@ -8,17 +8,14 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from numpy.typing import NDArray
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from numpy.typing import NDArray  # noqa: E402
+from models.templates import Templates
 
-from models.templates import Templates  # noqa: E402
-
-from .fit import ProfileResult  # noqa: E402
+from .fit import ProfileResult
 
 SIGNAL_COLOURS = ["#EE6677", "#CCBB44"]
 BACKGROUND_COLOURS = ["#4477AA", "#66CCEE", "#228833", "#AA3377", "#BBBBBB", "#332288", "#88CCEE", "#44AA99",
@@ -161,7 +158,8 @@ def plot_sensitivity(points: Sequence[Any], ax: Any = None, metric: str = "z_rej
 
 
 # ----------------------------------------------------------------------------- contours
-CONTOUR_COLOURS = ["#222222", "#EE6677", "#4477AA", "#228833", "#CCBB44", "#AA3377", "#66CCEE"]
+# red is left to the gallium region (fitter.plotting_gallium), green/yellow to the sensitivity bands
+CONTOUR_COLOURS = ["#222222", "#4477AA", "#AA3377", "#CC6600", "#66CCEE"]  # no green/yellow: those are the bands
 CONTOUR_STYLES = ["-", "--", ":", "-."]
 
 
@@ -212,6 +210,14 @@ def plot_contours(results: Sequence[Any], ax: Any = None, levels: Sequence[str] 
     if title:
         ax.set_title(title, fontsize=9)
     return fig
+
+
+def refresh_legend(ax: Any, loc: str = "lower left") -> None:
+    """Redraw the legend with every labelled artist plus overlay handles (e.g. the gallium region)."""
+    handles, labels = ax.get_legend_handles_labels()
+    extra = list(getattr(ax, "_gallium_handles", []))
+    ax.legend(handles + extra, labels + [h.get_label() for h in extra], fontsize=7, frameon=True, framealpha=0.9,
+              edgecolor="none", loc=loc)
 
 
 def plot_delta_chi2_map(result: Any, ax: Any = None, vmax: float = 25.0) -> Figure:

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-
-from .plotting import _axes  # noqa: E402
-from .gallium import CombinedRatio, GalliumFitResult  # noqa: E402
+from .plotting import _axes
+from .gallium import CombinedRatio, GalliumFitResult
 
 TOL_BRIGHT = ["#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB"]
 LEVEL_STYLES = {1: "solid", 2: "dashed", 3: "dotted"}

@@ -23,6 +23,7 @@ from .fit import fit
 from .model import BinnedModel, Data
 from .newton import minimize_batch
 from .oscillation import OscillationGrid, OscillationModel
+from .parallel import single_blas_thread
 
 MEMORY_BUDGET_FLOATS = 2.5e7  # per chunk: batch × samples × bins (≈ 200 MB of float64)
 
@@ -110,6 +111,7 @@ def profile_points(om: OscillationModel, data: Data, dm2: NDArray, s22t: NDArray
     return out_f, out_t, out_c
 
 
+@single_blas_thread
 def scan_grid(om: OscillationModel, data: Data, grid: OscillationGrid, r_free: bool = False, polish: bool = True,
               progress: Callable[[int], None] | None = None) -> ScanResult:
     """The profiled χ² map of ``data`` over ``grid`` (module docstring)."""
