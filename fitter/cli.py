@@ -179,6 +179,8 @@ def parse_assignments(text: str, option: str) -> dict[str, float]:
 
 
 def _configuration_options(f: Any) -> Any:
+    f = click.option("--angular-resolution", "angular", type=float, default=None,
+                     help="Directional analysis (cos θ to the source) with this resolution [degrees].")(f)
     f = click.option("--source-off", "source_off", type=float, default=0.0, show_default=True,
                      help="Days of background-only data before the run (a second channel).")(f)
     f = click.option("--background-scale", type=float, default=1.0, show_default=True,
@@ -235,24 +237,31 @@ def _load_counts(path: str, model: Any) -> Any:
 @click.option("--minos", is_flag=True, help="MINOS errors for R.")
 @click.option("--json", "as_json", is_flag=True, help="Print the fit result as JSON.")
 @click.option("--plot", default=None, type=click.Path(), help="Write the post-fit spectrum figure (PNG/PDF).")
+@click.option("--workspace", default=None, type=click.Path(dir_okay=False),
+              help="Fit this pyhf workspace (JSON) with the native engine instead of a detector configuration.")
 def fit_cmd(detector: str, source: str, activity: str | None, distance: str, days: str, background_scale: float,
-            source_off: float, asimov: str | None, data_file: str | None, fix: str, minos: bool, as_json: bool,
-            plot: str | None) -> None:
+            source_off: float, angular: float | None, asimov: str | None, data_file: str | None, fix: str, minos: bool,
+            as_json: bool, plot: str | None, workspace: str | None) -> None:
     """Fit the binned likelihood (energy × baseline × time) to Asimov or observed data.
 
     \b
     Examples:
       ganom fit -d jne-500t --asimov R=0.82
       ganom fit -d juno --distance outside --days 30 --data counts.npy --minos
+      ganom fit --workspace workspaces/juno_centre_30d.workspace.json --json
     """
     from fitter.fit import fit
     from fitter.significance import build_configuration
 
+    if workspace:
+        from fitter.cli_pyhf import fit_workspace
+
+        return fit_workspace(workspace, asimov, data_file, fix, minos, as_json, plot)
     if asimov and data_file:
         raise InputError("--asimov and --data are exclusive")
     run_days = parse_days(days)
     tpl, model = build_configuration(detector, _source(source, activity), distance, run_days[0], background_scale,
-                                     source_off)
+                                     source_off, angular_resolution_deg=angular)
     truth = parse_assignments(asimov or "R=1", "--asimov")
     for k in truth:
         model.parameters.index(k)
@@ -301,8 +310,8 @@ def _save(fig: Any, path: str) -> None:
 @click.option("--plot", default=None, type=click.Path(), help="With --vary: write the curve figure.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON records.")
 def significance_cmd(detector: str, source: str, activity: str | None, distance: str, days: str,
-                     background_scale: float, source_off: float, toys: int, seed: int, vary: str | None,
-                     vary_values: str | None, plot: str | None, as_json: bool) -> None:
+                     background_scale: float, source_off: float, angular: float | None, toys: int, seed: int,
+                     vary: str | None, vary_values: str | None, plot: str | None, as_json: bool) -> None:
     """Expected significance of an R deficit: reject R=1 if R=0.82, and R=0.82 if R=1.
 
     \b
@@ -338,7 +347,8 @@ def significance_cmd(detector: str, source: str, activity: str | None, distance:
         raise InputError(f"--toys: {toys} is not allowed; allowed: ≥ 0")
     rows = []
     for d in parse_days(days):
-        tpl, model = build_configuration(detector, _source(source, activity), distance, d, background_scale, source_off)
+        tpl, model = build_configuration(detector, _source(source, activity), distance, d, background_scale, source_off,
+                                         angular_resolution_deg=angular)
         s, b = window_counts(tpl)
         z1 = significance(model, R_DEFICIT, 1.0, toys, seed)
         z2 = significance(model, 1.0, R_DEFICIT, toys, seed + 1)
@@ -370,16 +380,19 @@ def significance_cmd(detector: str, source: str, activity: str | None, distance:
 @click.option("--source", "-s", default="cr51", show_default=True, help="Source preset or TOML file.")
 @click.option("--activity", "-a", default=None, help="Activity at t=0 (e.g. 3MCi).")
 @click.option("--days", default="10,30", show_default=True, help="Run lengths [days].")
+@click.option("--angular-resolution", "angular", type=float, default=None,
+              help="Directional analysis (cos θ to the source) with this resolution [degrees].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON records.")
 @click.option("--plot", default=None, type=click.Path(), help="Write the comparison figure.")
-def compare_cmd(detectors: tuple[str, ...], source: str, activity: str | None, days: str, as_json: bool,
-                plot: str | None) -> None:
+def compare_cmd(detectors: tuple[str, ...], source: str, activity: str | None, days: str, angular: float | None,
+                as_json: bool, plot: str | None) -> None:
     """Side-by-side detector comparison: events, background, σ_R and both significances.
 
     Every preset at each of its named source positions, Asimov data, all systematics."""
     from fitter.significance import compare_detectors
 
-    recs = compare_detectors(detectors or None, parse_days(days), _source(source, activity))
+    recs = compare_detectors(detectors or None, parse_days(days), _source(source, activity),
+                             angular_resolution_deg=angular)
     if as_json:
         _echo_json([r.to_record() for r in recs])
     else:

@@ -248,12 +248,13 @@ def hessian_from_gradient(grad: Any, theta: NDArray, bounds: NDArray | None = No
 
 
 def _bounded_minimum(model: BinnedModel, data: Data, theta: NDArray, fixed: NDArray,
-                     tol: float = 1e-6) -> tuple[NDArray, list[str]] | None:
+                     tol: float = 1e-4) -> tuple[NDArray, list[str]] | None:
     """Refine a minimum that MINUIT rejects because it sits on a parameter limit.
 
     The bounded Newton minimiser (active set) converges there; the point is accepted when
-    the KKT conditions hold: zero gradient in the free interior directions and a gradient
-    pointing out of the allowed region for the parameters on their bounds.
+    the KKT conditions hold: an estimated distance to the minimum ½gᵀH⁻¹g below ``tol``
+    (MIGRAD's EDM) in the free interior directions, and a gradient pointing out of the
+    allowed region for the parameters on their bounds.
     """
     from .newton import minimize_batch
 
@@ -263,11 +264,19 @@ def _bounded_minimum(model: BinnedModel, data: Data, theta: NDArray, fixed: NDAr
     lo, hi = model.parameters.bounds[:, 0], model.parameters.bounds[:, 1]
     at_lo = (th <= lo + 1e-12 * np.maximum(1, np.abs(lo))) & (g >= 0) & ~fixed
     at_hi = (th >= hi - 1e-12 * np.maximum(1, np.abs(hi))) & (g <= 0) & ~fixed
-    interior = ~fixed & ~at_lo & ~at_hi
+    interior = np.nonzero(~fixed & ~at_lo & ~at_hi)[0]
     if not res.converged or not (at_lo | at_hi).any():
         return None
-    if np.max(np.abs(g[interior]), initial=0.0) > tol * max(1.0, float(np.max(np.abs(g)))):
-        return None
+    if interior.size:
+        # the distance to the minimum along the free interior directions, as MIGRAD's EDM
+        h = hessian_from_gradient(lambda t: model.objective(t, data)[1], th, model.parameters.bounds)
+        gi = g[interior]
+        try:
+            edm = 0.5 * float(gi @ np.linalg.solve(h[np.ix_(interior, interior)], gi))
+        except np.linalg.LinAlgError:
+            return None
+        if not (0 <= edm < tol):
+            return None
     names = [model.parameters.names[i] for i in np.nonzero(at_lo | at_hi)[0]]
     return th, names
 

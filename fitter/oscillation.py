@@ -173,6 +173,17 @@ class OscillationModel:
         new.__dict__.update(self.model.__dict__)
         new.nominal = nom
         new._histo_dlo, new._histo_dhi = dlo, dhi
+        # keep the recorded specification (histosys templates of the signal samples) in step
+        m = self.model
+        spec = []
+        for mod in m.spec:
+            if mod["type"] == "histosys" and mod["samples"][0] in self.signal:
+                s_i = m.sample_index(mod["samples"][0])
+                h = int(np.nonzero(m._histo_params == m.parameters.index(mod["name"]))[0][0])
+                sl = m.channel_slices[mod["channels"][0]]
+                mod = dict(mod, lo_data=nom[s_i, sl] - dlo[h, s_i, sl], hi_data=nom[s_i, sl] + dhi[h, s_i, sl])
+            spec.append(mod)
+        new.spec = spec
         for cached in ("_hs", "_ha", "_static_cache", "_stack_cache"):  # templates change; sparsity does not
             new.__dict__.pop(cached, None)
         return new

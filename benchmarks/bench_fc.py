@@ -1,0 +1,92 @@
+"""Feldman–Cousins throughput on the JNE 500 t preset and the projected wall time of a
+50×50-grid × 1000-toy FC map on this 2-core machine (issue: contours).
+
+    python benchmarks/bench_fc.py [--points 6] [--toys 1000] [--workers 2]
+
+Measured in one run: (a) toys per second per core for the FC statistic at several true
+points (one BLAS thread); (b) a real ``feldman_cousins`` run over a block of true points with
+``--workers`` processes, its wall time and the peak resident memory of all processes. The
+projection scales (b) to 2500 true points (and to the stride-2 map, 676 true points).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from fitter.analysis import build_model
+from fitter.contours import ESGridProblem, toy_statistics
+from fitter.oscillation import OscillationGrid, OscillationModel
+from models.templates import build_templates
+
+
+class _Block:
+    """A view of a problem restricted to a block of true points (for the timing run)."""
+
+    def __init__(self, problem: ESGridProblem, rows: slice, cols: slice):
+        self.p, self.rows, self.cols = problem, rows, cols
+        self.grid = OscillationGrid(problem.grid.dm2[rows], problem.grid.sin2_2theta[cols])
+
+    def toy_statistics(self, i: int, j: int, n: int, rng: np.random.Generator) -> np.ndarray:
+        return self.p.toy_statistics(self.rows.start + i, self.cols.start + j, n, rng)
+
+    def describe(self) -> str:
+        return "bench block"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--points", type=int, default=6, help="true points for the single-core rate")
+    ap.add_argument("--toys", type=int, default=1000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--block", type=int, default=4, help="block side for the parallel run (block² true points)")
+    args = ap.parse_args()
+
+    tpl = build_templates("jne-500t", "cr51", "centre", 30)
+    model = build_model(tpl)
+    om = OscillationModel(model, tpl)
+    grid = OscillationGrid.from_spec("50x50")
+    prob = ESGridProblem(om, grid)
+    print(f"JNE 500 t, source at the centre, 30 d: {model.n_bins} bins, {model.n_params} parameters, grid 50×50")
+
+    rng = np.random.default_rng(0)
+    pts = [(int(i), int(j)) for i, j in zip(rng.integers(0, 50, args.points), rng.integers(0, 50, args.points))]
+    with threadpool_limits(limits=1):
+        toy_statistics(prob, 25, 25, 50, np.random.default_rng(1))  # warm-up (caches)
+        t0 = time.perf_counter()
+        for k, (i, j) in enumerate(pts):
+            toy_statistics(prob, i, j, args.toys, np.random.default_rng(k))
+        single = time.perf_counter() - t0
+    rate = args.points * args.toys / single
+    print(f"(a) FC statistic, 1 core: {rate:,.0f} toys/s per core "
+          f"({single / args.points:.2f} s per true point × {args.toys} toys)")
+    full_1core = 2500 * args.toys / rate
+    print(f"    projection from (a): 50×50 × {args.toys} toys = {full_1core / 60:.1f} min on 1 core, "
+          f"{full_1core / 2 / 60:.1f} min on 2 cores")
+
+    b = args.block
+    block = _Block(prob, slice(20, 20 + b), slice(20, 20 + b))
+    # run the block through the real engine (seeds, worker processes)
+    from fitter.contours import _fc_task
+    from fitter.parallel import run_tasks, task_seeds
+
+    seeds = task_seeds(1, b * b)
+    tasks = [(i, j, seeds[i * b + j]) for i in range(b) for j in range(b)]
+    t0 = time.perf_counter()
+    run_tasks(_fc_task, (block, args.toys), tasks, workers=args.workers)
+    wall = time.perf_counter() - t0
+    per_point = wall / (b * b)
+    peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    print(f"(b) FC engine, {args.workers} workers: {b * b} true points × {args.toys} toys in {wall:.1f} s "
+          f"({per_point:.2f} s per true point); peak RSS (self + largest child) ≈ {peak:.0f} MiB")
+    print(f"    projection from (b): full 50×50 map (2500 true points) {2500 * per_point / 60:.1f} min; "
+          f"stride-2 map (676 true points, interpolated) {676 * per_point / 60:.1f} min; goal < 30 min")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""The main job: `ganom study --quick` writes a complete, parseable, reproducible folder."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from fitter.cli import main
+
+
+@pytest.fixture(scope="module")
+def study_dirs(tmp_path_factory):
+    out = []
+    for k in range(2):
+        d = tmp_path_factory.mktemp(f"study{k}")
+        res = CliRunner().invoke(main, ["study", "--quick", "-d", "jne-1t", "--out", str(d)])
+        assert res.exit_code == 0, res.output
+        out.append(d)
+    return out
+
+
+def test_every_output_exists_and_parses(study_dirs):
+    d = study_dirs[0]
+    report = (d / "report.md").read_text()
+    expected = ["rates.json", "rates.md", "comparison.json", "comparison.png", "gallium.json", "gallium_allowed.png",
+                "gallium_ratios.png", "jne-1t/significance.json", "jne-1t/branching.json",
+                "jne-1t/energy_centre.png", "jne-1t/baseline_outside.png", "jne-1t/contour_centre.png",
+                "jne-1t/contour_outside_wilks.json", "jne-1t/contour_outside_wilks.yaml",
+                "jne-1t/jne-1t_centre_30d.workspace.json"]
+    for f in expected:
+        p = d / f
+        assert p.exists() and p.stat().st_size > 0, f
+        if p.suffix == ".json":
+            json.loads(p.read_text())
+        elif p.suffix == ".yaml":
+            yaml.safe_load(p.read_text())
+        elif p.suffix == ".png":
+            assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for link in re.findall(r"\(\./([^)]+)\)", report):
+        assert (d / link).exists(), link
+    for section in ("Signal rates", "R-deficit significance", "Sterile-neutrino sensitivity", "branching ratio",
+                    "pyhf workspaces", "Detector comparison", "gallium anomaly"):
+        assert section in report
+    assert "ganom study --quick" in report and "pyhf" in report
+    import pyhf
+
+    pyhf.Workspace(json.loads((d / "jne-1t/jne-1t_centre_30d.workspace.json").read_text()))
+    recs = json.loads((d / "comparison.json").read_text())
+    assert {r["detector"] for r in recs} >= {"juno", "jne-500t", "jne-1t", "borexino"}
+
+
+def test_same_command_same_bytes(study_dirs):
+    a, b = study_dirs
+    files = [p.relative_to(a) for p in a.rglob("*") if p.suffix in (".json", ".yaml") or p.name.endswith(".md")]
+    files = [f for f in files if f.name != "report.md"]  # the report quotes the (different) output folder
+    assert len(files) > 10
+    for f in files:
+        assert (a / f).read_bytes() == (b / f).read_bytes(), f
