@@ -313,10 +313,10 @@ class ESGridProblem:
         g = self.grid
         s_t = float(g.sin2_2theta[j])
         main, aux = self.toys(float(g.dm2[i]), s_t, n, rng)
-        approx, starts_t, cand, starts_c = self._linear_search(i, s_t, main, aux)
+        approx, starts_t, cand, starts_c, h0 = self._linear_search(i, s_t, main, aux)
         m = self.om.model
         # exact profiled fits at the true point
-        f_t = self._fit(main, aux, starts_t, self.om.override(np.array(g.dm2[i]), np.array(s_t)), None)
+        f_t = self._fit(main, aux, starts_t, self.om.override(np.array(g.dm2[i]), np.array(s_t)), None, hessian0=h0)
         # exact fits at the candidates (indices into the flattened grid; −1 = no oscillation),
         # all in one batch with a template index into the distinct candidates
         k = cand.shape[1]
@@ -327,7 +327,14 @@ class ESGridProblem:
         ss = np.where(uniq >= 0, s_all[np.maximum(uniq, 0)], 0.0)
         rows = np.repeat(np.arange(n), k)
         th_c = starts_c.reshape(-1, starts_c.shape[-1])
-        f_c = self._fit(main[rows], aux[rows], th_c, self.om.override(dm, ss), None, template_index=inv)
+        # a candidate that is the true point itself is already fitted
+        t_flat = i * g.sin2_2theta.size + j
+        need = flat != t_flat
+        f_c = np.empty(flat.size)
+        f_c[~need] = f_t[rows[~need]]
+        if need.any():
+            f_c[need] = self._fit(main[rows[need]], aux[rows[need]], th_c[need], self.om.override(dm, ss), None,
+                                  template_index=inv[need], hessian0=h0)
         f_min = np.minimum(f_t, f_c.reshape(n, k).min(axis=1))
         stat = np.maximum(2.0 * (f_t - f_min), 0.0)
         if return_parts:
@@ -335,14 +342,14 @@ class ESGridProblem:
         return stat
 
     def _fit(self, main: NDArray, aux: NDArray, start: NDArray, nominal: NDArray, histo: Any,
-             template_index: NDArray | None = None, chunk: int = 512) -> NDArray:
+             template_index: NDArray | None = None, chunk: int = 512, hessian0: NDArray | None = None) -> NDArray:
         m = self.om.model
         out = np.empty(main.shape[0])
         for c in range(0, main.shape[0], chunk):
             sl = slice(c, c + chunk)
             tix = None if template_index is None else template_index[sl]
             res = minimize_batch(m, main[sl], aux[sl], start[sl], self.fixed, nominal, histo, tol=self.fit_tol,
-                                 template_index=tix)
+                                 template_index=tix, hessian="frozen", hessian0=hessian0)
             out[sl] = res.objective
         return out
 
@@ -386,7 +393,9 @@ class ESGridProblem:
         sc = np.broadcast_to(self.theta0, cand.shape + (self.theta0.size,)).copy()
         sc[..., self.free] += (u[:, None, :] - v) @ Minv.T
         sc = np.clip(sc, lo, hi)
-        return approx, st, cand, sc
+        h0 = np.eye(self.theta0.size)
+        h0[np.ix_(self.free, self.free)] = M  # the Fisher matrix at the truth (free parameters)
+        return approx, st, cand, sc, h0
 
 
 # ----------------------------------------------------------------------------- Feldman–Cousins

@@ -85,3 +85,21 @@ def test_user_fix_free_and_reconstrain(small):
     assert wide.error("R") > narrow.error("R")
     with pytest.raises(Exception, match="unknown parameter 'bkg_nope'"):
         build_model(tpl, AnalysisConfig(free=["bkg_nope"]))
+
+
+def test_frozen_fisher_mode_reaches_the_same_minima(small):
+    """hessian="frozen" (exact gradients, a fixed Fisher matrix) finds the same minima."""
+    from fitter.oscillation import OscillationModel
+
+    tpl, model = small
+    om = OscillationModel(model, tpl)
+    main, aux = model.toys({"R": 1.0}, 64, np.random.default_rng(8))
+    ov = om.override(np.full(64, 2.0), np.full(64, 0.2))
+    a = minimize_batch(model, main, aux, None, None, ov, tol=1e-9)
+    b = minimize_batch(model, main, aux, None, None, ov, tol=1e-9, hessian="frozen")
+    h0 = np.eye(model.n_params) * 50.0  # a crude start: the frozen steps must still converge
+    c = minimize_batch(model, main, aux, None, None, ov, tol=1e-9, hessian="frozen", hessian0=h0)
+    assert a.converged.all() and b.converged.all() and c.converged.all()
+    np.testing.assert_allclose(b.objective, a.objective, atol=1e-6)
+    np.testing.assert_allclose(c.objective, a.objective, atol=1e-6)
+    np.testing.assert_allclose(b.theta, a.theta, atol=2e-3)
