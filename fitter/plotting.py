@@ -1,7 +1,7 @@
 """Matplotlib figures. Every function accepts an ``ax`` and returns the Figure.
 
-Colours: Paul Tol's colour-blind-safe "bright" and "muted" sets; signal in the warm colours,
-backgrounds in the muted ones.
+Colours: from Paul Tol's colour-blind-safe schemes; the signal lines in pinks and yellows,
+backgrounds in distinct blues, greens and purples, red reserved for the gallium region.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from models.templates import Templates
 
 from .fit import ProfileResult
 
-SIGNAL_COLOURS = ["#EE6677", "#CCBB44"]
-BACKGROUND_COLOURS = ["#4477AA", "#66CCEE", "#228833", "#AA3377", "#BBBBBB", "#332288", "#88CCEE", "#44AA99",
-                      "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499"]
+SIGNAL_COLOURS = ["#EE6677", "#F4A6B0", "#CCBB44", "#E8DC8A"]
+BACKGROUND_COLOURS = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#882255", "#AA4499", "#6699CC",
+                      "#8C6D31", "#663333", "#004488", "#997700", "#555555", "#99AACC"]
 DATA_STYLE = dict(fmt="o", color="black", ms=3.5, lw=1.0, label="data")
 
 
@@ -38,7 +38,7 @@ def _project(arr: NDArray, axis: str, axes: Sequence[str] = ("energy", "baseline
 
 def plot_stack(templates: Templates, axis: str = "energy", samples: dict[str, NDArray] | None = None,
                data: NDArray | None = None, ax: Any = None, log: bool | None = None, title: str | None = None,
-               min_fraction: float = 1e-3) -> Figure:
+               min_fraction: float = 1e-3, by_line: bool = True) -> Figure:
     """Stacked expected counts (signal by branch + each background) projected on one axis.
 
     Parameters
@@ -49,6 +49,8 @@ def plot_stack(templates: Templates, axis: str = "energy", samples: dict[str, ND
         post-fit per-sample counts reshaped to the binning to show a fit).
     data : observed counts with the binning's shape, drawn as points with √n errors.
     min_fraction : backgrounds below this share of the total are merged into "other".
+    by_line : show the nominal signal line by line (746.7, 751.8, 426.6, 431.7 keV for ⁵¹Cr)
+        instead of by nuclear branch (only without ``samples``).
     """
     fig, ax = _axes(ax)
     b = templates.binning
@@ -57,15 +59,26 @@ def plot_stack(templates: Templates, axis: str = "energy", samples: dict[str, ND
     edges = b.edges(axis)
     xlabel = {"energy": "reconstructed recoil energy $T$ [MeV]", "baseline": "reconstructed baseline $L$ [m]",
               "time": "time since source start [days]", "cos": r"$\cos\theta$ to the source direction"}[axis]
-    src = samples or templates.samples
+    src = dict(samples or templates.samples)
+    labels = {n: templates.info[n].label for n in src}
+    kinds = {n: templates.info[n].kind for n in src}
+    if by_line and samples is None:
+        lines = templates.kernel.line_counts()
+        for n in [k for k in src if kinds[k] == "signal"]:
+            del src[n]
+        for k, e in enumerate(templates.kernel.line_energies_mev):
+            key = f"line_{k}"
+            src[key] = lines[k]
+            labels[key] = f"{templates.source.isotope} ν {e * 1e3:.1f} keV"
+            kinds[key] = "signal"
     proj = {n: _project(np.asarray(a), axis, b.axes) for n, a in src.items()}
     total = sum(v.sum() for v in proj.values())
-    sig = [n for n in proj if templates.info[n].kind == "signal"]
-    bkg = sorted((n for n in proj if templates.info[n].kind != "signal"), key=lambda n: proj[n].sum())
+    sig = [n for n in proj if kinds[n] == "signal"]
+    bkg = sorted((n for n in proj if kinds[n] != "signal"), key=lambda n: proj[n].sum())
     other = [n for n in bkg if proj[n].sum() < min_fraction * total]
     bkg = [n for n in bkg if n not in other]
-    layers = [(n, templates.info[n].label, BACKGROUND_COLOURS[i % len(BACKGROUND_COLOURS)]) for i, n in enumerate(bkg)]
-    layers += [(n, templates.info[n].label, SIGNAL_COLOURS[i % 2]) for i, n in enumerate(sig)]
+    layers = [(n, labels[n], BACKGROUND_COLOURS[i % len(BACKGROUND_COLOURS)]) for i, n in enumerate(bkg)]
+    layers += [(n, labels[n], SIGNAL_COLOURS[i % len(SIGNAL_COLOURS)]) for i, n in enumerate(sig)]
     bottom = np.zeros(edges.size - 1)
     if other:
         o = sum(proj[n] for n in other)
@@ -89,9 +102,9 @@ def plot_stack(templates: Templates, axis: str = "energy", samples: dict[str, ND
         log = axis == "energy"
     if log:
         ax.set_yscale("log")
-        ax.set_ylim(max(bottom.min() * 0.3, bottom.max() * 1e-5), bottom.max() * 5)
+        ax.set_ylim(max(bottom.min() * 0.3, bottom.max() * 1e-5), bottom.max() * 8)
     else:
-        ax.set_ylim(0, bottom.max() * 1.25)
+        ax.set_ylim(0, bottom.max() * 1.6)  # room for the legend
     ax.legend(fontsize=7, ncol=2, frameon=False, loc="upper right")
     det, src_ = templates.detector, templates.source
     ax.set_title(title or f"{det.label}, {src_.isotope} {src_.activity_bq / 3.7e16:.3g} MCi at D = {templates.distance_m:g} m, "
