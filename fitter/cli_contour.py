@@ -156,7 +156,9 @@ def contour_cmd(detector: str, source: str, activity: str | None, distance: str,
         paths.append(bp)
     elapsed = time.perf_counter() - t0
     summary = {"detector": tpl.detector.name, "distance_m": tpl.distance_m, "days": run_days, "grid": list(g.shape),
-               "best_fit": scan.best, "delta_chi2_no_oscillation": scan.delta_chi2_null, "seconds": elapsed,
+               "best_fit": scan.best,
+               "chi2_gof": scan.chi2_min - 2.0 * model.constraint_saturated(problem.observed().aux),
+               "n_bins": model.n_bins, "delta_chi2_no_oscillation": scan.delta_chi2_null, "seconds": elapsed,
                "files": [str(p) for p in paths + [outdir / "contours.png", outdir / "scan.png"]],
                "methods": {r.method: r.meta for r in results}}
     if as_json:
@@ -170,6 +172,9 @@ def contour_cmd(detector: str, source: str, activity: str | None, distance: str,
                 i = int(np.argmin(np.abs(np.log(g.dm2 / target))))
                 rows.append([r.method, level, f"{g.dm2[i]:.3g}", "—" if np.isnan(lim[i]) else f"{lim[i]:.3g}"])
     click.echo(format_table(["method", "level", "dm2 [eV^2]", "upper limit on sin^2 2theta"], rows))
-    click.echo(f"best fit: {scan.best}; Δχ² of no oscillation: {scan.delta_chi2_null:.3g}; {elapsed:.1f} s; "
+    b = scan.best
+    where = "no oscillation" if b["sin2_2theta"] == 0.0 else f"dm2 = {b['dm2']:.3g} eV^2, sin^2 2theta = {b['sin2_2theta']:.3g}"
+    click.echo(f"best fit: {where}, χ²_min = {summary['chi2_gof']:.2f} for {model.n_bins} bins "
+               f"(saturated-model deviance); Δχ² of no oscillation: {scan.delta_chi2_null:.3g}; {elapsed:.1f} s; "
                f"files in {outdir}")
 

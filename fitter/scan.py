@@ -30,7 +30,9 @@ MEMORY_BUDGET_FLOATS = 2.5e7  # per chunk: batch × samples × bins (≈ 200 MB 
 
 @dataclass
 class ScanResult:
-    """−2 ln L (minus its data-dependent constant) profiled at every grid point.
+    """2 × the fit objective (Poisson deviance + constraint −ln L) profiled at every grid point.
+
+    Subtract ``2 * model.constraint_saturated(aux)`` from ``chi2_min`` for a goodness of fit.
 
     ``chi2`` [n_dm2, n_s22t]; ``chi2_null`` at sin²2θ = 0; ``best`` the polished global
     minimum (dm2, sin2_2theta, chi2), with dm2 = sin2_2theta = 0 when no oscillation fits

@@ -58,7 +58,28 @@ def test_null_scan_is_non_negative_and_zero_at_no_oscillation(small):
     assert scan.converged.all()
     assert np.all(scan.delta_chi2 >= 0)
     assert scan.delta_chi2_null == 0.0 and scan.best["sin2_2theta"] == 0.0
-    assert scan.delta_chi2[:, 0].max() < 0.05  # sin²2θ = 1e-3 is indistinguishable from 0
+
+
+def test_goodness_of_fit_is_zero_on_asimov_and_chi2_distributed_on_toys(small):
+    """Saturated-model deviance: 0 on Asimov data; on toys (main and auxiliary data fluctuated)
+    its mean is the bins' exact expected Poisson deviance + n_constraints − n_free."""
+    from scipy.stats import poisson
+
+    _, model, om = small
+    g = OscillationGrid.from_spec("6x5")
+    asimov = model.asimov({"R": 1.0})
+    gof = scan_grid(om, asimov, g).chi2_min - 2.0 * model.constraint_saturated(asimov.aux)
+    assert gof == pytest.approx(0.0, abs=1e-5)
+    main, aux = model.toys({"R": 1.0}, 60, np.random.default_rng(3))
+    vals = [scan_grid(om, Data(n, a), g, polish=False).chi2_min - 2.0 * model.constraint_saturated(a)
+            for n, a in zip(main, aux)]
+    k = np.arange(400)[:, None]
+    mu = asimov.main[None, :]
+    dev = 2.0 * (mu - k + np.where(k > 0, k * np.log(np.maximum(k, 1) / mu), 0.0))
+    expected_bins = float(np.sum(poisson.pmf(k, mu) * dev))
+    n_constraints = model._normal.size + model._poisson.size
+    ndf = expected_bins + n_constraints - int((~model.parameters.fixed).sum())
+    assert np.mean(vals) == pytest.approx(ndf, abs=4 * np.sqrt(2 * ndf / len(vals)))
 
 
 def test_injected_oscillation_is_recovered(big):
