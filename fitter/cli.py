@@ -293,7 +293,7 @@ def _save(fig: Any, path: str) -> None:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(p.name + ".tmp" + p.suffix)
-    fig.savefig(tmp, dpi=130)
+    fig.savefig(tmp, dpi=130, bbox_inches="tight")
     os.replace(tmp, p)
     click.echo(f"wrote {p}", err=True)
 

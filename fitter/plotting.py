@@ -219,18 +219,25 @@ def plot_contours(results: Sequence[Any], ax: Any = None, levels: Sequence[str] 
     ax.set_xlabel(r"$\sin^2 2\theta_{ee}$")
     ax.set_ylabel(r"$\Delta m^2_{41}$ [eV$^2$]")
     ax.grid(True, which="major", color="#DDDDDD", lw=0.5)
-    ax.legend(fontsize=7, frameon=True, framealpha=0.9, edgecolor="none", loc="upper right")
+    _legend_below(ax)
     if title:
         ax.set_title(title, fontsize=9)
     return fig
 
 
-def refresh_legend(ax: Any, loc: str = "lower left") -> None:
+def _legend_below(ax: Any, handles: Sequence[Any] | None = None) -> None:
+    """A two-column legend under the axes: contours and bands fill the whole plane."""
+    if handles is None:
+        handles, _ = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(handles=list(handles), fontsize=7, frameon=False, ncol=2, loc="upper center",
+                  bbox_to_anchor=(0.5, -0.12))
+
+
+def refresh_legend(ax: Any) -> None:
     """Redraw the legend with every labelled artist plus overlay handles (e.g. the gallium region)."""
-    handles, labels = ax.get_legend_handles_labels()
-    extra = list(getattr(ax, "_gallium_handles", []))
-    ax.legend(handles + extra, labels + [h.get_label() for h in extra], fontsize=7, frameon=True, framealpha=0.9,
-              edgecolor="none", loc=loc)
+    handles, _ = ax.get_legend_handles_labels()
+    _legend_below(ax, handles + list(getattr(ax, "_gallium_handles", [])))
 
 
 def plot_delta_chi2_map(result: Any, ax: Any = None, vmax: float = 25.0) -> Figure:

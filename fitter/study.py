@@ -93,7 +93,7 @@ def _save_fig(fig: Any, path: Path) -> Path:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name("." + path.name + ".tmp.png")
-    fig.savefig(tmp, dpi=120, metadata={"Software": None})
+    fig.savefig(tmp, dpi=120, bbox_inches="tight", metadata={"Software": None})
     os.replace(tmp, path)
     plt.close(fig)
     return path
