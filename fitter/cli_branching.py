@@ -103,7 +103,8 @@ def br_cmd(detector: str, source: str, distance: str, days: str, angular: float 
         rows.append(["directional", f"{angular:g}°", f"{main_res.sigma_b:.4g}", f"{main_res.z_alternative:.2f}",
                      f"{main_res.signal_events:.0f}"])
     click.echo(format_table(["method", "resolution", "sigma_B", f"Z(B={b_alt:.3g})", "signal events"], rows))
-    click.echo(f"for σ_B = {tgt:.3g}: {main_res.events_for(tgt):.3g} signal events, i.e. a "
+    why = "" if target is not None else f" (B₀ and B = {b_alt:.3g} 5σ apart)"
+    click.echo(f"for σ_B = {tgt:.3g}{why}: {main_res.events_for(tgt):.3g} signal events, i.e. a "
                f"{_activity_mci(source) * (main_res.sigma_b / tgt) ** 2:.3g} MCi source for the same {run:g}-day run "
                f"(backgrounds scaled with it; σ_B ∝ 1/√N)")
     click.echo(format_table(["days", "signal events", "sigma_B"],

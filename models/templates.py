@@ -125,7 +125,9 @@ def default_binning(
 
     Energy: threshold → T_max of the highest line + max(5σ_E, 150 keV) (a sideband that
     constrains the backgrounds), 20 keV bins. Baseline: the reconstructed-vertex range of the
-    fiducial volume in bins of 2σ_vertex at 0.4 MeV (3–30 bins). Time: 3 equal bins.
+    fiducial volume in bins of 2σ_vertex at 0.4 MeV (3–30 bins). Time: equal bins of at most
+    10 days (at least 3), short against the sources' mean lives (⁵¹Cr 40 d, ³⁷Ar 50 d), so
+    that a long run keeps the decay curve that separates the source from flat backgrounds.
     Direction (detectors with an angular resolution, or ``cos_bins`` > 0): cos θ to the
     source direction in 10 equal bins over [−1, 1].
     """
@@ -155,7 +157,7 @@ def default_binning(
 
     if not (np.isfinite(days) and days > 0):
         raise PhysicsInputError("days", days, "a run length > 0 days")
-    n_t = int(n_time_bins or cfg.get("time_bins", 3))
+    n_t = int(n_time_bins or cfg.get("time_bins", 0) or max(3, math.ceil(days / 10.0 - 1e-9)))
     if n_t < 1:
         raise PhysicsInputError("n_time_bins", n_t, "≥ 1")
     if cos_bins is None:

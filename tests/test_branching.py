@@ -90,6 +90,13 @@ def test_sigma_b_scales_as_one_over_sqrt_n():
     assert b.events_for(b.sigma_b / 2) == pytest.approx(4 * b.signal_events, rel=1e-12)
 
 
+def test_longer_runs_never_lose_information():
+    """Extra days add bins, so σ_B cannot grow with exposure; the default time bins (≤ 10 d)
+    keep the decay curve that separates the source from flat backgrounds."""
+    s = [branch_sensitivity("jne-1t", CR51, "centre", d).sigma_b for d in (30, 100, 300)]
+    assert s[0] > s[1] >= s[2] * (1 - 1e-3)
+
+
 def test_direction_helps_and_crossover():
     brute = branch_sensitivity("jne-1t", distance_m="centre")
     res = [branch_sensitivity("jne-1t", distance_m="centre", angular_resolution_deg=r) for r in (40.0, 10.0, 0.0)]
