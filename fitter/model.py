@@ -222,6 +222,36 @@ class _GammaMod:
     params: NDArray  # (n_bins_channel,) parameter indices
 
 
+@dataclass
+class _BatchPrep:
+    """A flattened batch (n = ∏ batch) ready for the BLAS contractions of the fast path."""
+
+    batch: tuple[int, ...]
+    n: int
+    th2: NDArray
+    rows: tuple[int, ...]
+    nom_s: NDArray
+    hs_s: Any
+    ha_s: Any
+    H: int
+    a: NDArray
+    c2: NDArray
+    dc2: NDArray
+    F: NDArray
+    terms: list
+    dF: NDArray | None
+    ovb: "RowOverride | None"
+
+    def override_rows(self, sl: slice) -> NDArray:
+        """The overridden rows' templates [n, r, b] on the bins ``sl``, histosys applied."""
+        ov = self.ovb
+        base = ov.nominal[:, :, sl]
+        if self.H and ov.sym is not None:
+            base = base + np.einsum("nh,nhrb->nrb", self.a, ov.sym[:, :, :, sl]) \
+                + np.einsum("nh,nhrb->nrb", self.c2, ov.asym[:, :, :, sl])
+        return base
+
+
 class BinnedModel:
     """A binned likelihood: build with :class:`ModelBuilder`.
 
@@ -422,33 +452,35 @@ class BinnedModel:
         """Parameters whose factors act on any of ``rows`` in channel ``c``."""
         return [p for p, samp in self._touched()[c].items() if np.isin(samp, rows).any()]
 
+    def _batch_prep(self, th: NDArray, ov: "RowOverride | None", need_grad: bool) -> "_BatchPrep":
+        """What μ and its gradient share for a flattened batch of θ (and row overrides)."""
+        batch = th.shape[:-1] if ov is None else np.broadcast_shapes(th.shape[:-1], ov.batch_shape)
+        n = int(np.prod(batch)) if batch else 1
+        th2 = np.broadcast_to(th, batch + th.shape[-1:]).reshape(n, -1)
+        rows = tuple(int(r) for r in ov.rows) if ov is not None else ()
+        H = self._histo_params.size
+        a = th2[:, self._histo_params]
+        c2, dc2 = _code4p_c2(a) if H else (a, a)
+        F, terms = self._factor_terms(th2, (n,), need_grad)
+        dF = np.zeros((n, len(self.channels), self.n_params, len(self.samples))) if need_grad else None
+        for p_i, d in terms:
+            dF[:, :, p_i, :] += np.swapaxes(d, 1, 2)
+        ovb = None if ov is None else (ov.broadcast(batch) if ov.batch_shape != batch else ov).reshape((n,))
+        return _BatchPrep(batch, n, th2, rows, *self._static(rows), H, a, c2, dc2, F, terms, dF, ovb)
+
     def _fast(self, th: NDArray, ov: "RowOverride | None", need_grad: bool) -> tuple[NDArray, NDArray | None]:
         """μ (and ∂μ/∂θ) for models without per-bin γ's.
 
         The batch is flattened and every contraction with the shared templates is one 2-D
         matrix product (BLAS); only the few overridden rows are handled per batch element.
         """
-        batch = th.shape[:-1] if ov is None else np.broadcast_shapes(th.shape[:-1], ov.batch_shape)
-        n = int(np.prod(batch)) if batch else 1
-        th2 = np.broadcast_to(th, batch + th.shape[-1:]).reshape(n, -1)
-        S, C, P, B = len(self.samples), len(self.channels), self.n_params, self.n_bins
-        rows = tuple(int(r) for r in ov.rows) if ov is not None else ()
-        nom_s, hs_s, ha_s = self._static(rows)
-        H = self._histo_params.size
-        if H:
-            a = th2[:, self._histo_params]
-            c2, dc2 = _code4p_c2(a)
-        F, terms = self._factor_terms(th2, (n,), need_grad)
-        dF = None
-        if terms:
-            dF = np.zeros((n, C, P, S))
-            for p_i, d in terms:
-                dF[:, :, p_i, :] += np.swapaxes(d, 1, 2)
+        bp = self._batch_prep(th, ov, need_grad)
+        batch, n, rows, nom_s, hs_s, ha_s = bp.batch, bp.n, bp.rows, bp.nom_s, bp.hs_s, bp.ha_s
+        H, a, c2, dc2, F, ovb = bp.H, bp.a, bp.c2, bp.dc2, bp.F, bp.ovb
+        dF = bp.dF if bp.terms else None
+        P, B = self.n_params, self.n_bins
         mu = np.empty((n, B))
         jt = np.zeros((n, P, B)) if need_grad else None  # ∂μ/∂θ, parameter-major (contiguous rows)
-        ovb = None
-        if ov is not None:
-            ovb = (ov.broadcast(batch) if ov.batch_shape != batch else ov).reshape((n,))
         touched = self._touched()  # per channel: {param: sample indices its factors act on}
         for c, ch in enumerate(self.channels):
             sl = self.channel_slices[ch]
@@ -480,10 +512,7 @@ class BinnedModel:
                     jt[:, self._histo_params, sl] += X + dc2[:, :, None] * Y
             if ovb is not None:
                 Fr = F[:, ovb.rows, c]  # (n, r)
-                base_r = ovb.nominal[:, :, sl]
-                if H and ovb.sym is not None:
-                    base_r = base_r + np.einsum("nh,nhrb->nrb", a, ovb.sym[:, :, :, sl]) \
-                        + np.einsum("nh,nhrb->nrb", c2, ovb.asym[:, :, :, sl])
+                base_r = bp.override_rows(sl)
                 mu[:, sl] += np.einsum("nr,nrb->nb", Fr, base_r)
                 if need_grad:
                     if dF is not None:
@@ -503,20 +532,10 @@ class BinnedModel:
         """(−ln L − constant, exact gradient) for models without per-bin γ's, without forming
         ∂μ/∂θ: the gradient Σ_b (1 − n_b/μ_b) ∂μ_b/∂θ is assembled from the residual weights
         projected on every sample's templates (one GEMM) and the sparse ∂F/∂θ."""
-        th = np.asarray(theta, dtype=float)
-        ov = nominal
-        batch = th.shape[:-1] if ov is None else np.broadcast_shapes(th.shape[:-1], ov.batch_shape)
-        n = int(np.prod(batch)) if batch else 1
-        th2 = np.broadcast_to(th, batch + th.shape[-1:]).reshape(n, -1)
-        S, C, P, B = len(self.samples), len(self.channels), self.n_params, self.n_bins
-        rows = tuple(int(r) for r in ov.rows) if ov is not None else ()
-        nom_s, hs_s, ha_s = self._static(rows)
-        H = self._histo_params.size
-        if H:
-            a = th2[:, self._histo_params]
-            c2, dc2 = _code4p_c2(a)
-        F, terms = self._factor_terms(th2, (n,), True)
-        ovb = None if ov is None else (ov.broadcast(batch) if ov.batch_shape != batch else ov).reshape((n,))
+        bp = self._batch_prep(np.asarray(theta, dtype=float), nominal, True)
+        batch, n, th2, nom_s, hs_s, ha_s = bp.batch, bp.n, bp.th2, bp.nom_s, bp.hs_s, bp.ha_s
+        H, a, c2, dc2, F, dF, ovb = bp.H, bp.a, bp.c2, bp.dc2, bp.F, bp.dF, bp.ovb
+        P, B = self.n_params, self.n_bins
         mu = np.empty((n, B))
         base_r = {}
         for c, ch in enumerate(self.channels):
@@ -526,20 +545,13 @@ class BinnedModel:
             for h in range(H):
                 mu[:, sl] += a[:, h, None] * (Fc @ hs_s[h][:, sl]) + c2[:, h, None] * (Fc @ ha_s[h][:, sl])
             if ovb is not None:
-                br = ovb.nominal[:, :, sl]
-                if H and ovb.sym is not None:
-                    br = br + np.einsum("nh,nhrb->nrb", a, ovb.sym[:, :, :, sl]) \
-                        + np.einsum("nh,nhrb->nrb", c2, ovb.asym[:, :, :, sl])
-                base_r[c] = br
+                br = base_r[c] = bp.override_rows(sl)
                 mu[:, sl] += np.einsum("nr,nrb->nb", F[:, ovb.rows, c], br)
         mains = np.broadcast_to(main, batch + main.shape[-1:]).reshape(n, -1)
         mu_s = np.maximum(mu, MU_FLOOR)
         val = np.sum(self.deviance_terms(mu_s, mains), axis=-1)
         w1 = np.where(mu > MU_FLOOR, 1.0 - mains / mu_s, 1.0)
         grad = np.zeros((n, P))
-        dF = np.zeros((n, C, P, S))
-        for p_i, d in terms:
-            dF[:, :, p_i, :] += np.swapaxes(d, 1, 2)
         for c, ch in enumerate(self.channels):
             sl = self.channel_slices[ch]
             wc = np.ascontiguousarray(w1[:, sl])
