@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
+from pathlib import Path
 
 import click
 
-from .cli import main, parse_days
+from .cli import InputError, main, parse_days
 
 
 @main.command("study")
@@ -19,7 +21,10 @@ from .cli import main, parse_days
               help="Output folder.")
 @click.option("--quick", is_flag=True, help="Coarse grids and no toys: the whole study in under a minute.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of pseudo-data and toys.")
-def study_cmd(detectors: tuple[str, ...], days: str, source: str, out: str, quick: bool, seed: int) -> None:
+@click.option("--workers", type=int, default=None,
+              help="Local processes for the FC toys [default: every core]; results do not depend on it.")
+def study_cmd(detectors: tuple[str, ...], days: str, source: str, out: str, quick: bool, seed: int,
+              workers: int | None) -> None:
     """A complete sensitivity study: rates, spectra, R-deficit significances, 3+1 contours with
     the gallium region, detector comparison, ⁵¹Cr branching ratio, pyhf workspaces and a report.
 
@@ -33,11 +38,11 @@ def study_cmd(detectors: tuple[str, ...], days: str, source: str, out: str, quic
     from .study import StudyConfig, run_study
 
     if seed < 0:
-        from .cli import InputError
-
         raise InputError(f"--seed: {seed} is not allowed; allowed: an integer ≥ 0")
-    cfg = StudyConfig(detectors or (DEFAULT_DETECTOR,), parse_days(days), out=__import__("pathlib").Path(out),
-                      quick=quick, seed=seed, source=source,
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers: {workers} is not allowed; allowed: an integer ≥ 1")
+    cfg = StudyConfig(detectors or (DEFAULT_DETECTOR,), parse_days(days), out=Path(out),
+                      quick=quick, seed=seed, source=source, workers=workers or os.cpu_count() or 1,
                       command="ganom " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["study"]
                       else "ganom study" + (" --quick" if quick else ""))
     run_study(cfg, log=lambda m: click.echo(m, err=True))

@@ -32,7 +32,8 @@ from models.sources import load_source
 @dataclass
 class StudyConfig:
     """What the study covers and how thoroughly (``quick``: coarse grids, one run length for
-    the comparison, no FC toys)."""
+    the comparison, no FC toys). ``workers``: local processes for the FC toys (the maps do not
+    depend on it)."""
 
     detectors: Sequence[str] = (DEFAULT_DETECTOR,)
     days: Sequence[float] = (10.0, 30.0)
@@ -41,6 +42,7 @@ class StudyConfig:
     seed: int = 0
     source: str = "cr51"
     command: str = "ganom study"
+    workers: int = 1
 
     @property
     def grid(self) -> str:
@@ -58,12 +60,35 @@ class StudyResult:
     seconds: float = 0.0
 
 
+# Seconds per toy fit and per bin of the FC engine, one core of this 2-core machine
+# (benchmarks/bench_fc.py: ~1500 toys/s at 1620 bins; the toy fit is dominated by μ and its
+# gradient, linear in the bins).
+_FC_SECONDS_PER_TOY_BIN = 4.3e-7
+FC_STRIDE = 3
+
+
 def estimate_seconds(cfg: StudyConfig) -> float:
-    """A rough run-time estimate, stated before the study starts (this 2-core machine)."""
+    """A rough run-time estimate, stated before the study starts (this 2-core machine): FC toys
+    scale with true points × toys × bins of each configuration, the rest is measured per detector."""
+    from fitter.oscillation import OscillationGrid
+    from models.templates import default_binning
+
+    from .contours import fc_true_points
+
     per_det = 12.0 if cfg.quick else 90.0
     compare = 2.0 * len(preset_names()) * (1 if cfg.quick else len(cfg.days))
-    fc = 0.0 if cfg.quick else 60.0 * 8 * cfg.fc_toys / 1000  # FC on a 20×20 subgrid of true points
-    return per_det * len(cfg.detectors) + compare + fc * len(cfg.detectors) + 10.0
+    fc = 0.0
+    if cfg.fc_toys:
+        src = load_source(cfg.source)
+        points = len(fc_true_points(OscillationGrid.from_spec(cfg.grid), FC_STRIDE))
+        for name in cfg.detectors:
+            det = load_detector(name)
+            for pos in det.source_positions_m:
+                b = default_binning(det, src, det.source_distance(pos), max(cfg.days))
+                n_bins = np.prod([b.edges(a).size - 1 for a in b.axes])
+                fc += _FC_SECONDS_PER_TOY_BIN * n_bins * cfg.fc_toys * points
+        fc /= max(1, min(cfg.workers, points))
+    return per_det * len(cfg.detectors) + compare + fc + 10.0
 
 
 def _dump(obj: Any) -> str:
@@ -225,8 +250,9 @@ def _detector_section(det, src, cfg: StudyConfig, out: Path, res: StudyResult, l
         scan = prob.scan()
         results = [wilks(scan, lv), raster(scan, lv)]
         if cfg.fc_toys:
-            log(f"    FC, {cfg.fc_toys} toys on every 3rd grid point, {pos}")
-            results.append(feldman_cousins(prob, {"90%": 0.9}, cfg.fc_toys, cfg.seed, scan, stride=3))
+            log(f"    FC, {cfg.fc_toys} toys at 1 in {FC_STRIDE} grid points per axis, {pos}, {cfg.workers} worker(s)")
+            results.append(feldman_cousins(prob, {"90%": 0.9}, cfg.fc_toys, cfg.seed, scan, stride=FC_STRIDE,
+                                           workers=cfg.workers, progress=True))
         for r in results:
             contour_files += write_outputs(r, out / name, f"contour_{pos}_{r.method}")
         fig = plot_contours(results, levels=["90%"], title=f"{det.label}, 3+1 sensitivity, {src.isotope}, "
@@ -238,7 +264,8 @@ def _detector_section(det, src, cfg: StudyConfig, out: Path, res: StudyResult, l
     text.append("### Sterile-neutrino sensitivity\n\nThe Asimov dataset of no oscillation scanned over Δm²–sin²2θ "
                 f"({grid.shape[0]}×{grid.shape[1]} log grid), every nuisance profiled at every point: 90 % CL "
                 "exclusion by Wilks (2 d.o.f.) and raster (1 d.o.f.)"
-                + (" and Feldman–Cousins (toys on every 3rd point, interpolated)" if cfg.fc_toys else "")
+                + (f" and Feldman–Cousins (toys at 1 in {FC_STRIDE} grid points per axis, interpolated in between)"
+                   if cfg.fc_toys else "")
                 + ", with the gallium allowed region (GALLEX+SAGE+BEST, 1/2/3σ) and best fit overlaid. "
                 "Contours and Δχ² maps as JSON and HEPData-style YAML: "
                 + ", ".join(f"`{p.relative_to(out)}`" for p in contour_files if p.suffix == ".json") + ".\n\n"

@@ -59,3 +59,20 @@ def test_same_command_same_bytes(study_dirs):
     assert len(files) > 10
     for f in files:
         assert (a / f).read_bytes() == (b / f).read_bytes(), f
+
+
+def test_full_estimate_counts_fc_work_and_workers():
+    """The stated run time grows with FC toys × bins and shrinks with FC workers."""
+    from fitter.study import StudyConfig, estimate_seconds
+
+    one, two = estimate_seconds(StudyConfig(workers=1)), estimate_seconds(StudyConfig(workers=2))
+    quick = estimate_seconds(StudyConfig(quick=True))
+    assert quick < 60 < two < one
+    longer = estimate_seconds(StudyConfig(workers=1, days=(10.0, 100.0)))  # 10 time bins instead of 3
+    assert longer - one > 2 * (one - two)
+
+
+@pytest.mark.parametrize("args", [["--workers", "0"], ["--seed", "-1"], ["--days", "0"]])
+def test_bad_study_options(args, tmp_path):
+    res = CliRunner().invoke(main, ["study", "--quick", "--out", str(tmp_path / "s")] + args)
+    assert res.exit_code != 0 and "allowed" in res.output
