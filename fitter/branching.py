@@ -24,17 +24,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import numpy as np
-from numpy.typing import NDArray
 from scipy.optimize import brentq
 
 from models.detectors import load_detector
 from models.errors import GanomError, PhysicsInputError
 from models.sources import NeutrinoSource, load_source
-from models.templates import build_templates
 
-from .analysis import AnalysisConfig, build_model
+from .analysis import AnalysisConfig
 from .fit import fit
-from .significance import window_counts
+from .significance import build_configuration, window_counts
 
 
 def b_explaining_deficit(ratio: float = 0.82, source: "NeutrinoSource | str" = "cr51",
@@ -105,7 +103,6 @@ def branch_sensitivity(detector: Any = "jne-500t", source: "NeutrinoSource | str
                        background_scale: float = 1.0, cos_bins: int = 10) -> BranchResult:
     """σ_B (HESSE on the Asimov dataset at B_true) and, given an alternative B, the Asimov
     significance √q of rejecting it."""
-    from models.backgrounds import detector_backgrounds
     from models.templates import default_binning
 
     det = load_detector(detector)
@@ -116,9 +113,8 @@ def branch_sensitivity(detector: Any = "jne-500t", source: "NeutrinoSource | str
         det = replace(det, angular_resolution_deg=None)
     dist = det.source_distance(distance_m)
     binning = default_binning(det, src, dist, days, cos_bins=cos_bins if angular_resolution_deg is not None else 0)
-    comps = [replace(c, rate_per_day=c.rate_per_day * background_scale) for c in detector_backgrounds(det, src.half_life_days)]
-    tpl = build_templates(det, src, dist, days, binning=binning, backgrounds=comps if background_scale > 0 else False)
-    model = build_model(tpl, AnalysisConfig(measure_branch=mode))
+    tpl, model = build_configuration(det, src, dist, days, background_scale,
+                                     config=AnalysisConfig(measure_branch=mode), binning=binning)
     bt = src.gamma_branch if b_true is None else float(b_true)
     data = model.asimov({"B": bt})
     res = fit(model, data).require_valid("branching-ratio fit")
@@ -142,12 +138,17 @@ def sigma_b_vs_resolution(resolutions_deg: Sequence[float | None], **kw: Any) ->
 
 
 def resolution_for_gain(results: Sequence[BranchResult], reference_sigma: float, gain: float = 2.0) -> float | None:
-    """The angular resolution [deg] at which σ_B(directional) = reference/gain (log interpolation);
-    None if the scanned resolutions never reach that gain."""
+    """The angular resolution [deg] at which σ_B(directional) = reference/gain (log interpolation).
+
+    None if no scanned resolution reaches that gain; the coarsest scanned resolution if every one
+    does (the crossover then lies at or beyond it: scan coarser resolutions to locate it).
+    """
     pts = sorted((r.angular_resolution_deg, r.sigma_b) for r in results if r.angular_resolution_deg is not None)
     target = reference_sigma / gain
+    if pts and all(s <= target for _, s in pts):
+        return float(pts[-1][0])
     for (r0, s0), (r1, s1) in zip(pts[:-1], pts[1:]):
         if (s0 - target) * (s1 - target) <= 0 and s0 != s1:
             f = (np.log(target) - np.log(s0)) / (np.log(s1) - np.log(s0))
             return float(r0 + f * (r1 - r0))
-    return pts[0][0] if pts and pts[0][1] <= target and pts[-1][1] <= target else None
+    return None

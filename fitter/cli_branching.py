@@ -53,7 +53,8 @@ def br_cmd(detector: str, source: str, distance: str, days: str, angular: float 
       ganom br -d jne-500t --days 30
       ganom br -d juno --distance outside --angular-resolution 20 --mode shape
     """
-    from .branching import b_explaining_deficit, branch_sensitivity, resolution_for_gain
+    from .branching import (b_explaining_deficit, branch_sensitivity, resolution_for_gain, sigma_b_vs_exposure,
+                            sigma_b_vs_resolution)
     from .plotting import plot_sigma_b
 
     if angular is not None and not 0 <= angular <= 180:
@@ -66,19 +67,19 @@ def br_cmd(detector: str, source: str, distance: str, days: str, angular: float 
     tgt = target if target is not None else abs(b_alt - brute.b_true) / 5.0
     if not tgt > 0:
         raise InputError(f"--target: {tgt} is not allowed; allowed: > 0")
-    exp_days = parse_days(exposures)
-    by_exp = [branch_sensitivity(days=d, angular_resolution_deg=angular, **kw) for d in exp_days]
-    res_list = [r for r in _floats(resolutions, "--resolutions")]
+    res_list = _floats(resolutions, "--resolutions")
     for r in res_list:
         if not 0 <= r <= 180:
             raise InputError(f"--resolutions: {r} is not allowed; allowed: 0–180 degrees")
-    by_res = [branch_sensitivity(days=run, angular_resolution_deg=r, **kw) for r in res_list]
+    by_exp = sigma_b_vs_exposure(parse_days(exposures), angular_resolution_deg=angular, **kw)
+    by_res = sigma_b_vs_resolution(res_list, days=run, **kw)
     gain2 = resolution_for_gain(by_res, brute.sigma_b, 2.0)
+    all_reach = bool(by_res) and max(r.sigma_b for r in by_res) <= brute.sigma_b / 2.0
     outdir = Path(out)
     outdir.mkdir(parents=True, exist_ok=True)
     f1 = plot_sigma_b(by_exp, "signal_events", reference=None, b_alternative=b_alt, b_true=brute.b_true,
                       label="σ_B" + ("" if angular is None else f" ({angular:g}°)"))
-    f1.axes[0].set_title(f"{brute.detector}, D = {brute.distance_m:g} m, {mode} fit: σ_B vs exposure ({', '.join(f'{d:g}' for d in exp_days)} d)",
+    f1.axes[0].set_title(f"{brute.detector}, D = {brute.distance_m:g} m, {mode} fit: σ_B vs exposure ({', '.join(f'{d:g}' for d in (r.days for r in by_exp))} d)",
                          fontsize=9)
     _save(f1, str(outdir / "sigma_b_vs_exposure.png"))
     f2 = plot_sigma_b(by_res, "angular_resolution_deg", reference=brute.sigma_b, b_alternative=b_alt,
@@ -113,4 +114,5 @@ def br_cmd(detector: str, source: str, distance: str, days: str, angular: float 
                             [[f"{r.angular_resolution_deg:g}", f"{r.sigma_b:.4g}", f"{brute.sigma_b / r.sigma_b:.2f}"]
                              for r in by_res]))
     click.echo("the directional fit halves σ_B at a resolution of "
-               + (f"{gain2:.1f}°" if gain2 is not None else "— (not reached in the scanned range)"))
+               + ("— (not reached in the scanned range)" if gain2 is None
+                  else f"≥ {gain2:g}° (every scanned resolution does)" if all_reach else f"{gain2:.1f}°"))

@@ -37,7 +37,7 @@ from models.errors import GanomError
 from .model import MU_FLOOR, Data
 from .newton import minimize_batch
 from .oscillation import OscillationGrid, OscillationModel
-from .parallel import Checkpoint, config_digest, run_tasks, single_blas_thread, task_seeds
+from .parallel import Checkpoint, array_digest, config_digest, run_tasks, single_blas_thread, task_seeds
 from .scan import ScanResult, fixed_mask, null_start, profile_points, scan_grid
 
 LEVEL_NAMES = {"68%": 0.6827, "90%": 0.90, "95%": 0.95, "99%": 0.99,
@@ -203,6 +203,8 @@ class GridProblem(Protocol):
 
     def observed(self) -> Any: ...
 
+    def describe(self) -> dict[str, Any]: ...  # identifies the likelihood in FC checkpoints
+
 
 def toy_statistics(problem: Any, i: int, j: int, n: int, rng: np.random.Generator) -> NDArray:
     """Δχ²_toy = χ²(true) − min over the grid, for ``n`` toys at grid point (i, j).
@@ -249,6 +251,13 @@ class ESGridProblem:
             curv[m._poisson] = m._sigma[m._poisson]
         self.curv = curv[self.free]
         self._cache: dict[str, Any] = {}
+
+    def describe(self) -> dict[str, Any]:
+        """What makes FC toys of this problem differ from another's (the checkpoint key)."""
+        m, obs = self.om.model, self.observed()
+        return {"problem": "es", "parameters": m.parameters.names, "r_free": self.r_free,
+                "n_candidates": self.n_candidates, "fit_tol": self.fit_tol,
+                "model": array_digest(self.mu0, self.deficit, self.theta0, m._sigma, obs.main, obs.aux)}
 
     # -- exact scans ------------------------------------------------------------------
     def observed(self) -> Data:
@@ -444,7 +453,7 @@ def feldman_cousins(
     seeds = task_seeds(seed, g.dm2.size * g.sin2_2theta.size)
     args = [(i, j, seeds[i * g.sin2_2theta.size + j]) for i, j in pts]
     digest = config_digest({"grid": g.to_dict(), "toys": n_toys, "seed": seed, "stride": stride,
-                            "problem": getattr(problem, "describe", lambda: type(problem).__name__)()})
+                            "problem": problem.describe()})
     ckpt = Checkpoint(checkpoint_path, digest)
     samples = run_tasks(_fc_task, (problem, n_toys), args, workers, scheduler, ckpt, progress, "FC true points",
                         stop_after)

@@ -18,6 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 from models.errors import GanomError
 
 from .model import BinnedModel, Data
+from .parameters import ParameterError
 
 
 class FitError(GanomError):
@@ -127,11 +128,14 @@ def fit(
     ps = model.parameters
     x0 = np.array(model._theta(init if not isinstance(init, Mapping) else ps.vector(dict(init))), dtype=float)
     fixed = ps.fixed.copy()
+    bounds = ps.bounds
     for name, v in (fix or {}).items():
         i = ps.index(name)
+        if not bounds[i, 0] <= float(v) <= bounds[i, 1]:
+            raise ParameterError(f"cannot fix '{name}' at {v}: outside its bounds "
+                                 f"[{bounds[i, 0]:g}, {bounds[i, 1]:g}]")
         fixed[i] = True
         x0[i] = float(v)
-    bounds = ps.bounds
     x0 = np.clip(x0, bounds[:, 0], bounds[:, 1])
     free = np.nonzero(~fixed)[0]
     constant = model.constant(data)

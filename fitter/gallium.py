@@ -51,6 +51,7 @@ from models.gallium import (
 
 from .model import code4p
 from .oscillation import OscillationGrid
+from .parallel import array_digest
 
 SIGMA_LEVELS = (1, 2, 3)
 
@@ -584,6 +585,12 @@ class GalliumGridProblem:
 
     def observed(self) -> GalliumData:
         return self.likelihood.observed()
+
+    def describe(self) -> dict[str, Any]:
+        """What makes FC toys of this problem differ from another's (the checkpoint key)."""
+        obs = self.observed()
+        return {"problem": "gallium", "experiments": list(self.likelihood.names),
+                "model": array_digest(self._pred, obs.ratios, obs.aux)}
 
     def chi2_grid(self, data: GalliumData) -> NDArray[np.float64]:
         lk = self.likelihood

@@ -43,6 +43,14 @@ def config_digest(config: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def array_digest(*arrays: Any) -> str:
+    """A short hash of the values of ``arrays`` (as float64): identifies a model in checkpoints."""
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
+    return h.hexdigest()[:16]
+
+
 _CONTROLLER: Any = None
 
 

@@ -63,14 +63,20 @@ def one_sided_q(twice_nll_cond: NDArray, twice_nll_free: NDArray, r_hat: NDArray
     return np.where(side * (np.asarray(r_hat) - r_test) > 0, q, 0.0)
 
 
+def _check_hypotheses(r_true: float, r_test: float) -> None:
+    if r_true == r_test:
+        raise PhysicsInputError("r_test", r_test, f"≠ r_true = {r_true} (a significance needs two hypotheses)")
+
+
 def asimov_significance(model: BinnedModel, r_true: float = R_DEFICIT, r_test: float = 1.0,
                         poi: str = "R") -> SignificanceResult:
     """Median significance to reject R = r_test when the truth is R = r_true (Asimov data)."""
+    _check_hypotheses(r_true, r_test)
     data = model.asimov({poi: r_true})
     free = fit(model, data).require_valid("Asimov fit")
     cond = fit(model, data, init=free.values, fix={poi: r_test}, hesse=False).require_valid("conditional Asimov fit")
     q = float(one_sided_q(cond.twice_nll, free.twice_nll, free.value(poi), r_true, r_test))
-    sigma = sigma_r(model, 1.0, poi)
+    sigma = free.error(poi) if r_true == 1.0 else sigma_r(model, 1.0, poi)
     return SignificanceResult(r_true, r_test, math.sqrt(q), q, sigma)
 
 
@@ -87,6 +93,7 @@ def toy_significance(model: BinnedModel, r_true: float = R_DEFICIT, r_test: floa
     Toys fluctuate the main counts (Poisson) and every auxiliary measurement; both the free
     and the conditional fit of every toy use the batched Newton minimiser.
     """
+    _check_hypotheses(r_true, r_test)
     rng = np.random.default_rng(seed)
     main, aux = model.toys({poi: r_true}, n_toys, rng)
     ip = model.parameters.index(poi)
@@ -149,8 +156,6 @@ def _configure(detector: Detector, source: NeutrinoSource, knob: str, value: flo
             raise PhysicsInputError("fiducial_radius", value, f"0 < R_fid ≤ {detector.radius_m} m")
         return replace(detector, fiducial_radius_m=float(value)), source, 1.0
     if knob == "background_scale":
-        if value < 0:
-            raise PhysicsInputError("background_scale", value, "≥ 0")
         return detector, source, float(value)
     raise PhysicsInputError("knob", knob, " | ".join(KNOBS))
 
@@ -162,6 +167,8 @@ def build_configuration(detector: "Detector | str", source: "NeutrinoSource | st
     """Templates and model of one configuration (background rates scaled by ``background_scale``)."""
     from models.backgrounds import detector_backgrounds
 
+    if not (np.isfinite(background_scale) and background_scale >= 0):
+        raise PhysicsInputError("background_scale", background_scale, "a finite factor ≥ 0 (0: no backgrounds)")
     det = load_detector(detector)
     src = load_source(source)
     comps = [replace(c, rate_per_day=c.rate_per_day * background_scale)

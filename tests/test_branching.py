@@ -106,6 +106,16 @@ def test_direction_helps_and_crossover():
     assert r2 is None or 0 <= r2 <= 40
 
 
+def test_resolution_for_gain_edges():
+    """Crossover interpolated in log σ; none reached → None; all reached → the coarsest scanned."""
+    from types import SimpleNamespace as R
+
+    pts = [R(angular_resolution_deg=a, sigma_b=s) for a, s in ((0.0, 1.0), (10.0, 2.0), (40.0, 4.0))]
+    assert resolution_for_gain(pts, 6.0, 2.0) == pytest.approx(10.0 + 30.0 * np.log(1.5) / np.log(2.0))
+    assert resolution_for_gain(pts, 1.0, 2.0) is None
+    assert resolution_for_gain(pts, 10.0, 2.0) == 40.0
+
+
 def test_b_explaining_the_deficit():
     b = b_explaining_deficit(0.82)
     assert 0.115 < b < 0.13

@@ -149,6 +149,9 @@ def test_fc_map_is_deterministic_across_workers_and_resumes(small, tmp_path):
     np.testing.assert_array_equal(one.critical["90%"], resumed.critical["90%"])
     with pytest.raises(Exception, match="another configuration"):
         feldman_cousins(prob, lv, 31, seed=7, checkpoint_path=ck)
+    # another likelihood on the same grid (here: R profiled) must not reuse these toys
+    with pytest.raises(Exception, match="another configuration"):
+        feldman_cousins(ESGridProblem(om, g, r_free=True), lv, 30, seed=7, checkpoint_path=ck)
 
 
 def test_fc_with_dask_local_cluster(small):

@@ -45,3 +45,17 @@ def test_compare_records():
     centre = next(r for r in recs if r.position == "centre")
     outside = next(r for r in recs if r.position == "outside")
     assert centre.signal_events > outside.signal_events and centre.sigma_R < outside.sigma_R
+
+
+def test_bad_inputs_are_refused_not_clipped():
+    from fitter.fit import fit
+    from fitter.parameters import ParameterError
+    from models.errors import PhysicsInputError
+
+    _, model = build_configuration("jne-1t", "cr51", "outside", 10.0)
+    with pytest.raises(PhysicsInputError, match="r_test"):
+        asimov_significance(model, 1.0, 1.0)
+    with pytest.raises(PhysicsInputError, match="background_scale"):
+        build_configuration("jne-1t", "cr51", "outside", 10.0, background_scale=-1.0)
+    with pytest.raises(ParameterError, match=r"'R'.*bounds"):
+        fit(model, model.asimov({"R": 1.0}), fix={"R": 25.0})  # R's bounds are [0, 10]
