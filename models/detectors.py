@@ -241,6 +241,15 @@ def load_detector(spec: "str | Path | Detector") -> Detector:
     raise UnknownPresetError("detector", text, preset_names())
 
 
+_TOML_KEYS = {
+    "detector": {"name", "label", "site", "description", "overburden_mwe"},
+    "target": {"material", "formula", "composition", "electrons_per_kg", "carbon_mass_fraction", "radius_m",
+               "fiducial_radius_m", "density_g_cm3"},
+    "response": {"energy_stochastic", "energy_constant", "vertex_sigma_1mev_m", "threshold_mev",
+                 "angular_resolution_deg", "fiducial_uncertainty", "energy_scale_uncertainty"},
+}
+
+
 def detector_from_toml(path: str | Path, name: str | None = None) -> Detector:
     """Build a :class:`Detector` from a TOML file (the catalog's format)."""
     path = Path(path)
@@ -250,6 +259,12 @@ def detector_from_toml(path: str | Path, name: str | None = None) -> Detector:
     tgt = require(data, "target", dict, f)
     resp = require(data, "response", dict, f)
     pos = optional(data, "source_positions", dict, f, "", {"centre": 0.0})
+    for section, table in (("detector", det), ("target", tgt), ("response", resp)):
+        unknown = sorted(set(table) - _TOML_KEYS[section])
+        if unknown:
+            raise ConfigError(f, f"{section}.{unknown[0]}",
+                              f"unknown key (it would be ignored); allowed in [{section}]: "
+                              + ", ".join(sorted(_TOML_KEYS[section])))
 
     carbon = optional(tgt, "carbon_mass_fraction", (int, float), f, "target", None)
     if carbon is not None:

@@ -86,6 +86,7 @@ def test_user_toml(tmp_path):
     ("outside = 3.0", "outside = -3.0", "source_positions.outside"),
     ("threshold_mev = 0.2", "threshold_mev = \"low\"", "response.threshold_mev"),
     ("formula = \"C18H30\"", "formula = \"Zz9\"", "target.formula"),
+    ("density_g_cm3 = 0.86", "density_g_cm3 = 0.86\nfiducial_uncertainty = 0.02", "target.fiducial_uncertainty"),
 ])
 def test_bad_toml_fields(tmp_path, old, new, field):
     text = GOOD.replace(old, new)
