@@ -71,10 +71,10 @@ SOLAR_FLUX_B16_GS98 = {
     "pp": (5.98e10, 0.006), "pep": (1.44e8, 0.010), "be7": (4.93e9, 0.06), "b8": (5.46e6, 0.12),
     "n13": (2.78e8, 0.15), "o15": (2.05e8, 0.17), "f17": (5.28e6, 0.20),
 }
-# ⁷Be electron capture: 861.3 keV (89.56 %) and 384.3 keV (10.44 %) lines (ENSDF, ⁷Be → ⁷Li*
+# ⁷Be electron capture: 861.8 keV (89.56 %) and 384.3 keV (10.44 %) lines (ENSDF, ⁷Be → ⁷Li*
 # branch 10.44(4) %); pep line 1.442 MeV. CNO ν endpoints (β⁺ decays): ¹³N 1.199, ¹⁵O 1.732,
 # ¹⁷F 1.740 MeV (Bahcall & Ulrich, RMP 60 (1988) 297).
-SOLAR_BE7_LINES = ((0.8613, 0.8956), (0.3843, 0.1044))
+SOLAR_BE7_LINES = ((0.8618, 0.8956), (0.3843, 0.1044))
 SOLAR_PEP_LINE_MEV = 1.442
 SOLAR_CNO_ENDPOINTS_MEV = {"n13": 1.199, "o15": 1.732, "f17": 1.740}
 # Production-zone mean electron densities [N_A cm⁻³] of the B16-GS98 model (averaged over

@@ -67,7 +67,7 @@ def p_ee_solar(e_nu: ArrayLike, n_e_na_cm3: ArrayLike) -> NDArray[np.float64]:
     β = 2√2 G_F n_e E c₁₃² / Δm²₂₁ (Giunti & Kim, "Fundamentals of Neutrino Physics", §9).
     Mixing from NuFIT 6.0. Irrelevant for a source at metres: only for solar backgrounds.
 
-    >>> round(float(p_ee_solar(0.8613, 79.6)), 3)  # ⁷Be line at its production density
+    >>> round(float(p_ee_solar(0.8618, 79.6)), 3)  # ⁷Be line at its production density
     0.527
     """
     from .constants import DM2_21_EV2, SIN2_THETA12, SIN2_THETA13, SQRT2_GF_NE_EV_PER_NA_CM3

@@ -118,9 +118,19 @@ def test_solar_be7_vs_borexino_measurement():
     assert abs(rate * E100T_PC * 86400 - 48.3) < 2 * 1.3  # PRD 100 (2019) 082004: 48.3 ± 1.1 +0.4 −0.7
 
 
-@pytest.mark.parametrize("e, ne, ref", [(0.3843, 79.6, 0.540), (0.8613, 79.6, 0.527), (1.442, 66.5, 0.517)])
+@pytest.mark.parametrize("e, ne, ref", [(0.3843, 79.6, 0.540), (0.8618, 79.6, 0.527), (1.442, 66.5, 0.517)])
 def test_solar_survival_probability(e, ne, ref):
     assert p_ee_solar(e, ne) == pytest.approx(ref, abs=0.002)
+
+
+def test_solar_survival_probability_limits():
+    """Vacuum limit c₁₃⁴(1 − ½ sin²2θ₁₂) + s₁₃⁴ and fully adiabatic limit c₁₃⁴ s₁₂² + s₁₃⁴ (NuFIT 6.0
+    s₁₂² = 0.307, s₁₃² = 0.02195); ⁷Be against Borexino's P_ee = 0.53 ± 0.05 (Nature 562 (2018) 505)."""
+    s12, s13 = 0.307, 0.02195
+    c13_4, s13_4 = (1 - s13) ** 2, s13**2
+    assert p_ee_solar(0.8618, 0.0) == pytest.approx(c13_4 * (1 - 2 * s12 * (1 - s12)) + s13_4, rel=1e-9)
+    assert p_ee_solar(1e4, 1e4) == pytest.approx(c13_4 * s12 + s13_4, rel=1e-5)
+    assert abs(p_ee_solar(0.8618, 79.6) - 0.53) < 0.05
 
 
 def test_c14_specific_activity():
