@@ -389,14 +389,17 @@ class BinnedModel:
             dF = np.zeros(batch + (S, C, P))
             for p_i, d in terms:
                 dF[..., p_i] += d
-        gam = None
-        if self._gammas:
-            gam = np.ones(batch + (S, self.n_bins))
-            for g in self._gammas:
-                sl = self.channel_slices[self.channels[g.channel]]
-                vals = th[..., g.params]
-                gam[..., g.samples, sl] = gam[..., g.samples, sl] * vals[..., None, :]
+        gam = self._gamma_product(th, batch) if self._gammas else None
         return th, batch, shifted, hterm, dF, f_total, gam
+
+    def _gamma_product(self, th: NDArray, batch: tuple[int, ...], skip: int | None = None) -> NDArray:
+        """Product of the per-bin γ factors [..., S, B], leaving out group ``skip`` (its derivative)."""
+        gam = np.ones(batch + (len(self.samples), self.n_bins))
+        for k, g in enumerate(self._gammas):
+            if k != skip:
+                sl = self.channel_slices[self.channels[g.channel]]
+                gam[..., g.samples, sl] = gam[..., g.samples, sl] * th[..., g.params][..., None, :]
+        return gam
 
     def _full(self, nominal: "NDArray | RowOverride | None") -> NDArray | None:
         """A RowOverride as full [..., S, B] templates (for the general path)."""
@@ -624,10 +627,10 @@ class BinnedModel:
             js = np.einsum("...hsb,...sb->...hb", hs, fg)
             ja = np.einsum("...hsb,...sb->...hb", ha, fg)
             jac[..., self._histo_params] += np.swapaxes(js + dc2[..., :, None] * ja, -1, -2)
-        for g in self._gammas:
+        for k, g in enumerate(self._gammas):
             sl = self.channel_slices[self.channels[g.channel]]
-            vals = th[..., g.params]
-            contrib = (base[..., g.samples, sl] * f_total[..., g.samples, :][..., cb[sl]]).sum(axis=-2) / vals
+            rest = shifted[..., g.samples, sl] * self._gamma_product(th, batch, skip=k)[..., g.samples, sl]
+            contrib = (rest * f_total[..., g.samples, :][..., cb[sl]]).sum(axis=-2)  # no division: γ = 0 is allowed
             bins = np.arange(sl.start, sl.stop)
             jac[..., bins, g.params] += contrib
         return mu, jac

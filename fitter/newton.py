@@ -206,26 +206,19 @@ def minimize_batch(
         stuck[bad] = True
         done[bad] = True
     converged = done & ~stuck
+    cov = None
+    if covariance:
+        inputs = sub(allidx)  # the templates each element was fitted with (gathered if need be)
+
+        def grad_fn(t: NDArray) -> NDArray:
+            return _terms(model, t, *inputs)[1]
+
+        Hx = hessian_from_gradient(grad_fn, th, ps.bounds)
+        free2 = ~fix[:, :, None] & ~fix[:, None, :]
+        cov = (np.linalg.inv(Hx * free2 + eye * fix[:, None, :]) * free2).reshape(batch + (P, P))
     th = th.reshape(batch + (P,))
     f = f.reshape(batch)
     converged = converged.reshape(batch)
-    fix = fix.reshape(batch + (P,))
-    main, aux = main_b.reshape(batch + main_b.shape[-1:]), aux_b.reshape(batch + (P,))
-    if is_ov:
-        nominal = nom_b.reshape(batch)
-    else:
-        nominal = None if nom_b is None else nom_b.reshape(batch + nom_b.shape[-2:])
-    if his_b is not None:
-        histo = HistoParts(his_b.sym.reshape(batch + his_b.sym.shape[-3:]), his_b.asym.reshape(batch + his_b.asym.shape[-3:]))
-    cov = None
-    if covariance:
-        def grad_fn(t: NDArray) -> NDArray:
-            return _terms(model, t, main, aux, nominal, histo)[1]
-
-        Hx = hessian_from_gradient(grad_fn, th, ps.bounds)
-        hold = fix
-        Hx = Hx * (~hold[..., :, None] & ~hold[..., None, :]) + eye * hold[..., None, :]
-        cov = np.linalg.inv(Hx) * (~hold[..., :, None] & ~hold[..., None, :])
     return BatchFit(th, f, converged, it, cov)
 
 

@@ -103,3 +103,20 @@ def test_frozen_fisher_mode_reaches_the_same_minima(small):
     np.testing.assert_allclose(b.objective, a.objective, atol=1e-6)
     np.testing.assert_allclose(c.objective, a.objective, atol=1e-6)
     np.testing.assert_allclose(b.theta, a.theta, atol=2e-3)
+
+
+def test_covariance_with_shared_templates_equals_per_element(small):
+    """template_index (U hypotheses shared by N fits) gives the fits and HESSE covariances of
+    passing every element its own templates."""
+    from fitter.oscillation import OscillationModel
+
+    tpl, model = small
+    om = OscillationModel(model, tpl)
+    main, aux = model.toys({"R": 1.0}, 6, np.random.default_rng(3))
+    dm2, s22 = np.array([2.0, 0.5]), np.array([0.2, 0.6])
+    tix = np.array([0, 1, 1, 0, 1, 0])
+    shared = minimize_batch(model, main, aux, None, None, om.override(dm2, s22), tol=1e-9, covariance=True,
+                            template_index=tix)
+    own = minimize_batch(model, main, aux, None, None, om.override(dm2[tix], s22[tix]), tol=1e-9, covariance=True)
+    np.testing.assert_allclose(shared.theta, own.theta, atol=1e-6)
+    np.testing.assert_allclose(shared.covariance, own.covariance, rtol=1e-4, atol=1e-9)
