@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any, Sequence
 
 import click
+import numpy as np
 
 from models.detectors import DEFAULT_DETECTOR, load_detector, preset_names
 from models.errors import GanomError
@@ -33,19 +35,51 @@ class _Group(click.Group):
             raise InputError(str(exc)) from None
 
 
-def parse_days(text: str) -> list[float]:
-    """'10,30' → [10.0, 30.0]; every run length must be a number > 0."""
+def parse_floats(text: str, option: str, allowed: str = "numbers", minimum: float | None = None,
+                 strict: bool = False) -> list[float]:
+    """'10,30' → [10.0, 30.0], every value finite and ≥ ``minimum`` (> it if ``strict``)."""
     out = []
     for part in str(text).split(","):
         part = part.strip()
+        if not part:
+            continue
         try:
             value = float(part)
         except ValueError:
-            raise InputError(f"--days: '{part}' is not a number; expected run lengths in days, e.g. 10,30") from None
-        if not value > 0 or value != value:
-            raise InputError(f"--days: {part} is not allowed; allowed: run lengths > 0 days")
+            raise InputError(f"{option}: '{part}' is not a number; expected comma-separated {allowed}") from None
+        if not np.isfinite(value) or (minimum is not None and (value <= minimum if strict else value < minimum)):
+            raise InputError(f"{option}: {part} is not allowed; allowed: {allowed}")
         out.append(value)
+    if not out:
+        raise InputError(f"{option}: no value given; expected comma-separated {allowed}")
     return out
+
+
+def parse_days(text: str, option: str = "--days") -> list[float]:
+    """'10,30' → [10.0, 30.0]; every run length must be a number > 0."""
+    return parse_floats(text, option, "run lengths > 0 days", 0.0, strict=True)
+
+
+def parse_run(text: str, option: str = "--days") -> float:
+    """One run length [days] (commands that fit a single configuration)."""
+    days = parse_days(text, option)
+    if len(days) > 1:
+        raise InputError(f"{option}: '{text}' gives {len(days)} run lengths; this command takes one "
+                         "(ganom significance and ganom compare take several)")
+    return days[0]
+
+
+def check_figure_path(path: str | None, option: str) -> None:
+    """Refuse an unknown figure format before any computation (not after it)."""
+    if path is None:
+        return
+    from matplotlib.figure import Figure
+
+    kinds = Figure().canvas.get_supported_filetypes()
+    ext = Path(path).suffix.lstrip(".").lower()
+    if ext not in kinds:
+        raise InputError(f"{option}: '{path}' has no figure format matplotlib writes; allowed suffixes: "
+                         + ", ".join(f".{k}" for k in sorted(kinds)))
 
 
 def _echo_json(obj: Any) -> None:
@@ -137,7 +171,7 @@ def rates(detector: str, all_presets: bool, source: str, activity: str | None, d
         return
     first = results[0]
     click.echo(f"Source {src.name} ({src.isotope}), A0 = {src.activity_bq:.4g} Bq "
-               f"({src.activity_bq / 3.7e16:.3g} MCi), T1/2 = {src.half_life_days} d; "
+               f"({src.activity_mci:.3g} MCi), T1/2 = {src.half_life_days} d; "
                f"threshold {first.threshold_mev:g} MeV (detector default unless set); "
                f"cross section: {xsec}" + (f"; 3+1 dm2 = {dm2:g} eV^2, sin^2 2theta = {s22t:g}" if dm2 is not None else ""))
     click.echo(_rates_table(results, run_days))
@@ -162,8 +196,9 @@ def detectors(as_json: bool) -> None:
 
 
 # ----------------------------------------------------------------------------- likelihood
-def parse_assignments(text: str, option: str) -> dict[str, float]:
-    """'R=0.82,activity=0.5' → {'R': 0.82, 'activity': 0.5}."""
+def parse_assignments(text: str, option: str, model: Any = None) -> dict[str, float]:
+    """'R=0.82,activity=0.5' → {'R': 0.82, 'activity': 0.5}; with ``model``, every name must be
+    one of its parameters and every value finite and inside that parameter's bounds."""
     out: dict[str, float] = {}
     for part in str(text).split(","):
         if not part.strip():
@@ -175,6 +210,14 @@ def parse_assignments(text: str, option: str) -> dict[str, float]:
             out[k.strip()] = float(v)
         except ValueError:
             raise InputError(f"{option}: '{v}' is not a number (in '{part}')") from None
+    if model is not None:
+        ps = model.parameters
+        for k, v in out.items():
+            if k not in ps:
+                raise InputError(f"{option}: unknown parameter '{k}'; known: {', '.join(ps.names)}")
+            lo, hi = ps.bounds[ps.index(k)]
+            if not (np.isfinite(v) and lo <= v <= hi):
+                raise InputError(f"{option}: {k} = {v:g} is not allowed; allowed: {lo:g} ≤ {k} ≤ {hi:g}")
     return out
 
 
@@ -259,19 +302,18 @@ def fit_cmd(detector: str, source: str, activity: str | None, distance: str, day
         return fit_workspace(workspace, asimov, data_file, fix, minos, as_json, plot)
     if asimov and data_file:
         raise InputError("--asimov and --data are exclusive")
-    run_days = parse_days(days)
-    tpl, model = build_configuration(detector, _source(source, activity), distance, run_days[0], background_scale,
+    check_figure_path(plot, "--plot")
+    run = parse_run(days)
+    tpl, model = build_configuration(detector, _source(source, activity), distance, run, background_scale,
                                      source_off, angular_resolution_deg=angular)
-    truth = parse_assignments(asimov or "R=1", "--asimov")
-    for k in truth:
-        model.parameters.index(k)
+    truth = parse_assignments(asimov or "R=1", "--asimov", model)
     data = _load_counts(data_file, model) if data_file else model.asimov(truth)
-    res = fit(model, data, fix=parse_assignments(fix, "--fix"), minos=minos)
+    res = fit(model, data, fix=parse_assignments(fix, "--fix", model), minos=minos)
     if as_json:
         _echo_json(res.to_dict())
     else:
         what = f"data from {data_file}" if data_file else f"Asimov data at {truth}"
-        click.echo(f"{tpl.detector.label}, source at D = {tpl.distance_m:g} m, {run_days[0]:g} days, "
+        click.echo(f"{tpl.detector.label}, source at D = {tpl.distance_m:g} m, {run:g} days, "
                    f"{model.n_bins} bins; fit to {what}")
         click.echo(res.table())
     if plot:
@@ -300,8 +342,9 @@ def _save(fig: Any, path: str) -> None:
 
 @main.command("significance")
 @_configuration_options
-@click.option("--toys", type=int, default=0, show_default=True, help="Also run toys for the median and bands.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the toys.")
+@click.option("--toys", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also run toys for the median and bands.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the toys.")
 @click.option("--vary", type=click.Choice(["days", "activity", "activity_uncertainty", "background_scale",
                                            "fiducial_radius"]), default=None,
               help="Scan one knob over --values (Asimov): a sensitivity curve.")
@@ -321,12 +364,18 @@ def significance_cmd(detector: str, source: str, activity: str | None, distance:
     """
     from fitter.significance import R_DEFICIT, build_configuration, sensitivity_curve, significance, window_counts
 
+    check_figure_path(plot, "--plot")
     if vary:
         if not vary_values:
             raise InputError("--vary needs --values (comma-separated)")
-        vals = [parse_activity(v.strip(), "--values") if vary == "activity" else float(v)
-                for v in vary_values.split(",") if v.strip()]
-        pts = sensitivity_curve(detector, vary, vals, _source(source, activity), distance, parse_days(days)[0])
+        ignored = [o for o, used in (("--background-scale", background_scale != 1.0), ("--source-off", source_off != 0.0),
+                                     ("--angular-resolution", angular is not None), ("--toys", toys != 0)) if used]
+        if ignored:
+            raise InputError(f"--vary: {', '.join(ignored)} cannot be combined with a sensitivity curve "
+                             "(Asimov scans of the preset's energy × baseline × time analysis)")
+        vals = ([parse_activity(v.strip(), "--values") for v in vary_values.split(",") if v.strip()]
+                if vary == "activity" else parse_floats(vary_values, "--values", f"numbers for {vary}"))
+        pts = sensitivity_curve(detector, vary, vals, _source(source, activity), distance, parse_run(days))
         rows = [{"knob": p.knob, "value": p.value, "signal_events": p.signal_events, "background_events": p.background_events,
                  "sigma_R": p.sigma_r, "z_reject_R1_if_R082": p.z_reject_r1, "z_reject_R082_if_R1": p.z_reject_r082}
                 for p in pts]
@@ -343,8 +392,6 @@ def significance_cmd(detector: str, source: str, activity: str | None, distance:
 
             _save(plot_sensitivity(pts, xlabel=vary, logx=vary == "activity"), plot)
         return
-    if toys < 0:
-        raise InputError(f"--toys: {toys} is not allowed; allowed: ≥ 0")
     rows = []
     for d in parse_days(days):
         tpl, model = build_configuration(detector, _source(source, activity), distance, d, background_scale, source_off,
@@ -391,6 +438,7 @@ def compare_cmd(detectors: tuple[str, ...], source: str, activity: str | None, d
     Every preset at each of its named source positions, Asimov data, all systematics."""
     from fitter.significance import compare_detectors
 
+    check_figure_path(plot, "--plot")
     recs = compare_detectors(detectors or None, parse_days(days), _source(source, activity),
                              angular_resolution_deg=angular)
     if as_json:
@@ -404,7 +452,9 @@ def compare_cmd(detectors: tuple[str, ...], source: str, activity: str | None, d
     if plot:
         from fitter.plotting import plot_comparison
 
-        _save(plot_comparison(recs), plot)
+        src = _source(source, activity)
+        _save(plot_comparison(recs, title=f"{src.activity_mci:.3g} MCi {src.isotope}: detector comparison "
+                                          "(Asimov, 1σ systematics included)"), plot)
 
 
 def _load_topic_commands() -> None:

@@ -6,24 +6,16 @@ import json
 from pathlib import Path
 
 import click
-import numpy as np
 
 from models.detectors import DEFAULT_DETECTOR
 
-from .cli import InputError, _save, format_table, main, parse_days
+from .cli import InputError, _save, format_table, main, parse_days, parse_floats, parse_run
 
 
 def _activity_mci(source: str) -> float:
     from models.sources import load_source
 
-    return load_source(source).activity_bq / 3.7e16
-
-
-def _floats(text: str, option: str) -> list[float]:
-    try:
-        return [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise InputError(f"{option}: '{text}' is not a comma-separated list of numbers") from None
+    return load_source(source).activity_mci
 
 
 @main.command("br")
@@ -59,19 +51,19 @@ def br_cmd(detector: str, source: str, distance: str, days: str, angular: float 
 
     if angular is not None and not 0 <= angular <= 180:
         raise InputError(f"--angular-resolution: {angular} is not allowed; allowed: 0–180 degrees")
-    run = parse_days(days)[0]
+    if target is not None and not target > 0:
+        raise InputError(f"--target: {target} is not allowed; allowed: > 0")
+    run = parse_run(days)
+    exposure_days = parse_days(exposures, "--exposures")
+    res_list = parse_floats(resolutions, "--resolutions", "angular resolutions 0–180 degrees", 0.0)
+    if max(res_list) > 180:
+        raise InputError(f"--resolutions: {max(res_list):g} is not allowed; allowed: 0–180 degrees")
     b_alt = b_explaining_deficit(deficit, source)
     kw = dict(detector=detector, source=source, distance_m=distance, mode=mode, b_alternative=b_alt)
     brute = branch_sensitivity(days=run, angular_resolution_deg=None, **kw)
     main_res = brute if angular is None else branch_sensitivity(days=run, angular_resolution_deg=angular, **kw)
     tgt = target if target is not None else abs(b_alt - brute.b_true) / 5.0
-    if not tgt > 0:
-        raise InputError(f"--target: {tgt} is not allowed; allowed: > 0")
-    res_list = _floats(resolutions, "--resolutions")
-    for r in res_list:
-        if not 0 <= r <= 180:
-            raise InputError(f"--resolutions: {r} is not allowed; allowed: 0–180 degrees")
-    by_exp = sigma_b_vs_exposure(parse_days(exposures), angular_resolution_deg=angular, **kw)
+    by_exp = sigma_b_vs_exposure(exposure_days, angular_resolution_deg=angular, **kw)
     by_res = sigma_b_vs_resolution(res_list, days=run, **kw)
     gain2 = resolution_for_gain(by_res, brute.sigma_b, 2.0)
     all_reach = bool(by_res) and max(r.sigma_b for r in by_res) <= brute.sigma_b / 2.0

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 import numpy as np
 
 from models.detectors import DEFAULT_DETECTOR
 
-from .cli import InputError, _save, format_table, main, parse_days
+from .cli import InputError, _save, _source, format_table, main, parse_run
 
 METHODS = ("wilks", "raster", "fc", "cls")
 
@@ -28,14 +27,14 @@ METHODS = ("wilks", "raster", "fc", "cls")
 @click.option("--grid", default="60x60", show_default=True, help="Δm² points × sin²2θ points (log-spaced).")
 @click.option("--dm2-range", default="0.01,100", show_default=True, help="Δm² range [eV²].")
 @click.option("--levels", default="90,95,99", show_default=True, help="Confidence levels (or 1sigma,2sigma,3sigma).")
-@click.option("--toys", type=int, default=1000, show_default=True, help="FC toys per true point.")
-@click.option("--fc-stride", type=int, default=1, show_default=True,
+@click.option("--toys", type=click.IntRange(min=10), default=1000, show_default=True, help="FC toys per true point.")
+@click.option("--fc-stride", type=click.IntRange(min=1), default=1, show_default=True,
               help="FC: throw toys at every k-th grid point and interpolate in between (stated in the output).")
-@click.option("--bands", type=int, default=0, show_default=True,
+@click.option("--bands", type=click.IntRange(min=0), default=0, show_default=True,
               help="Also draw expected-sensitivity bands from this many toys of no oscillation "
                    "(raster limits unless only wilks is asked for).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Root seed (per-point seeds are derived from it).")
-@click.option("--workers", type=int, default=1, show_default=True, help="Local worker processes for FC toys.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Root seed (per-point seeds are derived from it).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Local worker processes for FC toys.")
 @click.option("--scheduler", default=None, help="dask.distributed scheduler address ('local' for a LocalCluster).")
 @click.option("--r-free", is_flag=True, help="Profile the normalisation R (shape-only analysis) instead of R = 1.")
 @click.option("--angular-resolution", "angular", type=float, default=None,
@@ -60,8 +59,6 @@ def contour_cmd(detector: str, source: str, activity: str | None, distance: str,
       ganom contour -d jne-500t --method fc --grid 50x50 --toys 1000 --workers 2
       ganom contour -d juno --distance outside --method raster --bands 200
     """
-    from models.errors import GanomError
-    from models.sources import load_source, parse_activity
 
     from .cli import _load_counts
     from .contours import (ESGridProblem, feldman_cousins, gaussian_cls, parse_levels, raster, sensitivity_bands,
@@ -78,16 +75,10 @@ def contour_cmd(detector: str, source: str, activity: str | None, distance: str,
         lo, hi = (float(x) for x in dm2_range.split(","))
     except ValueError:
         raise InputError(f"--dm2-range: '{dm2_range}' is not 'low,high' in eV²") from None
-    if toys < 10:
-        raise InputError(f"--toys: {toys} is not allowed; allowed: ≥ 10")
-    if workers < 1:
-        raise InputError(f"--workers: {workers} is not allowed; allowed: ≥ 1")
     lv = parse_levels(levels)
     g = OscillationGrid.from_spec(grid, (lo, hi))
-    src = load_source(source)
-    if activity:
-        src = src.with_activity(parse_activity(activity, "--activity"))
-    run_days = parse_days(days)[0]
+    src = _source(source, activity)
+    run_days = parse_run(days)
     tpl, model = build_configuration(detector, src, distance, run_days, angular_resolution_deg=angular)
     om = OscillationModel(model, tpl)
     data = _load_counts(data_file, model) if data_file else None
@@ -130,7 +121,7 @@ def contour_cmd(detector: str, source: str, activity: str | None, distance: str,
             eta = per_toy * toys * n_pts / max(workers, 1)
             click.echo(f"Feldman–Cousins: {n_pts} true points × {toys} toys; expected run time ≈ {eta / 60:.1f} min "
                        f"on {workers} worker(s) (checkpoint: {outdir / 'fc_checkpoint.npz'})", err=True)
-            results.append(feldman_cousins(problem, lv, toys, seed, scan if data is None else scan, fc_stride, workers,
+            results.append(feldman_cousins(problem, lv, toys, seed, scan, fc_stride, workers,
                                            scheduler, outdir / "fc_checkpoint.npz", progress=True))
             results[-1].kind = kind
     band = None
@@ -145,7 +136,7 @@ def contour_cmd(detector: str, source: str, activity: str | None, distance: str,
     for r in results:
         paths += write_outputs(r, outdir, f"contour_{r.method}")
     title = (f"{tpl.detector.label}, 3+1 {'sensitivity' if data is None else 'fit'}, "
-             f"{src.activity_bq / 3.7e16:.3g} MCi {src.isotope}, D = {tpl.distance_m:g} m, {run_days:g} d")
+             f"{src.activity_mci:.3g} MCi {src.isotope}, D = {tpl.distance_m:g} m, {run_days:g} d")
     fig = plot_contours(results, bands=band, title=title)
     if overlay == "gallium":
         from .plotting_gallium import overlay_gallium

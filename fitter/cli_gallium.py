@@ -10,7 +10,7 @@ import click
 from models.detectors import preset_names
 from models.gallium import EXPERIMENT_SETS, XSEC_MODELS
 
-from .cli import InputError, _echo_json, _save, format_table, main, parse_days
+from .cli import InputError, _echo_json, _save, check_figure_path, format_table, main, parse_days
 
 _MODEL_CHOICES = list(XSEC_MODELS) + ["all"]
 
@@ -59,6 +59,7 @@ def gallium_cmd(model: str, experiments: str, contour: bool, out: str | None, gr
 
     if not experiments.strip():
         raise InputError(f"--experiments: empty; allowed: {', '.join(EXPERIMENT_SETS)} or experiment names")
+    check_figure_path(out, "--out")
     models = list(XSEC_MODELS) if model == "all" else [model]
     if contour:
         from fitter.plotting_gallium import plot_gallium_allowed

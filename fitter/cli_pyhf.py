@@ -15,7 +15,7 @@ import click
 
 from models.detectors import load_detector, preset_names
 
-from .cli import InputError, _echo_json, format_table, main, parse_assignments, parse_days
+from .cli import InputError, _echo_json, format_table, main, parse_assignments, parse_days, parse_floats
 
 
 @main.command("export")
@@ -29,7 +29,7 @@ from .cli import InputError, _echo_json, format_table, main, parse_assignments, 
 @click.option("--patchset", is_flag=True, help="Also write a patchset of 3+1 oscillation hypotheses.")
 @click.option("--grid", default="5x5", show_default=True,
               help="Patchset grid NxM: N log-spaced dm2 in [0.01, 100] eV^2 x M sin^2 2theta in [1e-3, 1].")
-@click.option("--digits", type=int, default=7, show_default=True, help="Significant digits of every yield.")
+@click.option("--digits", type=click.IntRange(min=1, max=17), default=7, show_default=True, help="Significant digits of every yield.")
 @click.option("--angular-resolution", "angular", type=float, default=None,
               help="Directional binning (cos θ to the source) with this resolution [degrees].")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
@@ -52,8 +52,6 @@ def export_cmd(detectors: tuple[str, ...], all_presets: bool, distances: tuple[s
     from .oscillation import OscillationGrid
     from .pyhf_export import export_configuration, write_exports
 
-    if not (1 <= digits <= 17):
-        raise InputError(f"--digits: {digits} is not allowed; allowed: 1 to 17 significant digits")
     names = list(preset_names()) if all_presets else list(detectors)
     if not names:
         raise InputError("give --detector NAME (repeatable) or --all")
@@ -101,10 +99,7 @@ def patch_cmd(workspace: str, patchset: str, patch_name: str | None, patch_value
         raise InputError("give exactly one of --name and --values")
     key: Any = patch_name
     if patch_values is not None:
-        try:
-            key = [float(v) for v in patch_values.split(",")]
-        except ValueError:
-            raise InputError(f"--values: '{patch_values}' is not a comma-separated list of numbers") from None
+        key = parse_floats(patch_values, "--values", "the patch's label values, e.g. dm2,sin2_2theta")
     out = apply_patch(read_json(workspace), read_json(patchset), key, where=patchset)
     click.echo(f"wrote {write_json(out, out_file)}", err=True)
 
@@ -144,13 +139,11 @@ def fit_workspace(path: str, asimov: str | None, data_file: str | None, fix: str
     model, data = load_workspace(path)
     what = "the workspace's observations"
     if asimov:
-        truth = parse_assignments(asimov, "--asimov")
-        for k in truth:
-            model.parameters.index(k)
+        truth = parse_assignments(asimov, "--asimov", model)
         data, what = model.asimov(truth), f"Asimov data at {truth}"
     elif data_file:
         data, what = Data(_load_counts(data_file, model).main, data.aux), f"data from {data_file}"
-    res = fit(model, data, fix=parse_assignments(fix, "--fix"), minos=minos)
+    res = fit(model, data, fix=parse_assignments(fix, "--fix", model), minos=minos)
     if as_json:
         _echo_json({"workspace": path, **res.to_dict()})
     else:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .cli import InputError, main, parse_days
+from .cli import main, parse_days
 
 
 @main.command("study")
@@ -20,8 +20,8 @@ from .cli import InputError, main, parse_days
 @click.option("--out", default="ganom-study", show_default=True, type=click.Path(file_okay=False),
               help="Output folder.")
 @click.option("--quick", is_flag=True, help="Coarse grids and no toys: the whole study in under a minute.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of pseudo-data and toys.")
-@click.option("--workers", type=int, default=None,
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of pseudo-data and toys.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Local processes for the FC toys [default: every core]; results do not depend on it.")
 def study_cmd(detectors: tuple[str, ...], days: str, source: str, out: str, quick: bool, seed: int,
               workers: int | None) -> None:
@@ -37,10 +37,6 @@ def study_cmd(detectors: tuple[str, ...], days: str, source: str, out: str, quic
 
     from .study import StudyConfig, run_study
 
-    if seed < 0:
-        raise InputError(f"--seed: {seed} is not allowed; allowed: an integer ≥ 0")
-    if workers is not None and workers < 1:
-        raise InputError(f"--workers: {workers} is not allowed; allowed: an integer ≥ 1")
     cfg = StudyConfig(detectors or (DEFAULT_DETECTOR,), parse_days(days), out=Path(out),
                       quick=quick, seed=seed, source=source, workers=workers or os.cpu_count() or 1,
                       command="ganom " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["study"]

@@ -107,7 +107,7 @@ def plot_stack(templates: Templates, axis: str = "energy", samples: dict[str, ND
         ax.set_ylim(0, bottom.max() * 1.6)  # room for the legend
     ax.legend(fontsize=7, ncol=2, frameon=False, loc="upper right")
     det, src_ = templates.detector, templates.source
-    ax.set_title(title or f"{det.label}, {src_.isotope} {src_.activity_bq / 3.7e16:.3g} MCi at D = {templates.distance_m:g} m, "
+    ax.set_title(title or f"{det.label}, {src_.isotope} {src_.activity_mci:.3g} MCi at D = {templates.distance_m:g} m, "
                           f"{templates.binning.run_days:g} d", fontsize=9)
     return fig
 
@@ -131,7 +131,8 @@ def plot_profile(profile: ProfileResult, ax: Any = None, label: str | None = Non
     return fig
 
 
-def plot_comparison(records: Sequence[Any], ax: Any = None, metric: str = "z_reject_R1_if_R082") -> Figure:
+def plot_comparison(records: Sequence[Any], ax: Any = None, metric: str = "z_reject_R1_if_R082",
+                    title: str = "3 MCi ⁵¹Cr: detector comparison (Asimov, 1σ systematics included)") -> Figure:
     """Bar chart of a comparison metric per (detector, source position), one bar per run length."""
     fig, ax = _axes(ax, figsize=(7.2, 4.2))
     keys = list(dict.fromkeys((r.detector, r.distance_m) for r in records))
@@ -151,7 +152,7 @@ def plot_comparison(records: Sequence[Any], ax: Any = None, metric: str = "z_rej
         for z in (3, 5):
             ax.axhline(z, color="grey", lw=0.7, ls="--")
     ax.legend(frameon=False, fontsize=8)
-    ax.set_title("3 MCi ⁵¹Cr: detector comparison (Asimov, 1σ systematics included)", fontsize=9)
+    ax.set_title(title, fontsize=9)
     return fig
 
 

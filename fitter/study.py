@@ -189,7 +189,7 @@ def _rates_section(dets, src, cfg: StudyConfig, out: Path, res: StudyResult, log
                       + ["share of the 427/432 keV lines"], rows)
     res.files.append(_write(out / "rates.md", table + "\n"))
     return ("## Signal rates\n\nExpected ν–e elastic-scattering events from "
-            f"{src.activity_bq / 3.7e16:.3g} MCi of {src.isotope} above each detector's recoil threshold, with the "
+            f"{src.activity_mci:.3g} MCi of {src.isotope} above each detector's recoil threshold, with the "
             "Bahcall–Kamionkowski–Sirlin cross section and the exact flux-weighted fiducial volume; runs start "
             "at the reference activity and include the decay. Files: `rates.json`, `rates.md`.\n\n" + table + "\n")
 
@@ -311,7 +311,8 @@ def _comparison_section(cfg: StudyConfig, src, out: Path, res: StudyResult, log)
     log(f"[6] detector comparison ({', '.join(f'{d:g}' for d in days)} d, all presets)")
     recs = compare_detectors(None, days, src)
     res.files.append(_write(out / "comparison.json", _dump([r.to_record() for r in recs])))
-    res.files.append(_save_fig(plot_comparison(recs), out / "comparison.png"))
+    title = f"{src.activity_mci:.3g} MCi {src.isotope}: detector comparison (Asimov, 1σ systematics included)"
+    res.files.append(_save_fig(plot_comparison(recs, title=title), out / "comparison.png"))
     rows = [[r.detector, r.position, f"{r.distance_m:g}", f"{r.days:g}", f"{r.signal_events:.0f}",
              f"{r.background_events:.0f}", f"{r.sigma_R:.4f}", f"{r.z_reject_R1_if_R082:.2f}",
              f"{r.z_reject_R082_if_R1:.2f}"] for r in recs]

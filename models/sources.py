@@ -167,6 +167,11 @@ class NeutrinoSource:
         if self.gamma_branch > 0 and not math.isclose(excited, self.gamma_branch, rel_tol=1e-6):
             raise PhysicsInputError("gamma_branch", self.gamma_branch, f"equal to the summed intensity of the excited-branch lines ({excited:.6g})", ctx)
 
+    @property
+    def activity_mci(self) -> float:
+        """A₀ in MCi (1 Ci = 3.7e10 Bq)."""
+        return self.activity_bq / (1e6 * CURIE_BQ)
+
     # -- time dependence --------------------------------------------------------
     @property
     def mean_life_days(self) -> float:

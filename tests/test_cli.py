@@ -104,6 +104,18 @@ def test_fit_command_with_data_file(tmp_path):
     (["fit", "-d", "jne-1t", "--asimov", "R"], "name=value"),
     (["fit", "-d", "jne-1t", "--fix", "bogus=1"], "unknown parameter"),
     (["significance", "-d", "jne-1t", "--toys", "-1"], "--toys"),
+    (["fit", "-d", "jne-1t", "--asimov", "R=-1"], "0 ≤ R ≤ 10"),
+    (["fit", "-d", "jne-1t", "--fix", "R=nan"], "--fix: R = nan"),
+    (["fit", "-d", "jne-1t", "--days", "10,30"], "takes one"),
+    (["fit", "-d", "jne-1t", "--plot", "fit.xyz"], "allowed suffixes"),
+    (["significance", "-d", "jne-1t", "--vary", "activity", "--values", "1MCi", "--background-scale", "5"],
+     "--background-scale cannot be combined"),
+    (["significance", "-d", "jne-1t", "--vary", "days", "--values", "10,abc"], "'abc' is not a number"),
+    (["significance", "-d", "jne-1t", "--seed", "-1"], "--seed"),
+    (["contour", "-d", "jne-1t", "--fc-stride", "0"], "--fc-stride"),
+    (["br", "-d", "jne-1t", "--exposures", "0"], "--exposures: 0"),
+    (["br", "-d", "jne-1t", "--resolutions", "200"], "0–180 degrees"),
+    (["compare", "--plot", "c.xyz"], "allowed suffixes"),
 ])
 def test_likelihood_commands_bad_input(args, needle):
     res = run(*args)
