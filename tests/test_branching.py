@@ -104,6 +104,7 @@ def test_direction_helps_and_crossover():
     assert s[0] <= brute.sigma_b * 1.001 and s[0] > s[1] > s[2]
     r2 = resolution_for_gain(res, brute.sigma_b, 1.5)
     assert r2 is None or 0 <= r2 <= 40
+    assert r2 is not None and 10 < r2 < 40  # σ_B(40°) > σ_energy/1.5 > σ_B(10°): the crossover lies between
 
 
 def test_resolution_for_gain_edges():

@@ -145,6 +145,9 @@ def test_rescaling_preserves_measured_rates():
     # ⁵¹Cr and ³⁷Ar rescale differently (Haxton raises σ(Ar) by 10.3 %, σ(Cr) by 10.0 %)
     cr, ar = (g.select_experiments(n)[0].rescaled("haxton") for n in ("SAGE-Cr", "SAGE-Ar"))
     assert cr.ratio / 0.95 != pytest.approx(ar.ratio / 0.79, rel=1e-3)
+    # σ [1e-45 cm²]: Bahcall 1997 5.81 (Cr), 7.00 (Ar); Haxton 1998 6.39 (Cr), 7.72 (Ar)
+    assert cr.ratio == pytest.approx(0.95 * 5.81 / 6.39, rel=2e-3)
+    assert ar.ratio == pytest.approx(0.79 * 7.00 / 7.72, rel=2e-3)
 
 
 def test_bad_model_and_experiment_names():

@@ -178,7 +178,9 @@ def test_beta_spectra_support_and_pileup():
 def test_preset_backgrounds_and_po210_decay():
     tpl = build_templates("jne-500t", "cr51", "centre", 276.752)
     po = tpl.samples["po210"].sum(axis=(0, 1))
-    assert po[0] / po[-1] > 2.0  # 276.75 d = 2 half-lives over 3 bins
+    assert po[0] / po[-1] > 2.0  # 276.75 d = 2 half-lives of ²¹⁰Po
+    w = 276.752 / po.size  # first and last of equal time bins are (n − 1) widths apart: e^{λ(n−1)w}
+    assert po[0] / po[-1] == pytest.approx(2.0 ** ((po.size - 1) * w / 138.376), rel=1e-9)  # T½ 138.376 d (NNDC)
     ext = tpl.samples["external"].sum(axis=(0, 2))
     assert ext[-2] > 20 * ext[0]  # external γ's sit at the vessel (L ≈ R for a central source)
 
