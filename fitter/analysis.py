@@ -171,8 +171,3 @@ def unflatten(templates: Templates, values: NDArray, channel: str = "source_on")
     source_off)."""
     shape = templates.binning.shape if channel == "source_on" else templates.binning.shape[:-1] + (1,)
     return np.asarray(values).reshape(shape)
-
-
-def channel_values(model: BinnedModel, values: NDArray, channel: str) -> NDArray:
-    """The part of a flat per-bin vector that belongs to ``channel``."""
-    return np.asarray(values)[..., model.channel_slices[channel]]

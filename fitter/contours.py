@@ -55,10 +55,10 @@ def parse_levels(text: str | Sequence[str | float]) -> dict[str, float]:
         if key in LEVEL_NAMES:
             out[key] = LEVEL_NAMES[key]
             continue
-        m = re.fullmatch(r"([0-9.]+)%?", key)
+        m = re.fullmatch(r"([0-9.]+)(%?)", key)
         if m:
             v = float(m.group(1))
-            p = v / 100.0 if v > 1 else v
+            p = v / 100.0 if m.group(2) or v > 1 else v  # "0.5%" is half a percent, "0.9" a probability
             if 0 < p < 1:
                 out[f"{p * 100:g}%"] = p
                 continue
@@ -179,7 +179,7 @@ def raster(scan: ScanResult, levels: dict[str, float], kind: str = "exclusion") 
 @single_blas_thread
 def gaussian_cls(problem: "ESGridProblem", levels: dict[str, float], observed: ScanResult | None = None) -> ContourResult:
     """Gaussian CLs (Qian et al. 2016): median sensitivity, or the observed CLs with ``observed``."""
-    a0 = problem.asimov_scan(null=True)  # Δχ²_A0(h) = χ²_h(A₀) − χ²₀(A₀)
+    a0 = problem.asimov_scan()  # Δχ²_A0(h) = χ²_h(A₀) − χ²₀(A₀)
     d_a0 = np.maximum(a0.chi2 - a0.chi2_null, 1e-12)
     d_a1 = np.maximum(problem.null_chi2_on_asimovs() - problem.chi2_asimov_self(), 1e-12)
     obs = d_a0 if observed is None else observed.chi2 - observed.chi2_null
@@ -271,7 +271,8 @@ class ESGridProblem:
         items = [data] if isinstance(data, Data) else list(data)
         return np.stack([scan_grid(self.om, d, self.grid, self.r_free, polish=False).chi2 for d in items])
 
-    def asimov_scan(self, null: bool = True) -> ScanResult:
+    def asimov_scan(self) -> ScanResult:
+        """The profiled scan of the Asimov dataset of no oscillation (cached)."""
         key = "asimov_null"
         if key not in self._cache:
             self._cache[key] = scan_grid(self.om, self.om.model.asimov(self.theta0), self.grid, self.r_free, polish=False)
@@ -317,7 +318,7 @@ class ESGridProblem:
         return main, aux
 
     @single_blas_thread
-    def toy_statistics(self, i: int, j: int, n: int, rng: np.random.Generator, return_parts: bool = False) -> NDArray:
+    def toy_statistics(self, i: int, j: int, n: int, rng: np.random.Generator) -> NDArray:
         """FC statistic Δχ² for ``n`` toys at grid point (i, j) (class docstring)."""
         g = self.grid
         s_t = float(g.sin2_2theta[j])
@@ -345,10 +346,7 @@ class ESGridProblem:
             f_c[need] = self._fit(main[rows[need]], aux[rows[need]], th_c[need], self.om.override(dm, ss), None,
                                   template_index=inv[need], hessian0=h0)
         f_min = np.minimum(f_t, f_c.reshape(n, k).min(axis=1))
-        stat = np.maximum(2.0 * (f_t - f_min), 0.0)
-        if return_parts:
-            return stat, approx
-        return stat
+        return np.maximum(2.0 * (f_t - f_min), 0.0)
 
     def _fit(self, main: NDArray, aux: NDArray, start: NDArray, nominal: NDArray, histo: Any,
              template_index: NDArray | None = None, chunk: int = 512, hessian0: NDArray | None = None) -> NDArray:
@@ -546,7 +544,7 @@ def upper_limits(s: NDArray, stat: NDArray, crit: float | NDArray) -> NDArray:
     ``stat`` reaches ``crit``, interpolated in log sin²2θ; NaN where it never does."""
     stat = np.asarray(stat, dtype=float)
     crit = np.broadcast_to(np.asarray(crit, dtype=float), stat.shape)
-    k0 = np.argmin(stat - crit * 0, axis=-1)
+    k0 = np.argmin(stat, axis=-1)
     idx = np.arange(stat.shape[-1])
     above = (stat >= crit) & (idx >= k0[..., None])
     has = above.any(axis=-1)

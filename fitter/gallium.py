@@ -556,7 +556,7 @@ def _refine(f: Any, g: OscillationGrid, chi2: NDArray, extra_starts: Sequence[tu
     """Nelder–Mead in (log10 Δm², sin²2θ) from the ``k`` lowest local grid minima and any extra
     starts; returns the best ((Δm², sin²2θ), χ²), never worse than the best start."""
     starts = [(float(g.dm2[i]), float(g.sin2_2theta[j])) for i, j in local_minima(chi2, k)] + list(extra_starts)
-    best, c_best = starts[0], float(np.min(chi2))
+    c_best = float(np.min(chi2))
     i0, j0 = np.unravel_index(np.argmin(chi2), chi2.shape)
     best = (float(g.dm2[i0]), float(g.sin2_2theta[j0]))
     for d0, s0 in starts:
@@ -690,14 +690,8 @@ class JointLikelihood:
             th[:, self._ir] = rr
             fixed = np.broadcast_to(m.parameters.fixed, th.shape).copy()
             fixed[:, self._ir] = True
-            nom = histo = None
-            if dm2 is not None:
-                dd, ss = d.ravel()[a:a + chunk], s.ravel()[a:a + chunk]
-                if hasattr(self.osc, "override"):  # signal rows only (fast path of newer models)
-                    nom = self.osc.override(dd, ss)
-                else:
-                    nom, histo = self.osc.nominal(dd, ss)
-            res = minimize_batch(m, es_data.main, es_data.aux, th, fixed, nominal=nom, histo=histo, max_iter=400)
+            nom = None if dm2 is None else self.osc.override(d.ravel()[a:a + chunk], s.ravel()[a:a + chunk])
+            res = minimize_batch(m, es_data.main, es_data.aux, th, fixed, nominal=nom, max_iter=400)
             if not res.converged.all():
                 raise GanomError(f"ES profile: {int((~res.converged).sum())} fits did not converge")
             out[a:a + chunk] = 2.0 * res.objective

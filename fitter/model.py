@@ -890,13 +890,6 @@ class ModelBuilder:
         """Per-bin free γ's (pyhf shapefactor)."""
         self._mods.append({"type": "shapefactor", "name": name, "samples": self._check_samples(samples), "channels": [channel]})
 
-    def set_parameter(self, name: str, **kw: Any) -> None:
-        """Override init/bounds/fixed of a parameter after it was created by a modifier."""
-        from dataclasses import replace
-
-        i = self._params.index(name)
-        self._params.params[i] = replace(self._params.params[i], **kw)
-
     def build(self, poi: str | None = None) -> BinnedModel:
         chans = [c for c, _ in self._channels]
         if not chans or not self._samples:

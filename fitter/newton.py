@@ -101,7 +101,7 @@ def minimize_batch(
         distinct template sets, the set each batch element uses ([N] integers): many
         fits that share a few hypotheses run as one batch without copying templates.
     hessian : "fisher" (recomputed at every accepted step) or "frozen" (the Fisher matrix of
-        the start, refreshed every 4th step; the steps between use exact gradients computed
+        the start, refreshed every 8th step; the steps between use exact gradients computed
         without ∂μ/∂θ: cheaper iterations for good starting points, same minimum).
     hessian0 : with ``hessian="frozen"``, a [P, P] (or [N, P, P]) approximation of the Hessian
         to start from (e.g. the Fisher matrix at the truth of a batch of toys): the first step

@@ -43,6 +43,7 @@ from .constants import (
     SOLAR_PRODUCTION_NE,
     AVOGADRO,
     ATOMIC_WEIGHT,
+    HBARC_MEV_FM,
 )
 from .errors import ConfigError, PhysicsInputError
 from .oscillation import p_ee_solar
@@ -105,7 +106,7 @@ def fermi_function(z_daughter: int, w: NDArray, a_mass: int, beta_plus: bool = F
     az = ALPHA_EM * z_daughter
     gam = math.sqrt(1.0 - az * az)
     eta = (-1.0 if beta_plus else 1.0) * az * w / p
-    r = 1.2 * a_mass ** (1.0 / 3.0) / 386.15926796  # fm / (ħ/m_e c in fm)
+    r = 1.2 * a_mass ** (1.0 / 3.0) / (HBARC_MEV_FM / M_ELECTRON_MEV)  # nuclear radius in units of ħ/m_e c
     lg = loggamma(gam + 1j * eta).real
     log_f = (math.log(2.0 * (1.0 + gam)) + 2.0 * (gam - 1.0) * np.log(2.0 * p * r) + math.pi * eta
              + 2.0 * lg - 2.0 * float(loggamma(2.0 * gam + 1.0).real))

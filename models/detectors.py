@@ -149,10 +149,6 @@ class Detector:
         return self.density_g_cm3 * 1e3 * self.electrons_per_kg
 
     @property
-    def target_mass_t(self) -> float:
-        return self.density_g_cm3 * 1e3 * 4.0 / 3.0 * math.pi * self.radius_m**3 / 1e3
-
-    @property
     def fiducial_mass_t(self) -> float:
         return self.density_g_cm3 * 1e3 * 4.0 / 3.0 * math.pi * self.fiducial_radius_m**3 / 1e3
 

@@ -35,7 +35,7 @@ from typing import Iterable, Literal, Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .constants import ALPHA_EM, AVOGADRO, CURIE_BQ, M_ELECTRON_MEV, SECONDS_PER_DAY
+from .constants import ALPHA_EM, ATOMIC_WEIGHT, AVOGADRO, CURIE_BQ, M_ELECTRON_MEV, SECONDS_PER_DAY
 from .errors import PhysicsInputError
 from .oscillation import mean_sin2
 from .sources import AR37, CR51, NeutrinoSource
@@ -56,7 +56,7 @@ GE_Z = 32
 # SECONDARY); ⁷¹Ga isotopic abundance 39.892(9) % (IUPAC 2013 isotopic compositions).
 GA_DENSITY_G_CM3 = 6.095
 GA71_ABUNDANCE = 0.39892
-GA_MOLAR_MASS = 69.723
+GA_MOLAR_MASS = ATOMIC_WEIGHT["Ga"]
 
 
 def ga71_density_cm3(density_g_cm3: float = GA_DENSITY_G_CM3) -> float:
