@@ -23,11 +23,11 @@ import warnings
 
 import numpy as np
 
-from fitter.analysis import build_model
-from fitter.oscillation import OscillationGrid, OscillationModel
-from fitter.pyhf_export import export_workspace
-from fitter.scan import null_start, scan_grid
-from models.templates import build_templates
+from ganom.fitter.config import build_model
+from ganom.fitter.infer.oscillation import OscillationGrid, OscillationModel
+from ganom.fitter.infer.scan import scan_grid
+from ganom.fitter.pyhf.export import export_workspace
+from ganom.models.templates import build_templates
 
 
 def pyhf_twice_nll(ws: dict, pyhf) -> tuple[float, float]:

@@ -18,10 +18,10 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from fitter.analysis import build_model
-from fitter.contours import ESGridProblem, toy_statistics
-from fitter.oscillation import OscillationGrid, OscillationModel
-from models.templates import build_templates
+from ganom.fitter.config import build_model
+from ganom.fitter.infer.contours import ESGridProblem, toy_statistics
+from ganom.fitter.infer.oscillation import OscillationGrid, OscillationModel
+from ganom.models.templates import build_templates
 
 
 class _Block:
@@ -71,8 +71,8 @@ def main() -> None:
     b = args.block
     block = _Block(prob, slice(20, 20 + b), slice(20, 20 + b))
     # run the block through the real engine (seeds, worker processes)
-    from fitter.contours import _fc_task
-    from fitter.parallel import run_tasks, task_seeds
+    from ganom.fitter.infer.contours import _fc_task
+    from ganom.fitter.infer.parallel import run_tasks, task_seeds
 
     seeds = task_seeds(1, b * b)
     tasks = [(i, j, seeds[i * b + j]) for i in range(b) for j in range(b)]

@@ -15,11 +15,11 @@ import time
 
 import numpy as np
 
-from fitter.analysis import build_model
-from fitter.fit import fit
-from fitter.newton import minimize_batch
-from models.detectors import load_detector, preset_names
-from models.templates import build_templates
+from ganom.fitter.config import build_model
+from ganom.fitter.infer.fit import fit
+from ganom.fitter.infer.minimize import minimize_batch
+from ganom.models.detectors import load_detector, preset_names
+from ganom.models.templates import build_templates
 
 
 def best_of(fn, repeat: int) -> float:

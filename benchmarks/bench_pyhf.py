@@ -2,7 +2,7 @@
 
 For every preset and source position, the model is exported to a pyhf workspace (exact
 floats) with the Asimov data at R = 0.82 (and, with ``--toy``, one toy) as observations; that
-workspace is loaded back with :func:`fitter.pyhf_export.load_workspace` and fitted natively
+workspace is loaded back with :func:`ganom.fitter.pyhf.load.load_workspace` and fitted natively
 (MIGRAD + HESSE on the analytic gradient) and by pyhf (numpy backend, minuit optimizer,
 strategy 2, tolerance 0.01). Columns: R̂, σ_R (pyhf's HESSE and pyhf's profile width
 δ/√2ΔNLL at R̂ + δ), 2ΔNLL between R = 1 and the best fit; then the time of one −ln L
@@ -19,10 +19,13 @@ import numpy as np
 import pyhf
 from bench_fit import best_of
 
-from fitter.fit import fit
-from fitter.pyhf_export import PyhfBridge, compare_fits, export_workspace, load_workspace, pyhf_minuit
-from fitter.significance import R_DEFICIT, build_configuration
-from models.detectors import load_detector, preset_names
+from ganom.fitter.config import build_configuration
+from ganom.fitter.infer.fit import fit
+from ganom.fitter.infer.significance import R_DEFICIT
+from ganom.fitter.pyhf.export import export_workspace
+from ganom.fitter.pyhf.load import load_workspace
+from ganom.fitter.pyhf.parity import PyhfBridge, compare_fits, pyhf_minuit
+from ganom.models.detectors import load_detector, preset_names
 
 
 def rows(detector: str, position: str, toy: bool, repeat: int) -> list[dict]:

@@ -1,0 +1,1 @@
+"""Statistics on binned templates (installed as ``ganom.fitter``)."""

@@ -12,7 +12,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-from .errors import ConfigError
+from ganom.exceptions import ConfigError
 
 _TYPE_WORDS = {int: "an integer", float: "a number", str: "a string", bool: "true/false",
                dict: "a table", list: "an array"}

@@ -6,7 +6,7 @@ Every spectrum is computed from physics, none drawn by hand (PHYSICS.md §7):
   times the shape factor of the transition's forbiddenness;
 * ¹⁴C–¹⁴C pile-up: the self-convolution of the ¹⁴C spectrum, with rate ρ₁₄ · R₁₄ · τ_window
   per volume (one decay here, the other anywhere in the target within the window);
-* solar ν (⁷Be, pep, CNO, ⁸B): ν–e recoil spectra from :mod:`models.xsec` with B16-GS98 fluxes
+* solar ν (⁷Be, pep, CNO, ⁸B): ν–e recoil spectra from :mod:`ganom.models.xsec` with B16-GS98 fluxes
   and the MSW-LMA survival probability at each source's production density;
 * ²¹⁰Po: the quenched α line (a delta at the visible energy, smeared by the resolution);
 * external and source-correlated γ's: the Klein–Nishina single-Compton electron spectrum
@@ -19,19 +19,24 @@ converted here to events per day in the target. Energies in MeV.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import loggamma
 
-from .constants import (
+from ganom.exceptions import ConfigError, PhysicsInputError
+from ganom.models.constants import (
     ALPHA_EM,
+    ATOMIC_WEIGHT,
+    AVOGADRO,
     BI210_Q_MEV,
     C11_Q_BETA_MEV,
     C14_HALF_LIFE_S,
     C14_Q_MEV,
+    HBARC_MEV_FM,
     KR85_Q_MEV,
     M_ELECTRON_MEV,
     PO210_HALF_LIFE_DAYS,
@@ -41,14 +46,10 @@ from .constants import (
     SOLAR_FLUX_B16_GS98,
     SOLAR_PEP_LINE_MEV,
     SOLAR_PRODUCTION_NE,
-    AVOGADRO,
-    ATOMIC_WEIGHT,
-    HBARC_MEV_FM,
 )
-from .errors import ConfigError, PhysicsInputError
-from .oscillation import p_ee_solar
-from .spatial import Density
-from .xsec import dsigma_dt, e_nu_min, t_max
+from ganom.models.oscillation import p_ee_solar
+from ganom.models.spatial import Density
+from ganom.models.xsec import dsigma_dt, e_nu_min, t_max
 
 _ME = M_ELECTRON_MEV
 _GL16 = np.polynomial.legendre.leggauss(16)
@@ -448,7 +449,7 @@ def _solar_component(name: str) -> tuple[Spectrum, float]:
 
 def _sig(e: float, flavour: str) -> float:
     """Total ν–e cross section [cm²] (a flux in cm⁻² s⁻¹ times this is a rate per electron)."""
-    from .xsec import sigma
+    from ganom.models.xsec import sigma
 
     return float(sigma(e, 0.0, flavour=flavour))
 

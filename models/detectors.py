@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._toml import check_range, optional, read_toml, require
-from .constants import ATOMIC_NUMBER, ATOMIC_WEIGHT, AVOGADRO
-from .errors import ConfigError, PhysicsInputError, UnknownPresetError
-from .geometry import SphereGeometry
+from ganom.exceptions import ConfigError, PhysicsInputError, UnknownPresetError
+from ganom.models._toml import check_range, optional, read_toml, require
+from ganom.models.constants import ATOMIC_NUMBER, ATOMIC_WEIGHT, AVOGADRO
+from ganom.models.geometry import SphereGeometry
 
 _FORMULA_RE = re.compile(r"([A-Z][a-z]?)(\d*\.?\d*)")
 
@@ -95,7 +95,7 @@ class Detector:
     threshold_mev : analysis threshold on the recoil kinetic energy [MeV].
     source_positions_m : named distances of the source from the detector centre [m].
     angular_resolution_deg : resolution on the electron direction (None: no directionality).
-    backgrounds : the preset's background table (read by :mod:`models.backgrounds`).
+    backgrounds : the preset's background table (read by :mod:`ganom.models.backgrounds`).
     """
 
     name: str
@@ -214,21 +214,21 @@ class Detector:
 
 def preset_names() -> list[str]:
     """Names of the bundled detector presets ("jne-500t" for catalog/jne_500t.toml)."""
-    files = resources.files("models.catalog")
+    files = resources.files("ganom.models.catalog")
     return sorted(p.name[:-5].replace("_", "-") for p in files.iterdir() if p.name.endswith(".toml"))
 
 
 DEFAULT_DETECTOR = "jne-500t"
 
 
-def load_detector(spec: "str | Path | Detector") -> Detector:
+def load_detector(spec: str | Path | Detector) -> Detector:
     """A detector from a preset name, the path of a TOML file, or a Detector (returned as is)."""
     if isinstance(spec, Detector):
         return spec
     text = str(spec)
     key = text.lower().replace("_", "-")
     if key in preset_names():
-        res = resources.files("models.catalog").joinpath(key.replace("-", "_") + ".toml")
+        res = resources.files("ganom.models.catalog").joinpath(key.replace("-", "_") + ".toml")
         with resources.as_file(res) as path:
             return detector_from_toml(path, name=key)
     path = Path(text)

@@ -2,8 +2,8 @@
 
 Neutrinos from a point source travel radially, so at a vertex the neutrino direction is the
 source→vertex direction, and the recoil angle θ obeys two-body kinematics,
-cos θ = (1 + m_e/E_ν)√(T/(T + 2m_e)) (:func:`models.xsec.cos_theta_recoil`): a measured
-(T, cos θ) pair fixes E_ν (:func:`models.xsec.neutrino_energy`).
+cos θ = (1 + m_e/E_ν)√(T/(T + 2m_e)) (:func:`ganom.models.xsec.cos_theta_recoil`): a measured
+(T, cos θ) pair fixes E_ν (:func:`ganom.models.xsec.neutrino_energy`).
 
 The reconstructed direction is smeared with a von Mises–Fisher distribution of width σ_θ
 (concentration κ = 1/σ_θ², σ_θ in radians), the spherical analogue of a Gaussian. Averaged
@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import i0e
 
-from .errors import PhysicsInputError
+from ganom.exceptions import PhysicsInputError
 
 _N_THETA = 2880  # 0.0625° steps of the reconstructed polar angle
 

@@ -28,17 +28,18 @@ paper's own abstract), SECONDARY (quoted by another work or public code, named),
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .constants import ALPHA_EM, ATOMIC_WEIGHT, AVOGADRO, CURIE_BQ, M_ELECTRON_MEV, SECONDS_PER_DAY
-from .errors import PhysicsInputError
-from .oscillation import mean_sin2
-from .sources import AR37, CR51, NeutrinoSource
+from ganom.exceptions import PhysicsInputError
+from ganom.models.constants import ALPHA_EM, ATOMIC_WEIGHT, AVOGADRO, CURIE_BQ, M_ELECTRON_MEV, SECONDS_PER_DAY
+from ganom.models.oscillation import mean_sin2
+from ganom.models.sources import AR37, CR51, NeutrinoSource
 
 Isotope = Literal["51Cr", "37Ar"]
 ISOTOPES: tuple[str, ...] = ("51Cr", "37Ar")
@@ -203,7 +204,7 @@ class PathSegments:
     def mean_sin2(self, e_nu_mev: ArrayLike, dm2: ArrayLike) -> NDArray[np.float64]:
         """Flux-weighted ⟨sin²(1.267 Δm² L/E)⟩ over the target, shape broadcast(dm2, E) [...].
 
-        Exact in L on every chord (:func:`models.oscillation.mean_sin2`), so no aliasing at
+        Exact in L on every chord (:func:`ganom.models.oscillation.mean_sin2`), so no aliasing at
         large Δm². Vectorised: the result has shape ``np.broadcast(dm2, e_nu).shape``.
         """
         d, e = np.broadcast_arrays(np.asarray(dm2, dtype=float), np.asarray(e_nu_mev, dtype=float))
@@ -485,7 +486,7 @@ XSEC_MODELS: dict[str, CrossSectionModel] = {m.name: m for m in (
 REFERENCE_MODEL = "bahcall"  # the measured ratios are relative to this model
 
 
-def xsec_model(name: "str | CrossSectionModel") -> CrossSectionModel:
+def xsec_model(name: str | CrossSectionModel) -> CrossSectionModel:
     """A cross-section model by name (``XSEC_MODELS``) or the object itself."""
     if isinstance(name, CrossSectionModel):
         return name
@@ -505,7 +506,7 @@ def _source_for(isotope: str) -> NeutrinoSource:
     raise PhysicsInputError("isotope", isotope, " | ".join(ISOTOPES))
 
 
-def line_cross_sections(model: "str | CrossSectionModel", isotope: str,
+def line_cross_sections(model: str | CrossSectionModel, isotope: str,
                         source: NeutrinoSource | None = None) -> NDArray[np.float64]:
     """σ per neutrino line of the source [cm²], normalised so that Σ I_l σ_l = σ_model(isotope).
 
@@ -535,7 +536,7 @@ def line_cross_sections(model: "str | CrossSectionModel", isotope: str,
     return shape * m.sigma_cm2[isotope] / float(inten @ shape)
 
 
-def line_weights(model: "str | CrossSectionModel", isotope: str, source: NeutrinoSource | None = None) -> NDArray[np.float64]:
+def line_weights(model: str | CrossSectionModel, isotope: str, source: NeutrinoSource | None = None) -> NDArray[np.float64]:
     """w_l = I_l σ_l / Σ I σ: the share of the ⁷¹Ge production of every line."""
     src = source or _source_for(isotope)
     w = src.intensities * line_cross_sections(model, isotope, src)
@@ -603,7 +604,7 @@ class GalliumExperiment:
     def flux_weighted_volume_m(self) -> float:
         return self.segments().flux_weighted_volume_m
 
-    def rescaled(self, model: "str | CrossSectionModel") -> "GalliumExperiment":
+    def rescaled(self, model: str | CrossSectionModel) -> GalliumExperiment:
         """The same measurement expressed relative to another cross-section model.
 
         R_model = R_B σ_B/σ_model (all errors scale alike): the measured rate R·σ is unchanged.
@@ -613,7 +614,7 @@ class GalliumExperiment:
         return replace(self, ratio=self.ratio * k, stat_hi=self.stat_hi * k, stat_lo=self.stat_lo * k,
                        syst=self.syst * k)
 
-    def predicted_rate_per_day(self, model: "str | CrossSectionModel" = REFERENCE_MODEL) -> float | None:
+    def predicted_rate_per_day(self, model: str | CrossSectionModel = REFERENCE_MODEL) -> float | None:
         """A σ n₇₁ G [⁷¹Ge atoms/d] from this geometry (no oscillation), where n₇₁ is known."""
         if self.ga71_density_cm3 is None:
             return None
@@ -675,7 +676,7 @@ EXPERIMENT_SETS: dict[str, tuple[str, ...]] = {
 }
 
 
-def select_experiments(which: "str | Iterable[str]" = "all") -> tuple[GalliumExperiment, ...]:
+def select_experiments(which: str | Iterable[str] = "all") -> tuple[GalliumExperiment, ...]:
     """Experiments by set name ("all", "best", "gallex_sage") or by a list of names."""
     items = [x.strip() for x in which.split(",")] if isinstance(which, str) else [str(x) for x in which]
     names: list[str] = []
@@ -694,7 +695,7 @@ def select_experiments(which: "str | Iterable[str]" = "all") -> tuple[GalliumExp
     return tuple(out)
 
 
-def oscillation_deficit(experiments: Sequence[GalliumExperiment], model: "str | CrossSectionModel",
+def oscillation_deficit(experiments: Sequence[GalliumExperiment], model: str | CrossSectionModel,
                         dm2: ArrayLike) -> NDArray[np.float64]:
     """f_i(Δm²) = Σ_l w_l ⟨sin²(1.267 Δm² L/E_l)⟩_i, shape dm2.shape + (n_exp,).
 
@@ -713,7 +714,7 @@ def oscillation_deficit(experiments: Sequence[GalliumExperiment], model: "str | 
     return out
 
 
-def predicted_ratio(experiments: Sequence[GalliumExperiment], model: "str | CrossSectionModel",
+def predicted_ratio(experiments: Sequence[GalliumExperiment], model: str | CrossSectionModel,
                     dm2: ArrayLike, sin2_2theta: ArrayLike) -> NDArray[np.float64]:
     """R_pred(Δm², sin²2θ) = Σ_l w_l ⟨P_ee⟩_l per experiment, shape broadcast(dm2, s22t) + (n_exp,)."""
     s = np.asarray(sin2_2theta, dtype=float)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .errors import PhysicsInputError
+from ganom.exceptions import PhysicsInputError
 
 _GL3 = np.polynomial.legendre.leggauss(3)
 _GL16 = np.polynomial.legendre.leggauss(16)

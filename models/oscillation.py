@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .constants import OSC_PHASE_EV2_M_PER_MEV
-from .errors import PhysicsInputError
+from ganom.exceptions import PhysicsInputError
+from ganom.models.constants import OSC_PHASE_EV2_M_PER_MEV
 
 
 def _check(dm2: NDArray, sin2_2theta: NDArray) -> None:
@@ -70,7 +70,7 @@ def p_ee_solar(e_nu: ArrayLike, n_e_na_cm3: ArrayLike) -> NDArray[np.float64]:
     >>> round(float(p_ee_solar(0.8618, 79.6)), 3)  # ⁷Be line at its production density
     0.527
     """
-    from .constants import DM2_21_EV2, SIN2_THETA12, SIN2_THETA13, SQRT2_GF_NE_EV_PER_NA_CM3
+    from ganom.models.constants import DM2_21_EV2, SIN2_THETA12, SIN2_THETA13, SQRT2_GF_NE_EV_PER_NA_CM3
 
     e_ev = np.asarray(e_nu, dtype=float) * 1e6
     c13sq = 1.0 - SIN2_THETA13

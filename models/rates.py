@@ -9,19 +9,20 @@ N(T_run) = rate(0) · τ (1 − e^{−T_run/τ}).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .constants import CM2_TO_M2, SECONDS_PER_DAY
-from .detectors import Detector, load_detector
-from .errors import PhysicsInputError
-from .geometry import SphereGeometry
-from .oscillation import p_ee_mean
-from .sources import NeutrinoSource, load_source
-from .xsec import Model, sigma, t_max
+from ganom.exceptions import PhysicsInputError
+from ganom.models.constants import CM2_TO_M2, SECONDS_PER_DAY
+from ganom.models.detectors import Detector, load_detector
+from ganom.models.geometry import SphereGeometry
+from ganom.models.oscillation import p_ee_mean
+from ganom.models.sources import NeutrinoSource, load_source
+from ganom.models.xsec import Model, sigma, t_max
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,8 @@ def check_threshold(threshold_mev: float, source: NeutrinoSource) -> None:
 
 
 def signal_rate(
-    detector: "Detector | str",
-    source: "NeutrinoSource | str" = "cr51",
+    detector: Detector | str,
+    source: NeutrinoSource | str = "cr51",
     distance_m: float | str = 0.0,
     threshold_mev: float | None = None,
     days: Sequence[float] = (10.0, 30.0),

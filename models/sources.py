@@ -26,8 +26,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .constants import CURIE_BQ, SECONDS_PER_DAY
-from .errors import ConfigError, PhysicsInputError, UnknownPresetError
+from ganom.exceptions import ConfigError, PhysicsInputError, UnknownPresetError
+from ganom.models.constants import CURIE_BQ, SECONDS_PER_DAY
 
 ActivityMethod = Literal["calorimetry", "gamma", "fixed"]
 ACTIVITY_METHODS: tuple[str, ...] = ("calorimetry", "gamma", "fixed")
@@ -235,7 +235,7 @@ class NeutrinoSource:
             return {"ground": a, "excited": a}
         return {"ground": a * (1 - gamma_branch) / (1 - b0), "excited": a * gamma_branch / b0}
 
-    def with_activity(self, activity: float | str) -> "NeutrinoSource":
+    def with_activity(self, activity: float | str) -> NeutrinoSource:
         """A copy with another activity at t = 0 (Bq or a string such as '3MCi')."""
         return replace(self, activity_bq=parse_activity(activity))
 
@@ -299,7 +299,7 @@ AR37 = NeutrinoSource(
 SOURCES: dict[str, NeutrinoSource] = {"cr51": CR51, "ar37": AR37}
 
 
-def load_source(spec: "str | Path | NeutrinoSource") -> NeutrinoSource:
+def load_source(spec: str | Path | NeutrinoSource) -> NeutrinoSource:
     """A source from a preset name (``cr51``, ``ar37``), a TOML file, or a source object."""
     if isinstance(spec, NeutrinoSource):
         return spec
@@ -313,7 +313,7 @@ def load_source(spec: "str | Path | NeutrinoSource") -> NeutrinoSource:
 
 
 def _source_from_toml(path: Path) -> NeutrinoSource:
-    from ._toml import read_toml, require
+    from ganom.models._toml import read_toml, require
 
     data = read_toml(path)
     fname = str(path)

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr
 
-from .errors import PhysicsInputError
+from ganom.exceptions import PhysicsInputError
 
 _SQRT2PI = np.sqrt(2.0 * np.pi)
 _N_WINDOW = 6.0  # half-width of the fiducial transition shell, in σ

@@ -8,7 +8,7 @@ The signal is kept as a response kernel so that oscillation fits are one contrac
 * a[line, E]: activity × intensity × n_e × ∫ dσ/dT(T) R(T → E) dT, the cross section folded
   with the Gaussian energy response (σ_E(T) of the detector);
 * S_k[i, L]: the flux-weighted volume of true-baseline bin i reconstructed in L_reco bin L
-  with r_reco < R_fid, for vertex resolution σ_k (:mod:`models.spatial`);
+  with r_reco < R_fid, for vertex resolution σ_k (:mod:`ganom.models.spatial`);
 * w[E, k]: interpolation weights of the vertex resolution σ_v at the reconstructed energy
   (the detected light sets both) on the σ_k grid;
 * τ_t: ∫ e^{−t/τ} dt over time bin t [days];
@@ -16,29 +16,30 @@ The signal is kept as a response kernel so that oscillation fits are one contrac
 
 Backgrounds use the same energy and vertex response with their own spectrum, density and
 time dependence. Everything is a deterministic numerical integral: with zero resolutions
-the signal templates sum to the rates of :mod:`models.rates` (to rounding).
+the signal templates sum to the rates of :mod:`ganom.models.rates` (to rounding).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
-from .backgrounds import BackgroundComponent, Spectrum, detector_backgrounds
-from .constants import CM2_TO_M2, SECONDS_PER_DAY
-from .detectors import Detector, load_detector
-from .errors import PhysicsInputError
-from .geometry import SphereGeometry
-from .oscillation import mean_sin2
-from .rates import check_threshold
-from .sources import NeutrinoSource, load_source
-from .spatial import Density, spatial_response, true_baseline_edges
-from .xsec import dsigma_dt, t_max
+from ganom.exceptions import PhysicsInputError
+from ganom.models.backgrounds import BackgroundComponent, detector_backgrounds
+from ganom.models.constants import CM2_TO_M2, SECONDS_PER_DAY
+from ganom.models.detectors import Detector, load_detector
+from ganom.models.geometry import SphereGeometry
+from ganom.models.oscillation import mean_sin2
+from ganom.models.rates import check_threshold
+from ganom.models.sources import NeutrinoSource, load_source
+from ganom.models.spatial import Density, spatial_response, true_baseline_edges
+from ganom.models.xsec import dsigma_dt, t_max
 
 N_SIGMA_GROUPS = 6
 
@@ -72,7 +73,7 @@ class AnalysisBinning:
         object.__setattr__(self, "baseline_edges_m", _edges(self.baseline_edges_m, "baseline_edges_m"))
         object.__setattr__(self, "time_edges_days", _edges(self.time_edges_days, "time_edges_days"))
         if self.cos_edges is not None:
-            from .direction import check_cos_edges
+            from ganom.models.direction import check_cos_edges
 
             object.__setattr__(self, "cos_edges", check_cos_edges(self.cos_edges))
 
@@ -336,8 +337,8 @@ def _signal_energy(det: Detector, src: NeutrinoSource, e_edges: NDArray, escales
                    xsec_model: str, cos_edges: NDArray | None = None,
                    angular_sigma_deg: float | None = None) -> dict[float, NDArray]:
     """a[line, E(, cos)] for each energy-scale offset (includes A₀ I n_e and the units)."""
-    from .direction import angular_response
-    from .xsec import cos_theta_recoil
+    from ganom.models.direction import angular_response
+    from ganom.models.xsec import cos_theta_recoil
 
     shape = (src.energies_mev.size, e_edges.size - 1) + (() if cos_edges is None else (cos_edges.size - 1,))
     out = {eps: np.zeros(shape) for eps in escales}
@@ -391,8 +392,8 @@ def _density_total(density: Density, det: Detector, distance: float) -> float:
 
 
 def build_templates(
-    detector: "Detector | str",
-    source: "NeutrinoSource | str" = "cr51",
+    detector: Detector | str,
+    source: NeutrinoSource | str = "cr51",
     distance_m: float | str = "centre",
     days: float = 30.0,
     binning: AnalysisBinning | None = None,
@@ -496,7 +497,7 @@ def build_templates(
         s_norm = spatial_cache[comp.density]  # fraction of the component in (k, L)
         en = _background_energy(det, comp, e_edges, escales)
         per_el = {eps: np.einsum("e,ek,kj->ej", en[eps], sig_w, s_norm) * comp.rate_per_day for eps in escales}
-        if binning.directional:  # isotropic relative to the source direction (models.direction)
+        if binning.directional:  # isotropic relative to the source direction (ganom.models.direction)
             iso = np.diff(binning.cos_edges) / 2.0
             per_el = {eps: v[:, :, None] * iso for eps, v in per_el.items()}
         time_b = comp.time_integral(binning.time_edges_days[:-1], binning.time_edges_days[1:])

@@ -20,15 +20,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import spence
 
-from .constants import (
-    ALPHA_EM,
-    BKS_RHO_NC,
-    BKS_SIN2_HAT,
-    M_ELECTRON_MEV,
-    SIGMA0_CM2,
-    SIN2_THETA_W_LOW_Q,
-)
-from .errors import PhysicsInputError
+from ganom.exceptions import PhysicsInputError
+from ganom.models.constants import ALPHA_EM, BKS_RHO_NC, BKS_SIN2_HAT, M_ELECTRON_MEV, SIGMA0_CM2, SIN2_THETA_W_LOW_Q
 
 Flavour = Literal["e", "mu", "tau", "ebar", "mubar", "taubar", "s"]
 Model = Literal["bks", "tree"]

@@ -2,15 +2,16 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from fitter.analysis import AnalysisConfig, BranchFactor, build_model
-from fitter.branching import b_explaining_deficit, branch_sensitivity, resolution_for_gain
-from fitter.fit import fit
-from models.direction import angular_response
-from models.sources import CR51
-from models.templates import AnalysisBinning, build_templates
-from models.xsec import cos_theta_recoil, neutrino_energy, recoil_energy_at_angle, t_max
+from ganom.fitter.analyses.branching import b_explaining_deficit, branch_sensitivity, resolution_for_gain
+from ganom.fitter.config import AnalysisConfig, BranchFactor, build_model
+from ganom.fitter.infer.fit import fit
+from ganom.models.direction import angular_response
+from ganom.models.sources import CR51
+from ganom.models.templates import AnalysisBinning, build_templates
+from ganom.models.xsec import cos_theta_recoil, neutrino_energy, recoil_energy_at_angle, t_max
 
 
 @settings(max_examples=200, deadline=None)
@@ -40,7 +41,7 @@ def test_perfect_direction_separates_the_lines_in_neutrino_energy():
     disjoint (T, cos θ) bins, and E_ν reconstructed per bin splits them completely."""
     from dataclasses import replace
 
-    from models.detectors import load_detector
+    from ganom.models.detectors import load_detector
 
     det = replace(load_detector("jne-500t"), energy_stochastic=0.0, vertex_sigma_1mev_m=0.0, angular_resolution_deg=0.0)
     binning = AnalysisBinning(np.linspace(0.2, 0.6, 81), np.array([0.0, 5.18]), np.array([0.0, 30.0]),
@@ -139,7 +140,7 @@ def test_direction_improves_r_precision():
 def test_br_cli(tmp_path):
     from click.testing import CliRunner
 
-    from fitter.cli import main
+    from ganom.fitter.cli import main
 
     res = CliRunner().invoke(main, ["br", "-d", "jne-1t", "--days", "30", "--exposures", "10,30", "--resolutions", "20,0",
                                     "--out", str(tmp_path), "--json"])

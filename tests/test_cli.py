@@ -5,7 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from fitter.cli import main
+from ganom.fitter.cli import main
 
 
 def run(*args):
@@ -77,7 +77,7 @@ def test_fit_command_asimov_and_plot(tmp_path):
 def test_fit_command_with_data_file(tmp_path):
     import numpy as np
 
-    from fitter.significance import build_configuration
+    from ganom.fitter.config import build_configuration
 
     _, model = build_configuration("jne-1t", "cr51", "centre", 10.0)
     counts = np.random.default_rng(1).poisson(model.expected(model.parameters.inits))

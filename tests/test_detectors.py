@@ -5,8 +5,8 @@ from importlib import resources
 
 import pytest
 
-from models.detectors import electrons_per_kg, load_detector, parse_formula, preset_names
-from models.errors import ConfigError, PhysicsInputError, UnknownPresetError
+from ganom.exceptions import ConfigError, PhysicsInputError, UnknownPresetError
+from ganom.models.detectors import electrons_per_kg, load_detector, parse_formula, preset_names
 
 
 def test_presets_exist():
@@ -33,7 +33,7 @@ def test_parse_formula():
 
 def test_every_catalog_number_has_a_source_comment():
     """Each numeric value in a preset carries a comment (a reference or 'assumption')."""
-    cat = resources.files("models.catalog")
+    cat = resources.files("ganom.models.catalog")
     number = re.compile(r"^\s*[\w.]+\s*=\s*[-+]?\d")
     for f in cat.iterdir():
         if not f.name.endswith(".toml"):

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from fitter.analysis import AnalysisConfig, build_model
-from fitter.fit import fit, profile_scan
-from fitter.model import Data
-from fitter.newton import minimize_batch
-from models.templates import AnalysisBinning, build_templates
+from ganom.fitter.config import AnalysisConfig, build_model
+from ganom.fitter.hf.data import Data
+from ganom.fitter.infer.fit import fit, profile_scan
+from ganom.fitter.infer.minimize import minimize_batch
+from ganom.models.templates import AnalysisBinning, build_templates
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +89,7 @@ def test_user_fix_free_and_reconstrain(small):
 
 def test_frozen_fisher_mode_reaches_the_same_minima(small):
     """hessian="frozen" (exact gradients, a fixed Fisher matrix) finds the same minima."""
-    from fitter.oscillation import OscillationModel
+    from ganom.fitter.infer.oscillation import OscillationModel
 
     tpl, model = small
     om = OscillationModel(model, tpl)
@@ -108,7 +108,7 @@ def test_frozen_fisher_mode_reaches_the_same_minima(small):
 def test_covariance_with_shared_templates_equals_per_element(small):
     """template_index (U hypotheses shared by N fits) gives the fits and HESSE covariances of
     passing every element its own templates."""
-    from fitter.oscillation import OscillationModel
+    from ganom.fitter.infer.oscillation import OscillationModel
 
     tpl, model = small
     om = OscillationModel(model, tpl)

@@ -5,8 +5,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from fitter.cli import main
-from models.gallium import EXPERIMENT_NAMES, XSEC_MODELS
+from ganom.fitter.cli import main
+from ganom.models.gallium import EXPERIMENT_NAMES, XSEC_MODELS
 
 KEYS = {"model", "ratios", "R_mean", "R_err_lo", "R_err_hi", "significance_sigma"}
 

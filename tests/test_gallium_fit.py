@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from fitter import gallium as fg
-from fitter.oscillation import OscillationGrid
-from models.errors import GanomError, PhysicsInputError
+from ganom.exceptions import GanomError, PhysicsInputError
+from ganom.fitter.analyses import gallium as fg
+from ganom.fitter.infer.oscillation import OscillationGrid
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +185,7 @@ def test_correlated_systematics_keep_total_variance():
 # ----------------------------------------------------------------------------- joint fit
 @pytest.fixture(scope="module")
 def joint():
-    from fitter.significance import build_configuration
+    from ganom.fitter.config import build_configuration
 
     tpl, model = build_configuration("jne-1t", "cr51", "centre", 30.0)
     return fg.JointLikelihood(model, tpl, fg.GalliumLikelihood("all"))
@@ -230,10 +230,10 @@ def test_discriminate_record():
 
 def test_best_fit_robust_against_the_source_cavity():
     # The inner zone's flux-weighted volume depends on the (unknown) source-holder cavity
-    # (models.gallium.best_geometry); the BEST-only 3+1 fit must not.
+    # (ganom.models.gallium.best_geometry); the BEST-only 3+1 fit must not.
     from dataclasses import replace
 
-    from models import gallium as g
+    from ganom.models import gallium as g
 
     grid = OscillationGrid.from_spec("40x40", (0.05, 100.0), (0.01, 1.0))
     inner, outer = g.select_experiments("best")

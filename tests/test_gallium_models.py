@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from models import gallium as g
-from models.errors import GanomError, PhysicsInputError
-from models.geometry import SphereGeometry
-from models.oscillation import phase_per_metre
+from ganom.exceptions import GanomError, PhysicsInputError
+from ganom.models import gallium as g
+from ganom.models.geometry import SphereGeometry
+from ganom.models.oscillation import phase_per_metre
 
 
 # ----------------------------------------------------------------------------- geometry

@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.integrate import quad
 
-from models.errors import PhysicsInputError
-from models.geometry import SphereGeometry
+from ganom.exceptions import PhysicsInputError
+from ganom.models.geometry import SphereGeometry
 
 CASES = [(17.2, 0.0), (17.2, 1e-7), (17.2, 0.05), (17.2, 3.0), (17.2, 12.0), (17.2, 17.2), (17.2, 17.1999),
          (17.2, 17.2001), (17.2, 19.0), (0.645, 1.0), (5.18, 6.0), (3.0, 30.0)]

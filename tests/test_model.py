@@ -5,9 +5,10 @@ import pyhf
 import pytest
 from scipy.optimize import approx_fprime
 
-from fitter.fit import fit
-from fitter.model import ModelBuilder, ModelError, code4, code4_coefficients, code4p
-from fitter.parameters import ParameterError
+from ganom.exceptions import ModelError, ParameterError
+from ganom.fitter.hf.builder import ModelBuilder
+from ganom.fitter.hf.interpolation import code4, code4_coefficients, code4p
+from ganom.fitter.infer.fit import fit
 
 RNG = np.random.default_rng(3)
 NB = 6

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from models.errors import PhysicsInputError
-from models.oscillation import mean_sin2, p_ee, p_ee_mean, phase_per_metre
+from ganom.exceptions import PhysicsInputError
+from ganom.models.oscillation import mean_sin2, p_ee, p_ee_mean, phase_per_metre
 
 
 def test_phase_constant():

@@ -3,15 +3,15 @@
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from fitter.analysis import build_model  # noqa: E402
-from fitter.fit import fit, profile_scan  # noqa: E402
-from fitter.plotting import plot_comparison, plot_profile, plot_sensitivity, plot_stack  # noqa: E402
-from fitter.significance import ComparisonRecord, SensitivityPoint  # noqa: E402
-from models.templates import build_templates  # noqa: E402
+from ganom.fitter.analyses.comparison import ComparisonRecord, SensitivityPoint
+from ganom.fitter.config import build_model
+from ganom.fitter.infer.fit import fit, profile_scan
+from ganom.fitter.plotting.likelihood import plot_comparison, plot_profile, plot_sensitivity, plot_stack
+from ganom.models.templates import build_templates
 
 
 @pytest.fixture(scope="module")

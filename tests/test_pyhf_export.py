@@ -11,20 +11,23 @@ import pyhf
 import pytest
 from click.testing import CliRunner
 
-from fitter.analysis import AnalysisConfig, build_model
-from fitter.cli import main
-from fitter.fit import fit
-from fitter.oscillation import OscillationGrid, OscillationModel
-from fitter.pyhf_export import (
-    ExportError, PyhfBridge, WorkspaceError, apply_patch, asymptotic_cls, compare_fits, dumps, export_configuration,
-    export_patchset, export_workspace, load_workspace, native_cls, pyhf_minuit, read_json, validate_patchset,
-    validate_workspace, write_json, write_text_atomic,
-)
-from fitter.significance import R_DEFICIT, asimov_significance, build_configuration
-from models.detectors import preset_names
+from ganom.exceptions import ExportError, WorkspaceError
+from ganom.fitter.analyses.exports import export_configuration
+from ganom.fitter.cli import main
+from ganom.fitter.config import AnalysisConfig, build_configuration, build_model
+from ganom.fitter.infer.fit import fit
+from ganom.fitter.infer.oscillation import OscillationGrid, OscillationModel
+from ganom.fitter.infer.significance import R_DEFICIT, asimov_significance
+from ganom.fitter.io import dumps, read_json, write_json, write_text_atomic
+from ganom.fitter.pyhf.export import export_workspace
+from ganom.fitter.pyhf.load import load_workspace
+from ganom.fitter.pyhf.parity import PyhfBridge, asymptotic_cls, compare_fits, native_cls, pyhf_minuit
+from ganom.fitter.pyhf.patchset import apply_patch, export_patchset, validate_patchset
+from ganom.fitter.pyhf.validate import validate_workspace
+from ganom.models.detectors import preset_names
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def configuration(detector: str, position: str = "centre"):
     return build_configuration(detector, "cr51", position, 30.0)
 
@@ -471,7 +474,7 @@ def test_export_configuration_names_and_metadata():
 
 
 def test_two_channels_with_source_off_exposure():
-    from fitter.pyhf_export import binning_record
+    from ganom.fitter.analyses.exports import binning_record
 
     tpl, model = build_configuration("jne-1t", "cr51", "centre", 30.0, source_off_days=20.0)
     data = model.asimov({"R": R_DEFICIT, "bkg_kr85": 0.5})

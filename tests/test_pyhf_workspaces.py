@@ -11,13 +11,14 @@ import pytest
 from click.testing import CliRunner
 from pyhf.cli import cli as pyhf_cli
 
-from fitter.fit import fit
-from fitter.oscillation import OscillationGrid
-from fitter.pyhf_export import (
-    apply_patch, export_configuration, index_markdown, load_workspace, read_json, workspace_digest,
-)
-from fitter.significance import build_configuration
-from models.detectors import load_detector, preset_names
+from ganom.fitter.analyses.exports import export_configuration, index_markdown
+from ganom.fitter.config import build_configuration
+from ganom.fitter.infer.fit import fit
+from ganom.fitter.infer.oscillation import OscillationGrid
+from ganom.fitter.io import read_json
+from ganom.fitter.pyhf.load import load_workspace
+from ganom.fitter.pyhf.validate import workspace_digest
+from ganom.models.detectors import load_detector, preset_names
 
 WORKSPACES = Path(__file__).resolve().parent.parent / "workspaces"
 GRID = "5x5"
@@ -28,13 +29,13 @@ def stem(detector, position):
     return f"{detector}_{position}_30d"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def regenerated(detector, position):
     return export_configuration(detector, position, 30.0, grid=OscillationGrid.from_spec(GRID),
                                 built=build_configuration(detector, "cr51", position, 30.0))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def committed(name):
     return read_json(WORKSPACES / name)
 

@@ -3,15 +3,14 @@
 import math
 from dataclasses import replace
 
-import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from models.constants import SECONDS_PER_DAY
-from models.detectors import load_detector
-from models.errors import PhysicsInputError
-from models.rates import signal_rate
-from models.sources import CR51, AR37
+from ganom.exceptions import PhysicsInputError
+from ganom.models.constants import SECONDS_PER_DAY
+from ganom.models.detectors import load_detector
+from ganom.models.rates import signal_rate
+from ganom.models.sources import CR51
 
 CR51_MIX_BKS_T200 = 2.691e-45  # cm², PHYSICS.md §3 (independent implementation)
 
@@ -65,8 +64,8 @@ def test_oscillation_limits(det, d):
 
 def test_oscillated_rate_against_direct_integral():
     """Independent check: adaptive quadrature of flux_density × P_ee for a mid Δm²."""
-    from models.oscillation import p_ee
-    from models.rates import oscillated_flux_weight
+    from ganom.models.oscillation import p_ee
+    from ganom.models.rates import oscillated_flux_weight
 
     geom = load_detector("jne-1t").fiducial_geometry(1.0)
     e, dm2, s = 0.7467, 3.0, 0.4

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from fitter.analysis import AnalysisConfig, build_model
-from fitter.significance import (asimov_significance, build_configuration, compare_detectors, sensitivity_curve,
-                                 sigma_r, toy_significance)
-from models.templates import build_templates
+from ganom.fitter.analyses.comparison import compare_detectors, sensitivity_curve
+from ganom.fitter.config import AnalysisConfig, build_configuration, build_model
+from ganom.fitter.infer.significance import asimov_significance, sigma_r, toy_significance
+from ganom.models.templates import build_templates
 
 
 def test_signal_only_sigma_r_is_one_over_sqrt_n():
@@ -48,9 +48,8 @@ def test_compare_records():
 
 
 def test_bad_inputs_are_refused_not_clipped():
-    from fitter.fit import fit
-    from fitter.parameters import ParameterError
-    from models.errors import PhysicsInputError
+    from ganom.exceptions import ParameterError, PhysicsInputError
+    from ganom.fitter.infer.fit import fit
 
     _, model = build_configuration("jne-1t", "cr51", "outside", 10.0)
     with pytest.raises(PhysicsInputError, match="r_test"):

@@ -6,9 +6,15 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from models.errors import ConfigError, PhysicsInputError, UnknownPresetError
-from models.sources import (AR37, CR51, CR51_GAMMA_BRANCH_MEASUREMENTS, combine_measurements, load_source,
-                            parse_activity)
+from ganom.exceptions import ConfigError, PhysicsInputError, UnknownPresetError
+from ganom.models.sources import (
+    AR37,
+    CR51,
+    CR51_GAMMA_BRANCH_MEASUREMENTS,
+    combine_measurements,
+    load_source,
+    parse_activity,
+)
 
 
 @pytest.mark.parametrize("text, bq", [("3MCi", 1.11e17), ("3 MCi", 1.11e17), ("409kCi", 409e3 * 3.7e10),

@@ -6,17 +6,24 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from models.backgrounds import (_solar_component, beta_spectrum, c14_specific_activity_bq_per_kg_carbon,
-                                detector_backgrounds, fermi_function, klein_nishina_electron, self_convolution,
-                                source_gamma_component)
-from models.constants import M_ELECTRON_MEV
-from models.detectors import load_detector
-from models.errors import ConfigError, PhysicsInputError
-from models.oscillation import p_ee_solar
-from models.rates import signal_rate
-from models.spatial import Density, chi3_cdf, spatial_response, true_baseline_edges
-from models.templates import AnalysisBinning, build_templates, default_binning, energy_response
-from models.sources import CR51
+from ganom.exceptions import ConfigError, PhysicsInputError
+from ganom.models.backgrounds import (
+    _solar_component,
+    beta_spectrum,
+    c14_specific_activity_bq_per_kg_carbon,
+    detector_backgrounds,
+    fermi_function,
+    klein_nishina_electron,
+    self_convolution,
+    source_gamma_component,
+)
+from ganom.models.constants import M_ELECTRON_MEV
+from ganom.models.detectors import load_detector
+from ganom.models.oscillation import p_ee_solar
+from ganom.models.rates import signal_rate
+from ganom.models.sources import CR51
+from ganom.models.spatial import Density, chi3_cdf, spatial_response, true_baseline_edges
+from ganom.models.templates import AnalysisBinning, build_templates, default_binning, energy_response
 
 E100T_PC = 3.307e31  # electrons per 100 t of pseudocumene
 
@@ -230,8 +237,8 @@ def test_documented_source_gamma_example():
 
 def test_source_off_exposure_constrains_backgrounds():
     """Background-only data, fitted jointly, pin the background normalisations."""
-    from fitter.analysis import AnalysisConfig, build_model
-    from fitter.fit import fit
+    from ganom.fitter.config import AnalysisConfig, build_model
+    from ganom.fitter.infer.fit import fit
 
     cfg = AnalysisConfig(free=["bkg_external", "bkg_po210"])
     on = build_templates("jne-1t", "cr51", "outside", 30)

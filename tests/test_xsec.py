@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 
-from models.constants import M_ELECTRON_MEV as ME, SIGMA0_CM2, SIN2_THETA_W_LOW_Q as S2W
-from models.errors import PhysicsInputError
-from models.xsec import dsigma_dt, e_nu_min, sigma, t_max
+from ganom.exceptions import PhysicsInputError
+from ganom.models.constants import M_ELECTRON_MEV as ME
+from ganom.models.constants import SIGMA0_CM2
+from ganom.models.constants import SIN2_THETA_W_LOW_Q as S2W
+from ganom.models.xsec import dsigma_dt, e_nu_min, sigma, t_max
 
 CR51_E = np.array([0.7467, 0.7518, 0.4266, 0.4317])
 CR51_I = np.array([0.8163, 0.0849, 0.0895, 0.0093])

@@ -1,0 +1,64 @@
+"""The ``ganom`` command line.
+
+Every command prints a readable table by default and JSON records with ``--json``. Exit
+codes: 0 success; 2 bad input (a negative activity, an unknown preset, a malformed TOML, ...:
+a one-line message naming the field, the value and the allowed range); 3 a fit that did not
+reach a valid minimum (the message says which fit and why).
+
+Commands live in one module per topic and are registered here, explicitly, in the order
+``ganom --help`` lists them.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from ganom.exceptions import FitError, InputError
+from ganom.fitter.cli.branching import br_cmd
+from ganom.fitter.cli.common import BadInput, FitFailed
+from ganom.fitter.cli.contour import contour_cmd
+from ganom.fitter.cli.gallium import discriminate_cmd, gallium_cmd
+from ganom.fitter.cli.likelihood import compare_cmd, fit_cmd, significance_cmd
+from ganom.fitter.cli.pyhf import export_cmd, patch_cmd, validate_cmd
+from ganom.fitter.cli.rates import detectors, rates
+from ganom.fitter.cli.study import study_cmd
+
+__all__ = ["main"]
+
+
+class _Group(click.Group):
+    """Turns library exceptions into exit codes: InputError → 2, FitError → 3."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            raise BadInput(str(exc)) from None
+        except FitError as exc:
+            raise FitFailed(str(exc)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ganom")
+def main() -> None:
+    """ganom: source-based sterile-neutrino and gallium-anomaly fits.
+
+    Count ν–e elastic scatters from an intense ⁵¹Cr (or ³⁷Ar) source next to a liquid-
+    scintillator detector; build binned likelihoods, fit them, and compare detectors.
+    Detector arguments take a preset name (see `ganom detectors`) or a TOML file.
+    """
+
+
+COMMANDS = (
+    study_cmd, rates, detectors, fit_cmd, significance_cmd, compare_cmd, contour_cmd,
+    gallium_cmd, discriminate_cmd, br_cmd, export_cmd, patch_cmd, validate_cmd,
+)
+for _command in COMMANDS:
+    main.add_command(_command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

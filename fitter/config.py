@@ -1,0 +1,223 @@
+"""From physics templates to a :class:`BinnedModel` (the configuration and build step).
+
+Parameters (the same names in native fits and pyhf workspaces):
+
+==============  ===========================================================================
+``R``           signal strength, free (the POI): R = 0.82 is the gallium-like deficit
+``activity``    normsys on the signal, ±σ_A of the source (calorimetry: 0.23 % for ⁵¹Cr)
+``br_gamma``    normsys per signal branch: the ±1σ shift of B (the 320 keV branch) moves
+                the line shares and, for γ-counted or calorimetric activities, A itself
+``fiducial``    normsys on everything that scales with the target mass (electron count)
+``escale``      histosys on every sample: templates at ∓ the energy-scale uncertainty
+``bkg_<name>``  normsys (Gaussian rate prior of the preset) or a free normfactor
+==============  ===========================================================================
+
+Normsys α's have unit normal constraints and HistFactory's code-4 interpolation (the factor
+is 1 + σα for small α, log-normal-like beyond ±1σ); histosys uses code 4p.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ganom.exceptions import InputError, PhysicsInputError
+from ganom.fitter.hf.builder import ModelBuilder
+from ganom.fitter.hf.model import BinnedModel
+from ganom.models.detectors import Detector, load_detector
+from ganom.models.sources import NeutrinoSource, load_source
+from ganom.models.templates import Templates, build_templates
+
+# ----------------------------------------------------------------------------- studies
+KNOBS = ("days", "activity", "activity_uncertainty", "background_scale", "fiducial_radius")
+
+
+def _configure(detector: Detector, source: NeutrinoSource, knob: str, value: float) -> tuple[Detector, NeutrinoSource, float]:
+    if knob == "activity":
+        return detector, replace(source, activity_bq=float(value)), 1.0
+    if knob == "activity_uncertainty":
+        return detector, replace(source, activity_rel_uncertainty=float(value)), 1.0
+    if knob == "fiducial_radius":
+        if not 0 < value <= detector.radius_m:
+            raise PhysicsInputError("fiducial_radius", value, f"0 < R_fid ≤ {detector.radius_m} m")
+        return replace(detector, fiducial_radius_m=float(value)), source, 1.0
+    if knob == "background_scale":
+        return detector, source, float(value)
+    raise PhysicsInputError("knob", knob, " | ".join(KNOBS))
+
+
+def build_configuration(detector: Detector | str, source: NeutrinoSource | str = "cr51",
+                        distance_m: float | str = "centre", days: float = 30.0, background_scale: float = 1.0,
+                        source_off_days: float = 0.0, config: AnalysisConfig | None = None,
+                        **template_kw: Any) -> tuple[Templates, BinnedModel]:
+    """Templates and model of one configuration (background rates scaled by ``background_scale``)."""
+    from ganom.models.backgrounds import detector_backgrounds
+
+    if not (np.isfinite(background_scale) and background_scale >= 0):
+        raise PhysicsInputError("background_scale", background_scale, "a finite factor ≥ 0 (0: no backgrounds)")
+    det = load_detector(detector)
+    src = load_source(source)
+    comps = [replace(c, rate_per_day=c.rate_per_day * background_scale)
+             for c in detector_backgrounds(det, src.half_life_days)] if background_scale > 0 else False
+    tpl = build_templates(det, src, distance_m, days, backgrounds=comps, source_off_days=source_off_days,
+                          **template_kw)
+    return tpl, build_model(tpl, config)
+
+
+def window_counts(tpl: Templates) -> tuple[float, float]:
+    """(signal, background) expected events in the analysis window of the source run."""
+    s = float(sum(tpl.samples[n].sum() for n in tpl.signal_names))
+    b = float(sum(tpl.samples[n].sum() for n in tpl.background_names))
+    return s, b
+
+
+SYSTEMATICS = ("activity", "br_gamma", "fiducial", "escale")
+
+
+BRANCH_MODES = ("shape", "rate")
+
+
+@dataclass(frozen=True)
+class BranchFactor:
+    """The rate factor of one nuclear branch when the ⁵¹Cr 320 keV branching is B.
+
+    Line share × inferred-activity scale (ganom.models.sources): the ground branch scales as
+    (1 − B)/(1 − B₀), the excited one as B/B₀, and the activity as B₀/B (γ counting),
+    Q(B₀)/Q(B) with Q = B·E_γ + E_atomic (calorimetry) or 1 (fixed). Returns (f, df/dB).
+    """
+
+    b0: float
+    branch: str
+    method: str
+    e_gamma: float
+    e_atomic: float
+
+    def __call__(self, b: NDArray) -> tuple[NDArray, NDArray]:
+        b = np.asarray(b, dtype=float)
+        if self.branch == "excited":
+            share, dshare = b / self.b0, np.full_like(b, 1.0 / self.b0)
+        else:
+            share, dshare = (1.0 - b) / (1.0 - self.b0), np.full_like(b, -1.0 / (1.0 - self.b0))
+        if self.method == "gamma":
+            a, da = self.b0 / b, -self.b0 / (b * b)
+        elif self.method == "calorimetry" and self.e_gamma > 0:
+            q = b * self.e_gamma + self.e_atomic
+            q0 = self.b0 * self.e_gamma + self.e_atomic
+            a, da = q0 / q, -q0 * self.e_gamma / (q * q)
+        else:
+            a, da = np.ones_like(b), np.zeros_like(b)
+        return a * share, da * share + a * dshare
+
+
+NEGLIGIBLE_EVENTS = 1e-6
+
+
+@dataclass
+class AnalysisConfig:
+    """User choices on top of the physics defaults.
+
+    uncertainties : override relative 1σ's: "activity", "fiducial", "bkg_<name>" (relative),
+        "br_gamma" (absolute on B); 0 removes the systematic.
+    free : parameters whose prior is dropped (``bkg_po210`` → free normfactor).
+    drop : systematics to leave out entirely (e.g. ["escale"]).
+    r_bounds : bounds of the POI R.
+    measure_branch : make the 320 keV branching B (natural units) the POI instead of the
+        br_gamma nuisance: "shape" (R free: only the spectral step at the 427/432 keV recoil
+        endpoints informs B) or "rate" (R = 1, activity constrained: the rate informs B too,
+        through the activity's dependence on B).
+    """
+
+    uncertainties: dict[str, float] = field(default_factory=dict)
+    free: Sequence[str] = ()
+    drop: Sequence[str] = ()
+    r_bounds: tuple[float, float] = (0.0, 10.0)
+    measure_branch: str | None = None
+
+
+def build_model(templates: Templates, config: AnalysisConfig | None = None) -> BinnedModel:
+    """The binned likelihood of a template set: channel ``source_on`` (E × L × t flattened,
+    C order; E × L × cos θ × t for directional binnings) and, with a source-off exposure,
+    ``source_off`` (the same without time bins)."""
+    cfg = config or AnalysisConfig()
+    src, det = templates.source, templates.detector
+    unc = dict(cfg.uncertainties)
+    known = set(SYSTEMATICS) | {f"bkg_{n}" for n in templates.background_names}
+    for k in list(unc) + list(cfg.free) + list(cfg.drop):
+        if k not in known:
+            raise InputError(f"unknown parameter '{k}' in the analysis configuration; known: {', '.join(sorted(known))}")
+
+    b = ModelBuilder()
+    b.add_channel("source_on", templates.binning.n_bins)
+    off = templates.source_off
+    if off:
+        n_off = int(np.prod(next(iter(off.values())).shape))
+        b.add_channel("source_off", n_off)
+    keep = [n for n, a in templates.samples.items() if a.sum() > NEGLIGIBLE_EVENTS or templates.info[n].kind == "signal"]
+    for n in keep:
+        counts = {"source_on": templates.samples[n].ravel()}
+        if off and n in off:
+            counts["source_off"] = off[n].ravel()
+        b.add_sample(n, counts)
+    sig = [n for n in keep if templates.info[n].kind == "signal"]
+    bkg = [n for n in keep if templates.info[n].kind == "background"]
+
+    b.add_normfactor("R", sig, init=1.0, bounds=cfg.r_bounds)
+    if cfg.measure_branch is not None:
+        if cfg.measure_branch not in BRANCH_MODES:
+            raise InputError(f"measure_branch = {cfg.measure_branch!r}; allowed: {' | '.join(BRANCH_MODES)}")
+        if src.gamma_branch <= 0 or len({templates.info[n].branch for n in sig}) < 2:
+            raise InputError(f"measure_branch: source '{src.name}' has no second nuclear branch to measure")
+        b.add_function("B", {n: BranchFactor(src.gamma_branch, templates.info[n].branch, src.activity_method,
+                                             src.gamma_energy_mev, src.atomic_heat_mev) for n in sig},
+                       init=src.gamma_branch, bounds=(1e-4, 0.6))
+
+    s_a = unc.get("activity", src.activity_rel_uncertainty)
+    if s_a > 0 and "activity" not in cfg.drop:
+        b.add_normsys("activity", {n: (1 - s_a, 1 + s_a) for n in sig})
+    s_b = unc.get("br_gamma", src.gamma_branch_uncertainty)
+    if src.gamma_branch > 0 and s_b > 0 and "br_gamma" not in cfg.drop and cfg.measure_branch is None:
+        dn = src.branch_rate_scale(src.gamma_branch - s_b)
+        up = src.branch_rate_scale(src.gamma_branch + s_b)
+        b.add_normsys("br_gamma", {n: (dn[templates.info[n].branch], up[templates.info[n].branch]) for n in sig})
+    s_f = unc.get("fiducial", det.fiducial_uncertainty)
+    if s_f > 0 and "fiducial" not in cfg.drop:
+        vol = sig + [n for n in bkg if templates.info[n].in_volume]
+        b.add_normsys("fiducial", {n: (1 - s_f, 1 + s_f) for n in vol})
+    for n in bkg:
+        pname = f"bkg_{n}"
+        s = unc.get(pname, templates.info[n].uncertainty)
+        if s is None or pname in cfg.free:
+            b.add_normfactor(pname, [n], init=1.0, bounds=(0.0, 100.0))
+        elif s > 0 and pname not in cfg.drop:
+            if s >= 1:
+                raise InputError(f"{pname}: a relative uncertainty of {s} (≥ 100 %) cannot be a normsys; "
+                                 f"use uncertainty = \"free\"")
+            b.add_normsys(pname, {n: (1 - s, 1 + s)})
+    if templates.escale and "escale" not in cfg.drop and unc.get("escale", templates.escale_sigma) > 0:
+        shapes = {}
+        for n in keep:
+            if n in templates.escale:
+                dn, up = templates.escale[n]
+                shapes[(n, "source_on")] = (dn.ravel(), up.ravel())
+                if off and n in off and templates.source_off_escale and n in templates.source_off_escale:
+                    odn, oup = templates.source_off_escale[n]
+                    shapes[(n, "source_off")] = (odn.ravel(), oup.ravel())
+        b.add_histosys("escale", shapes)
+    model = b.build(poi="B" if cfg.measure_branch else "R")
+    if cfg.measure_branch == "rate":
+        model = model.with_parameters(model.config().fix("R", 1.0))
+    for name in cfg.free:
+        if name in model.parameters and model.parameters[name].constraint == "normal":
+            model = model.with_parameters(model.config().unconstrain(name))
+    return model
+
+
+def unflatten(templates: Templates, values: NDArray, channel: str = "source_on") -> NDArray:
+    """Reshape a flat vector of one channel to the binning's shape (time axis of length 1 for
+    source_off)."""
+    shape = templates.binning.shape if channel == "source_on" else templates.binning.shape[:-1] + (1,)
+    return np.asarray(values).reshape(shape)

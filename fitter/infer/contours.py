@@ -1,0 +1,585 @@
+"""Δm²–sin²2θ regions: Wilks, raster, Feldman–Cousins and Gaussian CLs, and sensitivity bands.
+
+* Wilks: Δχ² = χ² − χ²_min over the grid (and sin²2θ = 0) against the χ² quantile for 2 d.o.f.
+* Raster: at each Δm² separately, Δχ² relative to the best sin²2θ there (or 0), 1 d.o.f.
+* Feldman & Cousins, PRD 57 (1998) 3873: at each true point, toys give the distribution of
+  Δχ²_toy = χ²_toy(true) − min_grid χ²_toy; its quantile is the critical value there
+  (Wilks fails for oscillation searches: Coloma, Huber & Schwetz, EPJC 81 (2021) 2).
+* Gaussian CLs, Qian et al., NIM A 827 (2016) 63: Δχ² = χ²(H₁) − χ²(H₀) is Gaussian with
+  mean ±Δχ²_A and σ = 2√Δχ²_A under either hypothesis (Asimov data); toy-free.
+
+The FC test statistic for the binned ES model (:class:`ESGridProblem`) is computed per toy
+as follows: a linearised profile likelihood (Gaussian weights 1/μ at the true point, nuisances
+linearised there) gives χ²_toy at every hypothesis at once — because P_ee is linear in
+sin²2θ this costs one matrix product of rank n_Δm² — and picks each toy's best candidates;
+exact profiled Poisson fits (the batched Newton minimiser, warm-started from the linear
+solution) then give χ² at the true point and at the candidates. The statistic is exact
+whenever the global minimum is among the candidates (tested against full scans).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import ndtr
+from scipy.stats import chi2 as chi2_dist
+
+from ganom.exceptions import InputError
+from ganom.fitter.hf.data import Data
+from ganom.fitter.hf.model import MU_FLOOR
+from ganom.fitter.infer.minimize import minimize_batch
+from ganom.fitter.infer.oscillation import OscillationGrid, OscillationModel
+from ganom.fitter.infer.parallel import (
+    Checkpoint,
+    array_digest,
+    config_digest,
+    run_tasks,
+    single_blas_thread,
+    task_seeds,
+)
+from ganom.fitter.infer.scan import ScanResult, fixed_mask, scan_grid
+
+LEVEL_NAMES = {"68%": 0.6827, "90%": 0.90, "95%": 0.95, "99%": 0.99,
+               "1sigma": 0.682689492, "2sigma": 0.954499736, "3sigma": 0.997300204}
+
+
+def parse_levels(text: str | Sequence[str | float]) -> dict[str, float]:
+    """'90,95,99' or '1sigma,2sigma,3sigma' (or probabilities) → {label: probability}."""
+    items = [t.strip() for t in (text.split(",") if isinstance(text, str) else text)]
+    out: dict[str, float] = {}
+    for it in items:
+        if not it:
+            continue
+        key = str(it).replace("σ", "sigma").replace(" ", "")
+        if key in LEVEL_NAMES:
+            out[key] = LEVEL_NAMES[key]
+            continue
+        m = re.fullmatch(r"([0-9.]+)(%?)", key)
+        if m:
+            v = float(m.group(1))
+            p = v / 100.0 if m.group(2) or v > 1 else v  # "0.5%" is half a percent, "0.9" a probability
+            if 0 < p < 1:
+                out[f"{p * 100:g}%"] = p
+                continue
+        raise InputError(f"confidence level '{it}': expected e.g. 90, 95%, 0.99 or 1sigma/2sigma/3sigma")
+    if not out:
+        raise InputError("no confidence levels given")
+    return out
+
+
+# ----------------------------------------------------------------------------- results
+@dataclass
+class ContourResult:
+    """A Δχ² (or CLs) map with the critical values that define regions at several levels.
+
+    ``kind`` is "exclusion" (the region beyond the contour is excluded, e.g. a sensitivity)
+    or "allowed" (inside the contour). For Wilks/raster the critical value is a number per
+    level, for FC a map per level; for CLs ``statistic`` holds CLs and the region is
+    CLs < 1 − level.
+    """
+
+    grid: OscillationGrid
+    method: str
+    statistic: NDArray[np.float64]
+    critical: dict[str, Any]
+    kind: str = "exclusion"
+    best_fit: dict[str, float] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def region(self, level: str) -> NDArray[np.bool_]:
+        """Boolean map of the excluded (kind "exclusion") or allowed ("allowed") region."""
+        crit = self.critical[level]
+        if self.method == "cls":
+            excluded = self.statistic < crit
+        else:
+            excluded = self.statistic > crit
+        return excluded if self.kind == "exclusion" else ~excluded
+
+    def lines(self, level: str) -> list[NDArray]:
+        """Contour polylines [(Δm², sin²2θ)...] of a level, traced in log–log coordinates."""
+        import contourpy
+
+        crit = np.broadcast_to(np.asarray(self.critical[level], dtype=float), self.statistic.shape)
+        z = (self.statistic - crit) if self.method != "cls" else (crit - self.statistic)
+        gen = contourpy.contour_generator(np.log10(self.grid.sin2_2theta), np.log10(self.grid.dm2), z)
+        return [np.column_stack([10 ** seg[:, 1], 10 ** seg[:, 0]]) for seg in gen.lines(0.0) if len(seg) > 1]
+
+    def limit_curve(self, level: str) -> NDArray[np.float64]:
+        """Per Δm²: the upper limit on sin²2θ, the first excluded value above the row's best
+        fit, interpolated in log sin²2θ (NaN where nothing up to the grid's end is excluded)."""
+        if self.method == "cls":
+            stat, crit = -self.statistic, -float(self.critical[level])
+        else:
+            stat = self.statistic
+            crit = np.broadcast_to(np.asarray(self.critical[level], dtype=float), stat.shape)
+            stat = stat - crit
+            crit = 0.0
+        return upper_limits(self.grid.sin2_2theta, stat, crit)
+
+    def to_dict(self) -> dict[str, Any]:
+        crit = {k: (np.asarray(v).tolist() if np.ndim(v) else float(v)) for k, v in self.critical.items()}
+        return {
+            "method": self.method, "kind": self.kind, "grid": self.grid.to_dict(),
+            "statistic": "CLs" if self.method == "cls" else "delta_chi2",
+            "values": self.statistic.tolist(), "critical": crit, "best_fit": self.best_fit, "meta": self.meta,
+            "contours": {lv: [seg.tolist() for seg in self.lines(lv)] for lv in self.critical},
+        }
+
+    def to_hepdata(self) -> dict[str, Any]:
+        """A HEPData-style table: one row per grid point, one dependent variable per level."""
+        d, s = self.grid.points()
+        deps = [{"header": {"name": "CLs" if self.method == "cls" else "Delta chi2"},
+                 "qualifiers": [{"name": "method", "value": self.method}],
+                 "values": [{"value": float(v)} for v in self.statistic.ravel()]}]
+        for lv in self.critical:
+            deps.append({"header": {"name": f"{self.kind} at {lv}"},
+                         "qualifiers": [{"name": "critical value",
+                                         "value": "map" if np.ndim(self.critical[lv]) else f"{float(self.critical[lv]):.6g}"}],
+                         "values": [{"value": int(x)} for x in self.region(lv).ravel()]})
+        return {"independent_variables": [
+            {"header": {"name": "Delta m^2", "units": "eV^2"}, "values": [{"value": float(x)} for x in d]},
+            {"header": {"name": "sin^2(2 theta)"}, "values": [{"value": float(x)} for x in s]}],
+            "dependent_variables": deps}
+
+
+def write_outputs(result: ContourResult, out_dir: str | Path, stem: str = "contour") -> list[Path]:
+    """Write ``stem.json`` and ``stem.yaml`` (HEPData style) atomically; returns the paths."""
+    import yaml
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for ext, text in (("json", json.dumps(result.to_dict(), indent=1)),
+                      ("yaml", yaml.safe_dump(result.to_hepdata(), sort_keys=False))):
+        p = out / f"{stem}.{ext}"
+        tmp = out / f".{stem}.{ext}.tmp"
+        tmp.write_text(text)
+        os.replace(tmp, p)
+        paths.append(p)
+    return paths
+
+
+# ----------------------------------------------------------------------------- asymptotic methods
+def wilks(scan: ScanResult, levels: dict[str, float], kind: str = "exclusion") -> ContourResult:
+    """Regions from Δχ² against the χ²(2 d.o.f.) quantiles."""
+    crit = {k: float(chi2_dist.ppf(p, 2)) for k, p in levels.items()}
+    return ContourResult(scan.grid, "wilks", scan.delta_chi2, crit, kind, scan.best,
+                         {"dof": 2, "delta_chi2_null": scan.delta_chi2_null})
+
+
+def raster(scan: ScanResult, levels: dict[str, float], kind: str = "exclusion") -> ContourResult:
+    """Raster scan: at each Δm², Δχ² relative to the best sin²2θ (or none), 1 d.o.f."""
+    row_min = np.minimum(scan.chi2.min(axis=1, keepdims=True), scan.chi2_null)
+    stat = np.maximum(scan.chi2 - row_min, 0.0)
+    crit = {k: float(chi2_dist.ppf(p, 1)) for k, p in levels.items()}
+    return ContourResult(scan.grid, "raster", stat, crit, kind, scan.best, {"dof": 1})
+
+
+@single_blas_thread
+def gaussian_cls(problem: ESGridProblem, levels: dict[str, float], observed: ScanResult | None = None) -> ContourResult:
+    """Gaussian CLs (Qian et al. 2016): median sensitivity, or the observed CLs with ``observed``."""
+    a0 = problem.asimov_scan()  # Δχ²_A0(h) = χ²_h(A₀) − χ²₀(A₀)
+    d_a0 = np.maximum(a0.chi2 - a0.chi2_null, 1e-12)
+    d_a1 = np.maximum(problem.null_chi2_on_asimovs() - problem.chi2_asimov_self(), 1e-12)
+    obs = d_a0 if observed is None else observed.chi2 - observed.chi2_null
+    p1 = 1.0 - ndtr((obs + d_a1) / (2.0 * np.sqrt(d_a1)))
+    p0c = 1.0 - ndtr((obs - d_a0) / (2.0 * np.sqrt(d_a0)))
+    cls = np.clip(p1 / np.maximum(p0c, 1e-300), 0.0, 1.0)
+    crit = {k: 1.0 - p for k, p in levels.items()}
+    return ContourResult(problem.grid, "cls", cls, crit, "exclusion", {},
+                         {"reference": "Qian et al., NIM A 827 (2016) 63", "observed": observed is not None})
+
+
+# ----------------------------------------------------------------------------- problems
+class GridProblem(Protocol):
+    """What the FC engine needs from a likelihood over an oscillation grid."""
+
+    grid: OscillationGrid
+
+    def chi2_grid(self, data: Any) -> NDArray: ...  # [n, n_dm2, n_s22t], profiled
+
+    def toys(self, dm2: float, sin2_2theta: float, n: int, rng: np.random.Generator) -> Any: ...
+
+    def observed(self) -> Any: ...
+
+    def describe(self) -> dict[str, Any]: ...  # identifies the likelihood in FC checkpoints
+
+
+def toy_statistics(problem: Any, i: int, j: int, n: int, rng: np.random.Generator) -> NDArray:
+    """Δχ²_toy = χ²(true) − min over the grid, for ``n`` toys at grid point (i, j).
+
+    Uses the problem's own fast method when it has one, else ``chi2_grid`` on ``toys``.
+    """
+    if hasattr(problem, "toy_statistics"):
+        return problem.toy_statistics(i, j, n, rng)
+    g = problem.grid
+    data = problem.toys(float(g.dm2[i]), float(g.sin2_2theta[j]), n, rng)
+    c = np.asarray(problem.chi2_grid(data))
+    return np.maximum(c[:, i, j] - c.reshape(c.shape[0], -1).min(axis=1), 0.0)
+
+
+class ESGridProblem:
+    """The ν–e binned model over an oscillation grid: exact scans, toys and fast FC statistics.
+
+    Toys are generated at the nominal nuisance values (R = 1) with the oscillation of the true
+    point, auxiliary measurements fluctuated; ``r_free`` profiles R (shape-only analysis).
+    """
+
+    def __init__(self, om: OscillationModel, grid: OscillationGrid, r_free: bool = False,
+                 data: Data | None = None, n_candidates: int = 2, fit_tol: float = 1e-4):
+        m = om.model
+        self.om, self.grid, self.r_free, self.n_candidates = om, grid, r_free, int(n_candidates)
+        self.fit_tol = float(fit_tol)  # in −ln L: Δχ² of every toy exact to ~2·fit_tol
+        self.data = data
+        th0 = m.parameters.inits.copy()
+        if "R" in m.parameters:
+            th0[m.parameters.index("R")] = 1.0
+        self.theta0 = th0
+        self.fixed = fixed_mask(m, r_free)
+        self.free = np.nonzero(~self.fixed)[0]
+        mu0, j0 = m.expected_and_jacobian(th0)
+        mu1, j1 = m.expected_and_jacobian(np.broadcast_to(th0, (grid.dm2.size, th0.size)),
+                                          om.override(grid.dm2, np.ones(grid.dm2.size)))
+        self.mu0, self.j0 = mu0, j0[:, self.free]
+        self.deficit = mu1 - mu0  # μ(s = 1) − μ(s = 0) per Δm² (linear in s at fixed θ)
+        self.djac = (j1 - j0)[..., self.free]
+        curv = np.zeros(th0.size)
+        if m._normal.size:
+            curv[m._normal] = 1.0 / m._sigma[m._normal] ** 2
+        if m._poisson.size:
+            curv[m._poisson] = m._sigma[m._poisson]
+        self.curv = curv[self.free]
+        self._cache: dict[str, Any] = {}
+
+    def describe(self) -> dict[str, Any]:
+        """What makes FC toys of this problem differ from another's (the checkpoint key)."""
+        m, obs = self.om.model, self.observed()
+        return {"problem": "es", "parameters": m.parameters.names, "r_free": self.r_free,
+                "n_candidates": self.n_candidates, "fit_tol": self.fit_tol,
+                "model": array_digest(self.mu0, self.deficit, self.theta0, m._sigma, obs.main, obs.aux)}
+
+    # -- exact scans ------------------------------------------------------------------
+    def observed(self) -> Data:
+        return self.data if self.data is not None else self.om.model.asimov(self.theta0)
+
+    def scan(self, data: Data | None = None, progress: Any = None) -> ScanResult:
+        return scan_grid(self.om, data or self.observed(), self.grid, self.r_free, progress=progress)
+
+    def chi2_grid(self, data: Sequence[Data] | Data) -> NDArray:
+        """Exact profiled χ² maps of one or several datasets [n, n_dm2, n_s22t]."""
+        items = [data] if isinstance(data, Data) else list(data)
+        return np.stack([scan_grid(self.om, d, self.grid, self.r_free, polish=False).chi2 for d in items])
+
+    def asimov_scan(self) -> ScanResult:
+        """The profiled scan of the Asimov dataset of no oscillation (cached)."""
+        key = "asimov_null"
+        if key not in self._cache:
+            self._cache[key] = scan_grid(self.om, self.om.model.asimov(self.theta0), self.grid, self.r_free, polish=False)
+        return self._cache[key]
+
+    def null_chi2_on_asimovs(self) -> NDArray:
+        """χ²₀ profiled on the Asimov dataset of every grid point: [n_dm2, n_s22t]."""
+        m = self.om.model
+        d, s = self.grid.points()
+        out = np.empty(d.size)
+        aux = m.asimov(self.theta0).aux
+        step = 512
+        for k in range(0, d.size, step):
+            sl = slice(k, min(k + step, d.size))
+            main = m.expected(self.theta0, self.om.override(d[sl], s[sl]))
+            res = minimize_batch(m, main, aux, self.theta0, self.fixed)
+            out[sl] = 2.0 * res.objective
+        return out.reshape(self.grid.shape)
+
+    def chi2_asimov_self(self) -> NDArray:
+        """χ² of every grid point on its own Asimov dataset (its saturated value)."""
+        m = self.om.model
+        c, _ = m._constraint(self.theta0, m.asimov(self.theta0).aux, False)
+        return np.full(self.grid.shape, 2.0 * float(c))
+
+    # -- toys -------------------------------------------------------------------------
+    def _truth(self, i: int, s: float) -> tuple[NDArray, NDArray]:
+        mu = self.mu0 + s * self.deficit[i]
+        jac = self.j0 + s * self.djac[i]
+        return mu, jac
+
+    def toys(self, dm2: float, sin2_2theta: float, n: int, rng: np.random.Generator) -> tuple[NDArray, NDArray]:
+        """(main [n, B], aux [n, P]) generated at the nominal nuisances with oscillation."""
+        m = self.om.model
+        mu = m.expected(self.theta0, self.om.override(np.asarray(dm2, dtype=float), np.asarray(sin2_2theta, dtype=float)))
+        main = rng.poisson(np.broadcast_to(np.maximum(mu, 0.0), (n, mu.size))).astype(float)
+        aux = np.broadcast_to(self.theta0, (n, self.theta0.size)).copy()
+        if m._normal.size:
+            aux[:, m._normal] = rng.normal(self.theta0[m._normal], m._sigma[m._normal], (n, m._normal.size))
+        if m._poisson.size:
+            lam = self.theta0[m._poisson] * m._sigma[m._poisson]
+            aux[:, m._poisson] = rng.poisson(np.broadcast_to(lam, (n, lam.size))).astype(float)
+        return main, aux
+
+    @single_blas_thread
+    def toy_statistics(self, i: int, j: int, n: int, rng: np.random.Generator) -> NDArray:
+        """FC statistic Δχ² for ``n`` toys at grid point (i, j) (class docstring)."""
+        g = self.grid
+        s_t = float(g.sin2_2theta[j])
+        main, aux = self.toys(float(g.dm2[i]), s_t, n, rng)
+        approx, starts_t, cand, starts_c, h0 = self._linear_search(i, s_t, main, aux)
+        m = self.om.model
+        # exact profiled fits at the true point
+        f_t = self._fit(main, aux, starts_t, self.om.override(np.array(g.dm2[i]), np.array(s_t)), None, hessian0=h0)
+        # exact fits at the candidates (indices into the flattened grid; −1 = no oscillation),
+        # all in one batch with a template index into the distinct candidates
+        k = cand.shape[1]
+        flat = cand.ravel()
+        uniq, inv = np.unique(flat, return_inverse=True)
+        d_all, s_all = g.points()
+        dm = np.where(uniq >= 0, d_all[np.maximum(uniq, 0)], 1.0)
+        ss = np.where(uniq >= 0, s_all[np.maximum(uniq, 0)], 0.0)
+        rows = np.repeat(np.arange(n), k)
+        th_c = starts_c.reshape(-1, starts_c.shape[-1])
+        # a candidate that is the true point itself is already fitted
+        t_flat = i * g.sin2_2theta.size + j
+        need = flat != t_flat
+        f_c = np.empty(flat.size)
+        f_c[~need] = f_t[rows[~need]]
+        if need.any():
+            f_c[need] = self._fit(main[rows[need]], aux[rows[need]], th_c[need], self.om.override(dm, ss), None,
+                                  template_index=inv[need], hessian0=h0)
+        f_min = np.minimum(f_t, f_c.reshape(n, k).min(axis=1))
+        return np.maximum(2.0 * (f_t - f_min), 0.0)
+
+    def _fit(self, main: NDArray, aux: NDArray, start: NDArray, nominal: NDArray, histo: Any,
+             template_index: NDArray | None = None, chunk: int = 512, hessian0: NDArray | None = None) -> NDArray:
+        m = self.om.model
+        out = np.empty(main.shape[0])
+        for c in range(0, main.shape[0], chunk):
+            sl = slice(c, c + chunk)
+            tix = None if template_index is None else template_index[sl]
+            res = minimize_batch(m, main[sl], aux[sl], start[sl], self.fixed, nominal, histo, tol=self.fit_tol,
+                                 template_index=tix, hessian="frozen", hessian0=hessian0)
+            out[sl] = res.objective
+        return out
+
+    def _linear_search(self, i: int, s_t: float, main: NDArray, aux: NDArray):
+        """Linearised profiled χ²_toy(h) − χ²_toy(true) for every hypothesis; best candidates."""
+        g = self.grid
+        m = self.om.model
+        mu_t, jac = self._truth(i, s_t)
+        w = 1.0 / np.maximum(mu_t, MU_FLOOR)
+        wj = jac * w[:, None]
+        M = jac.T @ wj + np.diag(self.curv)
+        Minv = np.linalg.pinv(M)
+        z = main - mu_t
+        at = (aux[:, self.free] - self.theta0[self.free]) * self.curv
+        u = z @ wj + at  # [n, Pf]
+        D = self.deficit  # [A, B]
+        wd = D * w
+        jwd = wj.T @ D.T  # [Pf, A]
+        G = D @ wd.T - jwd.T @ Minv @ jwd  # [A, A]
+        A_k = z @ wd.T - u @ Minv @ jwd  # [n, A]
+        s = g.sin2_2theta
+        # Δ_k(a, s) = s²G_aa − 2 s s_t G_ai + s_t² G_ii − 2(s A_ka − s_t A_ki)
+        gaa = np.diag(G)
+        q = (s[None, :] ** 2) * gaa[:, None] - 2.0 * s[None, :] * s_t * G[:, i][:, None] + s_t**2 * G[i, i]
+        delta = q[None] - 2.0 * (s[None, None, :] * A_k[:, :, None] - s_t * A_k[:, i][:, None, None])
+        null = s_t**2 * G[i, i] + 2.0 * s_t * A_k[:, i]
+        flat = np.concatenate([delta.reshape(main.shape[0], -1), null[:, None]], axis=1)
+        k = min(self.n_candidates, flat.shape[1])
+        cand = np.argpartition(flat, k - 1, axis=1)[:, :k]
+        cand = np.where(cand == flat.shape[1] - 1, -1, cand)
+        approx = np.maximum(-flat.min(axis=1), 0.0)
+        # warm starts: δ* = M⁻¹(u − v_h), v_h = s JWD_a − s_t JWD_i
+        lo, hi = m.parameters.bounds[:, 0], m.parameters.bounds[:, 1]
+        base = np.broadcast_to(self.theta0, (main.shape[0], self.theta0.size)).copy()
+        st = base.copy()
+        st[:, self.free] += u @ Minv.T
+        st = np.clip(st, lo, hi)
+        a_idx = np.where(cand >= 0, cand // g.sin2_2theta.size, i)
+        s_val = np.where(cand >= 0, s[np.where(cand >= 0, cand % g.sin2_2theta.size, 0)], 0.0)
+        v = s_val[..., None] * jwd.T[a_idx] - s_t * jwd[:, i]
+        sc = np.broadcast_to(self.theta0, cand.shape + (self.theta0.size,)).copy()
+        sc[..., self.free] += (u[:, None, :] - v) @ Minv.T
+        sc = np.clip(sc, lo, hi)
+        h0 = np.eye(self.theta0.size)
+        h0[np.ix_(self.free, self.free)] = M  # the Fisher matrix at the truth (free parameters)
+        return approx, st, cand, sc, h0
+
+
+# ----------------------------------------------------------------------------- Feldman–Cousins
+def _fc_task(shared: tuple[Any, int], arg: tuple[int, int, np.random.SeedSequence]) -> NDArray:
+    problem, n_toys = shared
+    i, j, seed = arg
+    return np.sort(toy_statistics(problem, i, j, n_toys, np.random.default_rng(seed)))
+
+
+def fc_true_points(grid: OscillationGrid, stride: int = 1) -> list[tuple[int, int]]:
+    """Every ``stride``-th grid point in each direction, always including the last row/column."""
+    if stride < 1:
+        raise InputError(f"stride = {stride} is not allowed; allowed: ≥ 1")
+    ii = sorted(set(range(0, grid.dm2.size, stride)) | {grid.dm2.size - 1})
+    jj = sorted(set(range(0, grid.sin2_2theta.size, stride)) | {grid.sin2_2theta.size - 1})
+    return [(i, j) for i in ii for j in jj]
+
+
+def feldman_cousins(
+    problem: Any,
+    levels: dict[str, float],
+    n_toys: int = 1000,
+    seed: int = 0,
+    observed: ScanResult | None = None,
+    stride: int = 1,
+    workers: int = 1,
+    scheduler: str | None = None,
+    checkpoint_path: str | Path | None = None,
+    progress: bool = False,
+    stop_after: int | None = None,
+) -> ContourResult:
+    """Feldman–Cousins regions: critical Δχ² from ``n_toys`` toys at each true point.
+
+    ``observed``: the data's scan (default: the problem's observed data, e.g. Asimov of no
+    oscillation for a sensitivity). ``stride`` > 1 throws toys at every stride-th point and
+    interpolates the critical values linearly in (log Δm², log sin²2θ) in between (stated in
+    the result's ``meta``). Seeds: child ``flat_index`` of SeedSequence(seed) for each point,
+    so maps are identical for any number of workers.
+    """
+    if n_toys < 10:
+        raise InputError(f"toys = {n_toys} is not allowed; allowed: ≥ 10 (FC needs a quantile)")
+    g = problem.grid
+    if observed is None:
+        observed = problem.scan() if hasattr(problem, "scan") else None
+    pts = fc_true_points(g, stride)
+    seeds = task_seeds(seed, g.dm2.size * g.sin2_2theta.size)
+    args = [(i, j, seeds[i * g.sin2_2theta.size + j]) for i, j in pts]
+    digest = config_digest({"grid": g.to_dict(), "toys": n_toys, "seed": seed, "stride": stride,
+                            "problem": problem.describe()})
+    ckpt = Checkpoint(checkpoint_path, digest)
+    samples = run_tasks(_fc_task, (problem, n_toys), args, workers, scheduler, ckpt, progress, "FC true points",
+                        stop_after)
+    samples = np.stack(samples)
+    crit: dict[str, Any] = {}
+    ii = sorted({i for i, _ in pts})
+    jj = sorted({j for _, j in pts})
+    for name, p in levels.items():
+        q = np.quantile(samples, p, axis=1).reshape(len(ii), len(jj))
+        crit[name] = _interpolate(g, ii, jj, q)
+    if observed is not None:
+        stat, best, kind = observed.delta_chi2, observed.best, "exclusion"
+    else:
+        stat, best, kind = np.asarray(problem.chi2_grid(problem.observed()))[0], {}, "allowed"
+        stat = stat - stat.min()
+    meta = {"toys_per_point": n_toys, "seed": seed, "true_points": len(pts),
+            "interpolated": stride > 1, "stride": stride,
+            "note": (f"FC critical values from toys at every {stride}-th grid point, linearly interpolated in "
+                     f"(log dm2, log sin2_2theta) in between") if stride > 1 else "FC critical values at every grid point"}
+    return ContourResult(g, "fc", stat, crit, kind, best, meta)
+
+
+def _interpolate(grid: OscillationGrid, ii: list[int], jj: list[int], q: NDArray) -> NDArray:
+    if len(ii) == grid.dm2.size and len(jj) == grid.sin2_2theta.size:
+        return q
+    from scipy.interpolate import RegularGridInterpolator
+
+    x = np.log10(grid.dm2[ii])
+    y = np.log10(grid.sin2_2theta[jj])
+    f = RegularGridInterpolator((x, y), q, method="linear")
+    X, Y = np.meshgrid(np.log10(grid.dm2), np.log10(grid.sin2_2theta), indexing="ij")
+    return f(np.stack([X.ravel(), Y.ravel()], axis=-1)).reshape(grid.shape)
+
+
+# ----------------------------------------------------------------------------- bands
+@dataclass
+class SensitivityBands:
+    """Per-Δm² sin²2θ limits from toys of no oscillation: median, ±1σ, ±2σ."""
+
+    dm2: NDArray[np.float64]
+    level: str
+    method: str
+    quantiles: dict[str, NDArray[np.float64]]
+    n_toys: int
+    asimov: NDArray[np.float64]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dm2_ev2": self.dm2.tolist(), "level": self.level, "method": self.method, "n_toys": self.n_toys,
+                "asimov": self.asimov.tolist(), "quantiles": {k: v.tolist() for k, v in self.quantiles.items()}}
+
+
+@single_blas_thread
+def sensitivity_bands(problem: ESGridProblem, level: tuple[str, float] = ("90%", 0.90), n_toys: int = 200,
+                      seed: int = 0, method: str = "raster") -> SensitivityBands:
+    """Expected-sensitivity bands (PROSPECT/STEREO style) from toys of no oscillation.
+
+    Each toy's Δχ² map comes from the linearised profile likelihood (the FC search stage,
+    validated against exact scans); the limit per Δm² is the smallest excluded sin²2θ,
+    interpolated in log sin²2θ. The Asimov (median) limit is from the exact scan.
+    """
+    g = problem.grid
+    rng = np.random.default_rng(seed)
+    name, p = level
+    main, aux = problem.toys(float(g.dm2[0]), 0.0, n_toys, rng)
+    chi = _linear_maps(problem, main, aux)  # [n, A, S] and null
+    maps, null = chi
+    if method == "raster":
+        ref = np.minimum(maps.min(axis=2, keepdims=True), null[:, None, None])
+        crit = chi2_dist.ppf(p, 1)
+    elif method == "wilks":
+        ref = np.minimum(maps.reshape(n_toys, -1).min(axis=1), null)[:, None, None]
+        crit = chi2_dist.ppf(p, 2)
+    else:
+        raise InputError(f"bands method '{method}': allowed raster | wilks")
+    dchi = maps - ref
+    limits = upper_limits(g.sin2_2theta, dchi, crit)
+    qs = {"-2sigma": 0.02275, "-1sigma": 0.158655, "median": 0.5, "+1sigma": 0.841345, "+2sigma": 0.97725}
+    # toys with no limit inside the grid count as limits above it (+∞); quantiles without interpolation
+    filled = np.where(np.isnan(limits), np.inf, limits)
+    quant = {k: np.quantile(filled, q, axis=0, method="inverted_cdf") for k, q in qs.items()}
+    quant = {k: np.where(np.isinf(v), np.nan, v) for k, v in quant.items()}
+    asimov_scan = problem.asimov_scan()
+    asim = raster(asimov_scan, {name: p}) if method == "raster" else wilks(asimov_scan, {name: p})
+    asimov_lim = upper_limits(g.sin2_2theta, asim.statistic, asim.critical[name])
+    return SensitivityBands(g.dm2, name, method, quant, n_toys, asimov_lim)
+
+
+def upper_limits(s: NDArray, stat: NDArray, crit: float | NDArray) -> NDArray:
+    """Per row of ``stat`` [..., n_s]: the smallest sin²2θ above the row's minimum where
+    ``stat`` reaches ``crit``, interpolated in log sin²2θ; NaN where it never does."""
+    stat = np.asarray(stat, dtype=float)
+    crit = np.broadcast_to(np.asarray(crit, dtype=float), stat.shape)
+    k0 = np.argmin(stat, axis=-1)
+    idx = np.arange(stat.shape[-1])
+    above = (stat >= crit) & (idx >= k0[..., None])
+    has = above.any(axis=-1)
+    k = np.argmax(above, axis=-1)
+    km1 = np.maximum(k - 1, 0)
+    y1 = np.take_along_axis(stat - crit, k[..., None], -1)[..., 0]
+    y0 = np.take_along_axis(stat - crit, km1[..., None], -1)[..., 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where((k > 0) & (y1 != y0), -y0 / (y1 - y0), 1.0)
+    ls = np.log10(s)
+    val = ls[km1] + np.clip(f, 0.0, 1.0) * (ls[k] - ls[km1])
+    return np.where(has, 10.0**val, np.nan)
+
+
+def _linear_maps(problem: ESGridProblem, main: NDArray, aux: NDArray) -> tuple[NDArray, NDArray]:
+    """Linearised profiled χ²(h) − χ²(null) for every toy and grid point (and 0 for the null)."""
+    g = problem.grid
+    mu_t, jac = problem.mu0, problem.j0
+    w = 1.0 / np.maximum(mu_t, MU_FLOOR)
+    wj = jac * w[:, None]
+    Minv = np.linalg.pinv(jac.T @ wj + np.diag(problem.curv))
+    z = main - mu_t
+    at = (aux[:, problem.free] - problem.theta0[problem.free]) * problem.curv
+    u = z @ wj + at
+    D = problem.deficit
+    jwd = wj.T @ D.T
+    G = D @ (D * w).T - jwd.T @ Minv @ jwd
+    A_k = z @ (D * w).T - u @ Minv @ jwd
+    s = g.sin2_2theta
+    maps = (s[None, None, :] ** 2) * np.diag(G)[None, :, None] - 2.0 * s[None, None, :] * A_k[:, :, None]
+    return maps, np.zeros(main.shape[0])

@@ -1,0 +1,328 @@
+"""Maximum-likelihood fits with iminuit (MIGRAD, HESSE, optionally MINOS) and profile scans.
+
+An invalid minimum is never used silently: :func:`fit` retries once with MINUIT strategy 2
+from the initial values, and the :class:`FitResult` says ``valid = False`` if that fails too;
+functions that need a valid minimum call :meth:`FitResult.require_valid`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from iminuit import Minuit
+from numpy.typing import ArrayLike, NDArray
+
+from ganom.exceptions import FitError, InputError, ParameterError
+from ganom.fitter.hf.data import Data
+from ganom.fitter.hf.model import BinnedModel
+from ganom.fitter.infer.minimize import hessian_from_gradient, minimize_batch
+
+
+@dataclass
+class FitResult:
+    """The outcome of a maximum-likelihood fit.
+
+    ``nll`` is −ln L with all constants (comparable with pyhf's −logpdf); ``twice_nll``
+    is 2·nll. ``pulls`` are (θ̂ − aux)/σ for normally constrained parameters and
+    ``constraints`` their post-fit σ relative to the prior.
+    """
+
+    names: list[str]
+    values: NDArray[np.float64]
+    errors: NDArray[np.float64]
+    covariance: NDArray[np.float64]
+    nll: float
+    valid: bool
+    fixed: NDArray[np.bool_]
+    edm: float = 0.0
+    nfev: int = 0
+    message: str = ""
+    minos: dict[str, tuple[float, float]] = field(default_factory=dict)
+    pulls: dict[str, float] = field(default_factory=dict)
+    constraints: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def twice_nll(self) -> float:
+        return 2.0 * self.nll
+
+    @property
+    def correlation(self) -> NDArray[np.float64]:
+        d = np.sqrt(np.clip(np.diag(self.covariance), 0, None))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = self.covariance / np.outer(d, d)
+        return np.where(np.outer(d, d) > 0, c, 0.0)
+
+    def index(self, name: str) -> int:
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise InputError(f"unknown parameter '{name}'; known: {', '.join(self.names)}") from None
+
+    def value(self, name: str) -> float:
+        return float(self.values[self.index(name)])
+
+    def error(self, name: str) -> float:
+        return float(self.errors[self.index(name)])
+
+    def require_valid(self, what: str = "fit") -> FitResult:
+        if not self.valid:
+            raise FitError(f"{what}: MINUIT did not find a valid minimum ({self.message}); "
+                           f"check the data and the parameter bounds")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid,
+            "nll": self.nll,
+            "edm": self.edm,
+            "parameters": {n: {"value": float(v), "error": float(e), "fixed": bool(f)}
+                           for n, v, e, f in zip(self.names, self.values, self.errors, self.fixed)},
+            "minos": {k: list(v) for k, v in self.minos.items()},
+            "pulls": self.pulls,
+        }
+
+    def table(self, names: Iterable[str] | None = None) -> str:
+        """A readable table of the fitted parameters."""
+        sel = list(names) if names is not None else self.names
+        w = max(len(n) for n in sel)
+        lines = [f"{'parameter':<{w}}  {'value':>12}  {'error':>10}  {'pull':>7}", "-" * (w + 36)]
+        for n in sel:
+            i = self.index(n)
+            pull = self.pulls.get(n)
+            extra = "  fixed" if self.fixed[i] else ""
+            if n in self.minos:
+                lo, hi = self.minos[n]
+                extra += f"  MINOS {lo:+.4g}/{hi:+.4g}"
+            lines.append(f"{n:<{w}}  {self.values[i]:>12.6g}  {self.errors[i]:>10.4g}  "
+                         f"{'' if pull is None else f'{pull:+7.3f}':>7}{extra}")
+        status = "valid" if self.valid else f"INVALID ({self.message})"
+        lines.append(f"-ln L = {self.nll:.6f}, EDM = {self.edm:.2e}, {status}")
+        return "\n".join(lines)
+
+
+def fit(
+    model: BinnedModel,
+    data: Data,
+    init: ArrayLike | Mapping[str, float] | None = None,
+    fix: Mapping[str, float] | None = None,
+    minos: Sequence[str] | bool = False,
+    hesse: bool = True,
+    strategy: int = 1,
+    tolerance: float = 0.01,
+) -> FitResult:
+    """Fit ``model`` to ``data`` with MIGRAD (+ HESSE, MINOS on request).
+
+    Parameters
+    ----------
+    init : starting values (named or a vector; default the model's inits).
+    fix : parameters held at the given values (in addition to those fixed in the model).
+    minos : parameter names for MINOS errors, or True for the POI.
+    """
+    ps = model.parameters
+    x0 = np.array(model._theta(init if not isinstance(init, Mapping) else ps.vector(dict(init))), dtype=float)
+    fixed = ps.fixed.copy()
+    bounds = ps.bounds
+    for name, v in (fix or {}).items():
+        i = ps.index(name)
+        if not bounds[i, 0] <= float(v) <= bounds[i, 1]:
+            raise ParameterError(f"cannot fix '{name}' at {v}: outside its bounds "
+                                 f"[{bounds[i, 0]:g}, {bounds[i, 1]:g}]")
+        fixed[i] = True
+        x0[i] = float(v)
+    x0 = np.clip(x0, bounds[:, 0], bounds[:, 1])
+    free = np.nonzero(~fixed)[0]
+    constant = model.constant(data)
+
+    def full(xf: NDArray) -> NDArray:
+        th = x0.copy()
+        th[free] = xf
+        return th
+
+    def fcn(xf: NDArray) -> float:
+        val, _ = model.objective(full(np.asarray(xf)), data)
+        return float(val)
+
+    def grad(xf: NDArray) -> NDArray:
+        _, g = model.objective(full(np.asarray(xf)), data)
+        return g[free]
+
+    def hess(xf: NDArray) -> NDArray:
+        return hessian_from_gradient(lambda t: model.objective(t, data)[1], full(np.asarray(xf)), bounds)[np.ix_(free, free)]
+
+    names = [ps.names[i] for i in free]
+    if free.size == 0:
+        val, _ = model.objective(x0, data)
+        return _result(model, x0, np.zeros(x0.size), np.zeros((x0.size, x0.size)), float(val) + constant,
+                       True, fixed, 0.0, 1, "all parameters fixed", {})
+
+    def run(start: NDArray, strat: int) -> Minuit:
+        # iminuit 2.33 needs g2 whenever hessian is given (it then uses the Hessian).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = Minuit(fcn, start, grad=grad, hessian=hess, g2=lambda x: np.diag(hess(x)), name=names)
+        m.errordef = Minuit.LIKELIHOOD
+        m.strategy = strat
+        m.tol = tolerance
+        m.limits = [tuple(bounds[i]) for i in free]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m.migrad()
+        return m
+
+    m = run(x0[free], strategy)
+    if not m.valid:
+        m = run(x0[free], 2)
+    message = "" if m.valid else _minuit_problem(m)
+    valid = bool(m.valid)
+    if not valid:
+        bounded = _bounded_minimum(model, data, full(np.array(m.values)), fixed)
+        if bounded is not None:
+            th_b, at = bounded
+            m.values = th_b[free]
+            valid, message = True, f"minimum on the bound of {', '.join(at)} (KKT conditions checked)"
+    if hesse and m.valid:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m.hesse()
+        flat = _unconstrained(hess(np.array(m.values)), names)
+        if not m.valid and not message.startswith("minimum on the bound"):
+            flat = flat or ["(HESSE failed)"]
+        if flat:
+            valid = False
+            message = ("HESSE: the Hessian is not positive definite: the data do not constrain "
+                       + (", ".join(flat) if flat else "a combination of parameters"))
+    minos_out: dict[str, tuple[float, float]] = {}
+    want = ([ps.poi] if (minos is True and ps.poi) else (list(minos) if minos else []))
+    if want and m.valid:
+        sel = [n for n in want if n in names]
+        if sel:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                m.minos(*sel)
+            for n in sel:
+                me = m.merrors[n]
+                minos_out[n] = (float(me.lower), float(me.upper))
+    th = full(np.array(m.values))
+    err = np.zeros(th.size)
+    err[free] = np.array(m.errors)
+    cov = np.zeros((th.size, th.size))
+    if message.startswith("minimum on the bound") and valid:
+        # MINUIT's limit transform distorts HESSE on a bound; invert the external Hessian.
+        c = np.linalg.inv(hess(th[free]))
+        cov[np.ix_(free, free)] = c
+        err[free] = np.sqrt(np.clip(np.diag(c), 0.0, None))
+    elif m.covariance is not None:
+        cov[np.ix_(free, free)] = np.array(m.covariance)
+    return _result(model, th, err, cov, float(m.fval) + constant, valid, fixed, float(m.fmin.edm),
+                   int(m.nfcn), message, minos_out)
+
+
+def _bounded_minimum(model: BinnedModel, data: Data, theta: NDArray, fixed: NDArray,
+                     tol: float = 1e-4) -> tuple[NDArray, list[str]] | None:
+    """Refine a minimum that MINUIT rejects because it sits on a parameter limit.
+
+    The bounded Newton minimiser (active set) converges there; the point is accepted when
+    the KKT conditions hold: an estimated distance to the minimum ½gᵀH⁻¹g below ``tol``
+    (MIGRAD's EDM) in the free interior directions, and a gradient pointing out of the
+    allowed region for the parameters on their bounds.
+    """
+
+    res = minimize_batch(model, data.main, data.aux, theta, fixed)
+    th = res.theta
+    _, g = model.objective(th, data)
+    lo, hi = model.parameters.bounds[:, 0], model.parameters.bounds[:, 1]
+    at_lo = (th <= lo + 1e-12 * np.maximum(1, np.abs(lo))) & (g >= 0) & ~fixed
+    at_hi = (th >= hi - 1e-12 * np.maximum(1, np.abs(hi))) & (g <= 0) & ~fixed
+    interior = np.nonzero(~fixed & ~at_lo & ~at_hi)[0]
+    if not res.converged or not (at_lo | at_hi).any():
+        return None
+    if interior.size:
+        # the distance to the minimum along the free interior directions, as MIGRAD's EDM
+        h = hessian_from_gradient(lambda t: model.objective(t, data)[1], th, model.parameters.bounds)
+        gi = g[interior]
+        try:
+            edm = 0.5 * float(gi @ np.linalg.solve(h[np.ix_(interior, interior)], gi))
+        except np.linalg.LinAlgError:
+            return None
+        if not (0 <= edm < tol):
+            return None
+    names = [model.parameters.names[i] for i in np.nonzero(at_lo | at_hi)[0]]
+    return th, names
+
+
+def _unconstrained(hess: NDArray, names: list[str], rtol: float = 1e-10) -> list[str]:
+    """Names of the parameters in flat (or negative-curvature) directions of the Hessian."""
+    w, v = np.linalg.eigh(0.5 * (hess + hess.T))
+    scale = max(float(np.max(np.abs(w))), 1.0)
+    bad = w <= rtol * scale
+    if not bad.any():
+        return []
+    involved = np.any(np.abs(v[:, bad]) > 0.1, axis=1)
+    return [n for n, b in zip(names, involved) if b]
+
+
+def _minuit_problem(m: Minuit) -> str:
+    f = m.fmin
+    flags = [name for name, bad in (("above max EDM", f.is_above_max_edm), ("call limit", f.has_reached_call_limit),
+                                    ("parameters at limit", f.has_parameters_at_limit),
+                                    ("Hesse failed", f.hesse_failed)) if bad]
+    return ", ".join(flags) or "invalid minimum"
+
+
+def _result(model: BinnedModel, th: NDArray, err: NDArray, cov: NDArray, nll: float, valid: bool,
+            fixed: NDArray, edm: float, nfev: int, message: str, minos: dict) -> FitResult:
+    pulls, cons = {}, {}
+    for i, p in enumerate(model.parameters):
+        if p.constraint == "normal" and not fixed[i]:
+            pulls[p.name] = float((th[i] - p.aux) / p.sigma)
+            cons[p.name] = float(err[i] / p.sigma)
+    return FitResult(list(model.parameters.names), th, err, cov, nll, valid, fixed, edm, nfev, message, minos, pulls, cons)
+
+
+# ----------------------------------------------------------------------------- profiles
+@dataclass
+class ProfileResult:
+    """A profile-likelihood scan: −2Δln L of ``parameter`` at ``values`` (0 at the best fit)."""
+
+    parameter: str
+    values: NDArray[np.float64]
+    delta_twice_nll: NDArray[np.float64]
+    best_value: float
+    best_twice_nll: float
+    valid: NDArray[np.bool_]
+
+    def interval(self, level: float = 1.0) -> tuple[float, float]:
+        """The interval where −2Δln L < ``level`` (1 → 68.3 %), by linear interpolation."""
+        x, y = self.values, self.delta_twice_nll
+        inside = y < level
+        if not inside.any():
+            return (float("nan"), float("nan"))
+        i0, i1 = np.nonzero(inside)[0][[0, -1]]
+
+        def cross(a: int, b: int) -> float:  # a inside (y < level), b outside
+            return float(np.interp(level, [y[a], y[b]], [x[a], x[b]])) if y[a] != y[b] else float(x[a])
+
+        lo = float(x[0]) if i0 == 0 else cross(i0, i0 - 1)
+        hi = float(x[-1]) if i1 == x.size - 1 else cross(i1, i1 + 1)
+        return lo, hi
+
+
+def profile_scan(model: BinnedModel, data: Data, parameter: str, values: ArrayLike,
+                 best: FitResult | None = None) -> ProfileResult:
+    """Profile −2Δln L over ``values`` of ``parameter`` (every other free parameter refitted)."""
+    vals = np.asarray(values, dtype=float)
+    best = best or fit(model, data)
+    best.require_valid("profile_scan: global fit")
+    out = np.empty(vals.size)
+    ok = np.empty(vals.size, dtype=bool)
+    start = best.values.copy()
+    order = np.argsort(np.abs(vals - best.value(parameter)))
+    for j in order:
+        r = fit(model, data, init=start, fix={parameter: float(vals[j])}, hesse=False)
+        out[j] = r.twice_nll - best.twice_nll
+        ok[j] = r.valid
+    return ProfileResult(parameter, vals, np.maximum(out, 0.0), best.value(parameter), best.twice_nll, ok)

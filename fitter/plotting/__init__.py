@@ -1,0 +1,1 @@
+"""Figures: every function returns the Figure and accepts ``ax``."""

@@ -1,0 +1,293 @@
+"""Matplotlib figures. Every function accepts an ``ax`` and returns the Figure.
+
+Colours: from Paul Tol's colour-blind-safe schemes; the signal lines in pinks and yellows,
+backgrounds in distinct blues, greens and purples, red reserved for the gallium region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from numpy.typing import NDArray
+
+from ganom.fitter.infer.fit import ProfileResult
+from ganom.models.templates import Templates
+
+SIGNAL_COLOURS = ["#EE6677", "#F4A6B0", "#CCBB44", "#E8DC8A"]
+
+
+BACKGROUND_COLOURS = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#882255", "#AA4499", "#6699CC",
+                      "#8C6D31", "#663333", "#004488", "#997700", "#555555", "#99AACC"]
+
+
+DATA_STYLE = dict(fmt="o", color="black", ms=3.5, lw=1.0, label="data")
+
+
+def _axes(ax: Any = None, figsize: tuple[float, float] = (6.4, 4.4)) -> tuple[Figure, Any]:
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+        return fig, ax
+    return ax.figure, ax
+
+
+def _project(arr: NDArray, axis: str, axes: Sequence[str] = ("energy", "baseline", "time")) -> NDArray:
+    """Project a template (axes named by ``axes``) on one axis."""
+    keep = list(axes).index(axis)
+    return arr.sum(axis=tuple(i for i in range(len(axes)) if i != keep))
+
+
+def plot_stack(templates: Templates, axis: str = "energy", samples: dict[str, NDArray] | None = None,
+               data: NDArray | None = None, ax: Any = None, log: bool | None = None, title: str | None = None,
+               min_fraction: float = 1e-3, by_line: bool = True) -> Figure:
+    """Stacked expected counts (signal by branch + each background) projected on one axis.
+
+    Parameters
+    ----------
+    axis : "energy" (reconstructed recoil energy), "baseline" (reconstructed L), "time", or
+        "cos" (angle to the source direction, directional binnings).
+    samples : per-sample counts to stack (default: the nominal templates; pass
+        post-fit per-sample counts reshaped to the binning to show a fit).
+    data : observed counts with the binning's shape, drawn as points with √n errors.
+    min_fraction : backgrounds below this share of the total are merged into "other".
+    by_line : show the nominal signal line by line (746.7, 751.8, 426.6, 431.7 keV for ⁵¹Cr)
+        instead of by nuclear branch (only without ``samples``).
+    """
+    fig, ax = _axes(ax)
+    b = templates.binning
+    if axis not in b.axes:
+        raise ValueError(f"axis '{axis}' not in this binning's axes {b.axes}")
+    edges = b.edges(axis)
+    xlabel = {"energy": "reconstructed recoil energy $T$ [MeV]", "baseline": "reconstructed baseline $L$ [m]",
+              "time": "time since source start [days]", "cos": r"$\cos\theta$ to the source direction"}[axis]
+    src = dict(samples or templates.samples)
+    labels = {n: templates.info[n].label for n in src}
+    kinds = {n: templates.info[n].kind for n in src}
+    if by_line and samples is None:
+        lines = templates.kernel.line_counts()
+        for n in [k for k in src if kinds[k] == "signal"]:
+            del src[n]
+        for k, e in enumerate(templates.kernel.line_energies_mev):
+            key = f"line_{k}"
+            src[key] = lines[k]
+            labels[key] = f"{templates.source.isotope} ν {e * 1e3:.1f} keV"
+            kinds[key] = "signal"
+    proj = {n: _project(np.asarray(a), axis, b.axes) for n, a in src.items()}
+    total = sum(v.sum() for v in proj.values())
+    sig = [n for n in proj if kinds[n] == "signal"]
+    bkg = sorted((n for n in proj if kinds[n] != "signal"), key=lambda n: proj[n].sum())
+    other = [n for n in bkg if proj[n].sum() < min_fraction * total]
+    bkg = [n for n in bkg if n not in other]
+    layers = [(n, labels[n], BACKGROUND_COLOURS[i % len(BACKGROUND_COLOURS)]) for i, n in enumerate(bkg)]
+    layers += [(n, labels[n], SIGNAL_COLOURS[i % len(SIGNAL_COLOURS)]) for i, n in enumerate(sig)]
+    bottom = np.zeros(edges.size - 1)
+    if other:
+        o = sum(proj[n] for n in other)
+        ax.stairs(o + bottom, edges, baseline=bottom, fill=True, color="#DDDDDD", label="other backgrounds")
+        bottom = bottom + o
+    for n, label, colour in layers:
+        ax.stairs(bottom + proj[n], edges, baseline=bottom, fill=True, color=colour, label=label, alpha=0.9)
+        bottom = bottom + proj[n]
+    ax.stairs(bottom, edges, color="black", lw=0.8)
+    if data is not None:
+        d = _project(np.asarray(data), axis, b.axes)
+        centres = 0.5 * (edges[:-1] + edges[1:])
+        ax.errorbar(centres, d, yerr=np.sqrt(np.maximum(d, 0)), **DATA_STYLE)
+    ax.set_xlabel(xlabel)
+    width = np.diff(edges)
+    unit = {"energy": f"{width[0] * 1e3:.0f} keV", "baseline": f"{width[0]:.2g} m", "time": f"{width[0]:.3g} d",
+            "cos": f"{width[0]:.2g}"}[axis]
+    ax.set_ylabel(f"events / {unit}" if np.allclose(width, width[0]) else "events per bin")
+    ax.set_xlim(edges[0], edges[-1])
+    if log is None:
+        log = axis == "energy"
+    if log:
+        ax.set_yscale("log")
+        ax.set_ylim(max(bottom.min() * 0.3, bottom.max() * 1e-5), bottom.max() * 8)
+    else:
+        ax.set_ylim(0, bottom.max() * 1.6)  # room for the legend
+    ax.legend(fontsize=7, ncol=2, frameon=False, loc="upper right")
+    det, src_ = templates.detector, templates.source
+    ax.set_title(title or f"{det.label}, {src_.isotope} {src_.activity_mci:.3g} MCi at D = {templates.distance_m:g} m, "
+                          f"{templates.binning.run_days:g} d", fontsize=9)
+    return fig
+
+
+def plot_profile(profile: ProfileResult, ax: Any = None, label: str | None = None, levels: Sequence[float] = (1.0, 4.0),
+                 truth: float | None = None) -> Figure:
+    """−2Δln L versus the scanned parameter, with the 1σ/2σ lines."""
+    fig, ax = _axes(ax)
+    ax.plot(profile.values, profile.delta_twice_nll, color=SIGNAL_COLOURS[0], lw=1.6, label=label)
+    for lv in levels:
+        ax.axhline(lv, color="grey", lw=0.7, ls="--")
+        ax.text(profile.values[-1], lv, f" {np.sqrt(lv):.0f}σ", va="bottom", ha="right", fontsize=7, color="grey")
+    if truth is not None:
+        ax.axvline(truth, color="black", lw=0.8, ls=":", label=f"truth {truth:g}")
+    ax.set_xlabel(profile.parameter)
+    ax.set_ylabel(r"$-2\Delta\ln L$")
+    ax.set_ylim(0, max(max(levels) * 1.6, 1.0))
+    ax.set_xlim(profile.values.min(), profile.values.max())
+    if label or truth is not None:
+        ax.legend(frameon=False, fontsize=8)
+    return fig
+
+
+def plot_comparison(records: Sequence[Any], ax: Any = None, metric: str = "z_reject_R1_if_R082",
+                    title: str = "3 MCi ⁵¹Cr: detector comparison (Asimov, 1σ systematics included)") -> Figure:
+    """Bar chart of a comparison metric per (detector, source position), one bar per run length."""
+    fig, ax = _axes(ax, figsize=(7.2, 4.2))
+    keys = list(dict.fromkeys((r.detector, r.distance_m) for r in records))
+    days = sorted({r.days for r in records})
+    width = 0.8 / max(len(days), 1)
+    x = np.arange(len(keys))
+    for j, d in enumerate(days):
+        vals = [next((getattr(r, metric) for r in records if (r.detector, r.distance_m) == k and r.days == d), np.nan)
+                for k in keys]
+        ax.bar(x + (j - (len(days) - 1) / 2) * width, vals, width, label=f"{d:g} days",
+               color=BACKGROUND_COLOURS[j % len(BACKGROUND_COLOURS)])
+    ax.set_xticks(x, [f"{k[0]}\nD = {k[1]:g} m" for k in keys], fontsize=8)
+    ylabel = {"z_reject_R1_if_R082": "Z to reject R = 1 if R = 0.82 [σ]",
+              "z_reject_R082_if_R1": "Z to reject R = 0.82 if R = 1 [σ]", "sigma_R": r"$\sigma_R$"}.get(metric, metric)
+    ax.set_ylabel(ylabel)
+    if metric.startswith("z_"):
+        for z in (3, 5):
+            ax.axhline(z, color="grey", lw=0.7, ls="--")
+    ax.legend(frameon=False, fontsize=8)
+    ax.set_title(title, fontsize=9)
+    return fig
+
+
+def plot_sensitivity(points: Sequence[Any], ax: Any = None, metric: str = "z_reject_r1", xlabel: str | None = None,
+                     logx: bool = False) -> Figure:
+    """A sensitivity curve (significance or σ_R versus a knob)."""
+    fig, ax = _axes(ax)
+    x = [p.value for p in points]
+    y = [getattr(p, metric) for p in points]
+    ax.plot(x, y, "o-", color=SIGNAL_COLOURS[0])
+    ax.set_xlabel(xlabel or points[0].knob)
+    ax.set_ylabel({"z_reject_r1": "Z to reject R = 1 if R = 0.82 [σ]", "z_reject_r082": "Z to reject R = 0.82 if R = 1 [σ]",
+                   "sigma_r": r"$\sigma_R$"}.get(metric, metric))
+    if logx:
+        ax.set_xscale("log")
+    return fig
+
+
+# ----------------------------------------------------------------------------- contours
+# red is left to the gallium region (ganom.fitter.plotting.gallium), green/yellow to the sensitivity bands
+CONTOUR_COLOURS = ["#222222", "#4477AA", "#AA3377", "#CC6600", "#66CCEE"]  # no green/yellow: those are the bands
+
+
+CONTOUR_STYLES = ["-", "--", ":", "-."]
+
+
+def plot_contours(results: Sequence[Any], ax: Any = None, levels: Sequence[str] | None = None,
+                  labels: Sequence[str] | None = None, bands: Any = None, title: str | None = None,
+                  xlim: tuple[float, float] | None = None, ylim: tuple[float, float] | None = None) -> Figure:
+    """Δm² (y) versus sin²2θ (x), log–log: contours of one or more :class:`ContourResult`.
+
+    Each result gets a colour, each confidence level a line style. ``bands``: a
+    :class:`ganom.fitter.infer.contours.SensitivityBands` drawn as green/yellow ±1σ/±2σ bands with its
+    median, as PROSPECT and STEREO show expected sensitivities.
+    """
+    fig, ax = _axes(ax, figsize=(6.0, 5.2))
+    if bands is not None:
+        d = bands.dm2
+        q = bands.quantiles
+        ax.fill_betweenx(d, np.minimum(q["-2sigma"], 1.0), np.minimum(q["+2sigma"], 1.0), color="#FFEE88",
+                         label=f"±2σ expected ({bands.method}, {bands.level}, {bands.n_toys} toys)", lw=0)
+        ax.fill_betweenx(d, np.minimum(q["-1sigma"], 1.0), np.minimum(q["+1sigma"], 1.0), color="#99DD99",
+                         label="±1σ expected", lw=0)
+        ax.plot(np.minimum(q["median"], 1.0), d, color="#117733", lw=1.0, ls="--", label="median of toys")
+    for k, res in enumerate(results):
+        colour = CONTOUR_COLOURS[k % len(CONTOUR_COLOURS)]
+        lv = list(levels or res.critical)
+        for m, level in enumerate(lv):
+            if level not in res.critical:
+                continue
+            segs = res.lines(level)
+            for n_seg, seg in enumerate(segs):
+                lab = None
+                if n_seg == 0:
+                    base = labels[k] if labels else res.method
+                    lab = f"{base}, {level}"
+                ax.plot(seg[:, 1], seg[:, 0], color=colour, ls=CONTOUR_STYLES[m % len(CONTOUR_STYLES)], lw=1.5,
+                        label=lab)
+        bf = res.best_fit or {}
+        if bf.get("dm2", 0) > 0 and bf.get("sin2_2theta", 0) > 0 and res.kind == "allowed":
+            ax.plot(bf["sin2_2theta"], bf["dm2"], marker="*", color=colour, ms=10, ls="none")
+    g = results[0].grid if results else bands
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(*(xlim or (float(g.sin2_2theta[0]), float(g.sin2_2theta[-1])) if results else (1e-3, 1)))
+    ax.set_ylim(*(ylim or (float(g.dm2[0]), float(g.dm2[-1])) if results else (0.01, 100)))
+    ax.set_xlabel(r"$\sin^2 2\theta_{ee}$")
+    ax.set_ylabel(r"$\Delta m^2_{41}$ [eV$^2$]")
+    ax.grid(True, which="major", color="#DDDDDD", lw=0.5)
+    _legend_below(ax)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return fig
+
+
+def _legend_below(ax: Any, handles: Sequence[Any] | None = None) -> None:
+    """A two-column legend under the axes: contours and bands fill the whole plane."""
+    if handles is None:
+        handles, _ = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(handles=list(handles), fontsize=7, frameon=False, ncol=2, loc="upper center",
+                  bbox_to_anchor=(0.5, -0.12))
+
+
+def refresh_legend(ax: Any) -> None:
+    """Redraw the legend with every labelled artist plus overlay handles (e.g. the gallium region)."""
+    handles, _ = ax.get_legend_handles_labels()
+    _legend_below(ax, handles + list(getattr(ax, "_gallium_handles", [])))
+
+
+def plot_delta_chi2_map(result: Any, ax: Any = None, vmax: float = 25.0) -> Figure:
+    """The Δχ² (or CLs) map behind a contour, as a colour map on log–log axes."""
+    fig, ax = _axes(ax, figsize=(6.2, 5.0))
+    g = result.grid
+    stat = np.minimum(result.statistic, vmax) if result.method != "cls" else result.statistic
+    mesh = ax.pcolormesh(g.sin2_2theta, g.dm2, stat, shading="nearest", cmap="viridis")
+    fig.colorbar(mesh, ax=ax, label="CLs" if result.method == "cls" else r"$\Delta\chi^2$ (clipped at %g)" % vmax)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"$\sin^2 2\theta_{ee}$")
+    ax.set_ylabel(r"$\Delta m^2_{41}$ [eV$^2$]")
+    return fig
+
+
+# ----------------------------------------------------------------------------- branching ratio
+def plot_sigma_b(results: Sequence[Any], x: str = "signal_events", ax: Any = None, reference: float | None = None,
+                 b_alternative: float | None = None, b_true: float | None = None, label: str | None = None,
+                 logx: bool = True) -> Figure:
+    """σ_B versus exposure (``x="signal_events"`` or ``"days"``) or angular resolution
+    (``x="angular_resolution_deg"``); ``reference`` draws the brute-force σ_B, and the
+    separation |B_alt − B| / 3 and / 5 are drawn as 3σ and 5σ targets."""
+    fig, ax = _axes(ax)
+    pts = [(getattr(r, x), r.sigma_b) for r in results if getattr(r, x) is not None]
+    pts.sort()
+    ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color=SIGNAL_COLOURS[0], label=label or "σ_B (Asimov)")
+    if x == "signal_events" and len(pts) > 1:
+        xs = np.geomspace(pts[0][0], pts[-1][0], 20)
+        ax.plot(xs, pts[0][1] * np.sqrt(pts[0][0] / xs), color="grey", lw=0.8, ls="--", label=r"$\propto 1/\sqrt{N}$")
+    if reference is not None:
+        ax.axhline(reference, color=BACKGROUND_COLOURS[0], ls="--", lw=1.2, label=f"energy only: σ_B = {reference:.3g}")
+    if b_alternative is not None and b_true is not None:
+        for n, ls in ((3, ":"), (5, "-.")):
+            ax.axhline(abs(b_alternative - b_true) / n, color="grey", ls=ls, lw=0.9,
+                       label=f"{n}σ between B = {b_true:.4g} and {b_alternative:.4g}")
+    ax.set_yscale("log")
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo / 1.2, hi * 1.6)
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel({"signal_events": "signal events in the window", "days": "run length [days]",
+                   "angular_resolution_deg": "angular resolution σ_θ [degrees]"}.get(x, x))
+    ax.set_ylabel(r"$\sigma_B$ (320 keV branching)")
+    ax.legend(frameon=False, fontsize=8)
+    return fig

@@ -1,0 +1,1 @@
+"""pyhf interchange: validate, export, patchsets, load any workspace, parity with pyhf."""

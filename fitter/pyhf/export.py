@@ -1,0 +1,198 @@
+"""pyhf export: BinnedModel → pyhf workspace (schema 1.0.0).
+
+Export layout (:func:`export_workspace`)
+---------------------------------------
+* One pyhf channel per native channel, in the native order. ``source_on`` holds the
+  E_reco × L_reco × t analysis bins flattened in C order: flat bin
+  ``k = (i_E · n_L + i_L) · n_t + i_t`` (time fastest, energy slowest), exactly as
+  :func:`ganom.fitter.config.unflatten` reshapes them. ``source_off`` (with a source-off exposure)
+  holds E × L with one time bin. The edges of each exported file are listed in
+  ``workspaces/INDEX.md`` and in the patchset metadata (``binning``).
+* One sample per native sample: ``signal_ground`` / ``signal_excited`` (the ⁵¹Cr lines that
+  feed the ⁵¹V ground state and the 320 keV level) and one per background.
+* Modifiers carry the native parameter names: ``R`` normfactor (the POI), ``activity``,
+  ``fiducial`` and ``bkg_*`` normsys (or ``bkg_*`` normfactor when free), ``escale`` histosys.
+  ``br_gamma`` is one normsys with a different (lo, hi) on each branch sample: the native
+  model splits the signal by nuclear branch, so this reproduces the line-share change of a
+  shifted γ branch exactly, and no histosys is needed.
+* Measurement config: POI ``R`` and, for every parameter, explicit ``inits`` and ``bounds``
+  (the native α range is ±30, pyhf's default ±5), ``fixed`` when held, ``auxdata`` where the
+  auxiliary datum differs from the nominal one, ``sigmas`` for lumi and staterror. Constraint
+  widths follow pyhf's conventions: a normsys α is N(0, 1) and the ±1σ effect is in (lo, hi).
+* Observations: the data given, by default the Asimov data at the inits (R = 1, nominal).
+
+Interpolation: :mod:`ganom.fitter.hf.model` uses pyhf's codes (normsys code 4, histosys code 4p), so
+native and pyhf likelihoods are the same function; the tests show −ln L agreeing to 1e-9.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ganom.fitter.hf.data import Data
+from ganom.fitter.hf.model import BinnedModel
+
+if TYPE_CHECKING:
+
+    pass
+from ganom.exceptions import ExportError
+from ganom.fitter.pyhf.validate import PER_BIN_MODIFIERS, SCHEMA_VERSION, validate_workspace
+
+
+def rounded(values: ArrayLike, digits: int | None) -> list[float]:
+    """Values as a list of Python floats, rounded to ``digits`` significant digits (None: exact)."""
+    flat = np.asarray(values, dtype=float).ravel().tolist()
+    if digits is None:
+        return flat
+    return [float(f"{v:.{digits}g}") for v in flat]
+
+
+# ----------------------------------------------------------------------------- export
+def _modifier_data(model: BinnedModel, mod: Mapping[str, Any], s: int, sl: slice, digits: int | None) -> Any:
+    """The pyhf ``data`` of a native modifier on sample ``s`` in the channel at ``sl``.
+
+    Histosys templates come from the model's current shifts (so that a model with replaced
+    templates, e.g. :meth:`OscillationModel.at`, exports what it evaluates).
+    """
+    t = mod["type"]
+    if t == "normsys":
+        return {"hi": rounded(mod["hi"], digits)[0], "lo": rounded(mod["lo"], digits)[0]}
+    if t == "histosys":
+        h = int(np.nonzero(model._histo_params == model.parameters.index(mod["name"]))[0][0])
+        nom = model.nominal[s, sl]
+        return {"hi_data": rounded(nom + model._histo_dhi[h, s, sl], digits),
+                "lo_data": rounded(nom - model._histo_dlo[h, s, sl], digits)}
+    if t == "staterror":
+        err = mod["errors"].get(model.samples[s])
+        return rounded(np.zeros(sl.stop - sl.start) if err is None else err, digits)
+    if t == "shapesys":
+        return rounded(mod["errors"], digits)
+    return None
+
+
+def _modifier_sets(model: BinnedModel) -> list[tuple[str, str, list[int]]]:
+    """(type, name, parameter indices) of every modifier, in order of first use."""
+    out: dict[str, tuple[str, str, list[int]]] = {}
+    names = model.parameters.names
+    for mod in model.spec:
+        if mod["name"] in out:
+            continue
+        if mod["type"] in PER_BIN_MODIFIERS:
+            pref = f"{mod['name']}["
+            idx = [i for i, n in enumerate(names) if n.startswith(pref)]
+        else:
+            idx = [model.parameters.index(mod["name"])]
+        out[mod["name"]] = (mod["type"], mod["name"], idx)
+    return list(out.values())
+
+
+def _auto_fixed(model: BinnedModel, mtype: str, name: str, n: int) -> NDArray[np.bool_]:
+    """The parameters of a set that pyhf fixes by itself: γ's of bins without uncertainty."""
+    if mtype not in ("staterror", "shapesys"):
+        return np.zeros(n, dtype=bool)
+    mod = next(m for m in model.spec if m["name"] == name)
+    sl = model.channel_slices[mod["channels"][0]]
+    if mtype == "shapesys":
+        nom = model.nominal[model.sample_index(mod["samples"][0]), sl]
+        return ~((nom > 0) & (np.asarray(mod["errors"]) > 0))
+    rows = [model.sample_index(s) for s in mod["samples"]]
+    tot = model.nominal[rows, sl].sum(axis=0)
+    err2 = sum((np.asarray(e, dtype=float) ** 2 for e in mod["errors"].values()), np.zeros(n))
+    return ~((tot > 0) & (err2 > 0))
+
+
+def measurement_config(model: BinnedModel, aux: ArrayLike | None = None, name: str = "ganom") -> dict[str, Any]:
+    """The pyhf measurement (POI, inits, bounds, fixed, auxdata, sigmas) of a native model.
+
+    ``aux`` (per native parameter) overrides the nominal auxiliary data, e.g. for a toy.
+    Raises :class:`ExportError` for settings pyhf cannot express (a normsys without its
+    N(0, 1) constraint, a constrained normfactor, a mixed fixed/free γ set, ...).
+    """
+    ps = model.parameters
+    if ps.poi is None:
+        raise ExportError("pyhf needs a parameter of interest: the model has none (build it with poi=...)")
+    aux_v = np.array([p.aux for p in ps]) if aux is None else np.asarray(aux, dtype=float)
+    params = []
+    for mtype, mname, idx in _modifier_sets(model):
+        sel = [ps.params[i] for i in idx]
+        entry: dict[str, Any] = {"name": mname, "inits": [p.init for p in sel], "bounds": [list(p.bounds) for p in sel]}
+        kinds = {p.constraint for p in sel}
+        if mtype in ("normfactor", "shapefactor") and kinds != {"free"}:
+            raise ExportError(f"parameter '{mname}' ({mtype}) has a {kinds.pop()} constraint; pyhf's {mtype} is free")
+        if mtype in ("normsys", "histosys", "lumi"):
+            p = sel[0]
+            if p.constraint != "normal":
+                raise ExportError(f"parameter '{mname}' ({mtype}) is {p.constraint}; pyhf constrains every {mtype} "
+                                  f"parameter with a normal")
+            if mtype != "lumi" and p.sigma != 1.0:
+                raise ExportError(f"parameter '{mname}' ({mtype}) has constraint width {p.sigma}; pyhf's is 1 "
+                                  f"(put the ±1σ effect into the modifier's data instead)")
+            if mtype == "lumi":
+                entry["sigmas"] = [p.sigma]
+                entry["auxdata"] = [float(aux_v[idx[0]])]
+            elif aux_v[idx[0]] != 0.0:
+                entry["auxdata"] = [float(aux_v[idx[0]])]
+        if mtype == "staterror":
+            entry["sigmas"] = [p.sigma if p.constraint == "normal" else 1.0 for p in sel]
+        if mtype == "shapesys":
+            entry["factors"] = [p.sigma if p.constraint == "poisson" else 1.0 for p in sel]
+        if mtype in ("staterror", "shapesys"):
+            nominal = [p.aux if p.constraint != "free" else 1.0 for p in sel]
+            data_aux = [float(aux_v[i]) if p.constraint != "free" else 1.0 for i, p in zip(idx, sel)]
+            if data_aux != nominal or mtype == "shapesys":
+                entry["auxdata"] = data_aux
+        fixed = np.array([p.fixed for p in sel])
+        auto = _auto_fixed(model, mtype, mname, len(sel))
+        if np.array_equal(fixed, auto):
+            pass
+        elif fixed.all() or not fixed.any():
+            entry["fixed"] = bool(fixed[0])
+        else:
+            raise ExportError(f"parameter set '{mname}' ({mtype}) has some bins fixed and others free: pyhf can only "
+                              f"fix all of them or those without uncertainty")
+        params.append(entry)
+    return {"name": name, "config": {"poi": ps.poi, "parameters": params}}
+
+
+def export_workspace(model: BinnedModel, data: Data | None = None, *, measurement: str = "ganom",
+                     digits: int | None = 7) -> dict[str, Any]:
+    """The pyhf workspace (schema 1.0.0) of ``model`` with ``data`` as observations.
+
+    Parameters
+    ----------
+    data : observed counts and auxiliary data (default: the Asimov data at the inits); an
+        auxiliary datum that differs from the nominal one is written as ``auxdata``.
+    digits : significant digits of every yield (None: exact floats).
+    """
+    data = model.asimov() if data is None else data
+    spec_mods = model.spec
+    channels = []
+    for c, chan in enumerate(model.channels):
+        sl = model.channel_slices[chan]
+        samples = []
+        for s, sname in enumerate(model.samples):
+            if not model.sample_channels[s, c]:
+                continue
+            mods: dict[tuple[str, str], dict[str, Any]] = {}
+            for mod in spec_mods:
+                if sname not in mod["samples"] or (mod["channels"] is not None and chan not in mod["channels"]):
+                    continue
+                key = (mod["type"], mod["name"])
+                if key in mods and mod["type"] in ("normfactor", "lumi", "shapefactor"):
+                    raise ExportError(f"{mod['type']} '{mod['name']}' is applied twice to sample '{sname}' in channel "
+                                      f"'{chan}'; a pyhf modifier acts once")
+                if mod["type"] == "lumi" and mod["name"] != "lumi":
+                    raise ExportError(f"lumi parameter '{mod['name']}': pyhf requires the lumi modifier to be named 'lumi'")
+                mods[key] = {"name": mod["name"], "type": mod["type"], "data": _modifier_data(model, mod, s, sl, digits)}
+            samples.append({"name": sname, "data": rounded(model.nominal[s, sl], digits), "modifiers": list(mods.values())})
+        channels.append({"name": chan, "samples": samples})
+    observations = [{"name": chan, "data": rounded(data.main[model.channel_slices[chan]], digits)}
+                    for chan in model.channels]
+    ws = {"channels": channels, "measurements": [measurement_config(model, data.aux, measurement)],
+          "observations": observations, "version": SCHEMA_VERSION}
+    validate_workspace(ws, "exported workspace")
+    return ws

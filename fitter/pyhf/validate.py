@@ -1,0 +1,134 @@
+"""Validation of pyhf workspaces: pyhf's JSON schema (version 1.0.0), the modifier types ganom
+supports, and the consistency pyhf checks when it builds a model (bin counts, unique names);
+errors name the JSON path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+
+    pass
+from ganom.exceptions import WorkspaceError
+
+SCHEMA_VERSION = "1.0.0"
+
+
+SUPPORTED_MODIFIERS = ("normfactor", "lumi", "normsys", "histosys", "staterror", "shapesys", "shapefactor")
+
+
+PER_BIN_MODIFIERS = ("staterror", "shapesys", "shapefactor")
+
+
+# ----------------------------------------------------------------------------- JSON I/O
+def json_path(*parts: str | int) -> str:
+    """``("channels", 0, "samples", 2)`` → ``"channels[0].samples[2]"`` (pyhf's notation)."""
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "<root>"
+
+
+def workspace_digest(spec: Mapping[str, Any]) -> str:
+    """The sha256 digest pyhf uses to tie a patchset to its background-only workspace."""
+    import pyhf
+
+    return pyhf.utils.digest(dict(spec), algorithm="sha256")
+
+
+# ----------------------------------------------------------------------------- validation
+def _schema_error(exc: Any) -> tuple[str, str]:
+    """(JSON path, message) of the most specific reason behind a jsonschema error.
+
+    For a failed ``anyOf`` (the modifier alternatives) the reason is taken from the
+    alternative whose ``type`` matches the instance's, not the generic summary.
+    """
+    err = exc
+    while err.context:
+        groups: dict[Any, list[Any]] = {}
+        for sub in err.context:
+            groups.setdefault(sub.schema_path[0] if sub.schema_path else None, []).append(sub)
+        matching = [g for g in groups.values() if not any(list(s.relative_path) == ["type"] for s in g)]
+        if len(matching) != 1:
+            break
+        err = min(matching[0], key=lambda s: len(s.relative_path))
+    return json_path(*err.absolute_path), err.message
+
+
+def _check_schema(spec: Any, schema: str, where: str) -> None:
+    import pyhf
+
+    try:
+        pyhf.schema.validate(spec, schema, version=SCHEMA_VERSION)
+    except pyhf.exceptions.InvalidSpecification as exc:
+        path, msg = _schema_error(exc.parent)
+        raise WorkspaceError(f"{where}: {path}: {msg} (pyhf schema {SCHEMA_VERSION}/{schema})") from None
+
+
+def _check_modifier_types(spec: Any, where: str) -> None:
+    channels = spec.get("channels") if isinstance(spec, Mapping) else None
+    for ci, ch in enumerate(channels if isinstance(channels, list) else []):
+        samples = ch.get("samples") if isinstance(ch, Mapping) else None
+        for si, s in enumerate(samples if isinstance(samples, list) else []):
+            mods = s.get("modifiers") if isinstance(s, Mapping) else None
+            for mi, m in enumerate(mods if isinstance(mods, list) else []):
+                t = m.get("type") if isinstance(m, Mapping) else None
+                if isinstance(t, str) and t not in SUPPORTED_MODIFIERS:
+                    raise WorkspaceError(
+                        f"{where}: {json_path('channels', ci, 'samples', si, 'modifiers', mi)}: modifier "
+                        f"'{m.get('name')}' has unknown type '{t}'; supported: {', '.join(SUPPORTED_MODIFIERS)}")
+
+
+def _check_structure(spec: Mapping[str, Any], where: str) -> dict[str, int]:
+    """Consistency that the schema cannot express; returns {channel: number of bins}."""
+    nbins: dict[str, int] = {}
+    for ci, ch in enumerate(spec["channels"]):
+        if ch["name"] in nbins:
+            raise WorkspaceError(f"{where}: {json_path('channels', ci, 'name')}: channel '{ch['name']}' defined twice")
+        n = len(ch["samples"][0]["data"])
+        seen: set[str] = set()
+        for si, s in enumerate(ch["samples"]):
+            sp = ("channels", ci, "samples", si)
+            if s["name"] in seen:
+                raise WorkspaceError(f"{where}: {json_path(*sp, 'name')}: sample '{s['name']}' appears twice in "
+                                     f"channel '{ch['name']}'")
+            seen.add(s["name"])
+            if len(s["data"]) != n:
+                raise WorkspaceError(f"{where}: {json_path(*sp, 'data')}: {len(s['data'])} bins, channel "
+                                     f"'{ch['name']}' has {n} (from its first sample)")
+            mods: set[tuple[str, str]] = set()
+            for mi, m in enumerate(s["modifiers"]):
+                mp = json_path(*sp, "modifiers", mi)
+                if (m["type"], m["name"]) in mods:
+                    raise WorkspaceError(f"{where}: {mp}: {m['type']} '{m['name']}' listed twice on sample '{s['name']}'")
+                mods.add((m["type"], m["name"]))
+                arrays = ({"lo_data": m["data"]["lo_data"], "hi_data": m["data"]["hi_data"]} if m["type"] == "histosys"
+                          else {"": m["data"]} if m["type"] in ("staterror", "shapesys") else {})
+                for key, arr in arrays.items():
+                    if len(arr) != n:
+                        raise WorkspaceError(f"{where}: {mp}.data{'.' + key if key else ''}: {len(arr)} values, "
+                                             f"channel '{ch['name']}' has {n} bins")
+        nbins[ch["name"]] = n
+    seen_obs: set[str] = set()
+    for oi, ob in enumerate(spec["observations"]):
+        if ob["name"] not in nbins:
+            continue
+        if ob["name"] in seen_obs:
+            raise WorkspaceError(f"{where}: {json_path('observations', oi, 'name')}: two observations for channel '{ob['name']}'")
+        seen_obs.add(ob["name"])
+        if len(ob["data"]) != nbins[ob["name"]]:
+            raise WorkspaceError(f"{where}: {json_path('observations', oi, 'data')}: {len(ob['data'])} bins, channel "
+                                 f"'{ob['name']}' has {nbins[ob['name']]}")
+    missing = [c for c in nbins if c not in seen_obs]
+    if missing:
+        raise WorkspaceError(f"{where}: observations: no observed data for channel(s) {', '.join(missing)}")
+    return nbins
+
+
+def validate_workspace(spec: Any, where: str = "workspace") -> None:
+    """Check a workspace against pyhf's schema and for consistency; errors name the JSON path."""
+    _check_modifier_types(spec, where)
+    _check_schema(spec, "workspace.json", where)
+    _check_structure(spec, where)
