@@ -18,6 +18,9 @@ is 1 + σα for small α, log-normal-like beyond ±1σ); histosys uses code 4p.
 
 from __future__ import annotations
 
+import hashlib
+import pickle
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -31,6 +34,21 @@ from ganom.fitter.hf.model import BinnedModel
 from ganom.models.detectors import Detector, load_detector
 from ganom.models.sources import NeutrinoSource, load_source
 from ganom.models.templates import Templates, build_templates
+
+__all__ = [
+    "KNOBS",
+    "window_counts",
+    "SYSTEMATICS",
+    "BRANCH_MODES",
+    "BranchFactor",
+    "NEGLIGIBLE_EVENTS",
+    "AnalysisConfig",
+    "build_model",
+    "unflatten",
+    "Configuration",
+    "BUILD_CACHE_SIZE",
+    "build_configuration",
+]
 
 # ----------------------------------------------------------------------------- studies
 KNOBS = ("days", "activity", "activity_uncertainty", "background_scale", "fiducial_radius")
@@ -48,24 +66,6 @@ def _configure(detector: Detector, source: NeutrinoSource, knob: str, value: flo
     if knob == "background_scale":
         return detector, source, float(value)
     raise PhysicsInputError("knob", knob, " | ".join(KNOBS))
-
-
-def build_configuration(detector: Detector | str, source: NeutrinoSource | str = "cr51",
-                        distance_m: float | str = "centre", days: float = 30.0, background_scale: float = 1.0,
-                        source_off_days: float = 0.0, config: AnalysisConfig | None = None,
-                        **template_kw: Any) -> tuple[Templates, BinnedModel]:
-    """Templates and model of one configuration (background rates scaled by ``background_scale``)."""
-    from ganom.models.backgrounds import detector_backgrounds
-
-    if not (np.isfinite(background_scale) and background_scale >= 0):
-        raise PhysicsInputError("background_scale", background_scale, "a finite factor ≥ 0 (0: no backgrounds)")
-    det = load_detector(detector)
-    src = load_source(source)
-    comps = [replace(c, rate_per_day=c.rate_per_day * background_scale)
-             for c in detector_backgrounds(det, src.half_life_days)] if background_scale > 0 else False
-    tpl = build_templates(det, src, distance_m, days, backgrounds=comps, source_off_days=source_off_days,
-                          **template_kw)
-    return tpl, build_model(tpl, config)
 
 
 def window_counts(tpl: Templates) -> tuple[float, float]:
@@ -221,3 +221,107 @@ def unflatten(templates: Templates, values: NDArray, channel: str = "source_on")
     source_off)."""
     shape = templates.binning.shape if channel == "source_on" else templates.binning.shape[:-1] + (1,)
     return np.asarray(values).reshape(shape)
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One analysis configuration, resolved from names once: what :meth:`build` turns into
+    templates and a model.
+
+    Attributes
+    ----------
+    detector, source : the resolved physics objects.
+    distance_m : source distance from the detector centre [m].
+    days : run length [days].
+    background_scale : factor on every background rate (0: no backgrounds).
+    source_off_days : background-only exposure before the run [days] (0: none).
+    analysis : the :class:`AnalysisConfig` (systematics, free parameters, POI).
+    template_options : further keywords of :func:`ganom.models.templates.build_templates`
+        (``binning``, ``angular_resolution_deg``, ``xsec_model``, ...).
+
+    >>> cfg = Configuration.resolve("jne-1t", "cr51", "outside", 10)
+    >>> cfg.detector.name, cfg.distance_m, cfg.days
+    ('jne-1t', 1.0, 10.0)
+    >>> cfg.build()[1] is Configuration.resolve("jne-1t", "cr51", 1.0, 10.0).build()[1]
+    True
+    """
+
+    detector: Detector
+    source: NeutrinoSource
+    distance_m: float
+    days: float
+    background_scale: float = 1.0
+    source_off_days: float = 0.0
+    analysis: AnalysisConfig = field(default_factory=lambda: AnalysisConfig())
+    template_options: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def resolve(cls, detector: Detector | str, source: NeutrinoSource | str = "cr51",
+                distance: float | str = "centre", days: float = 30.0, background_scale: float = 1.0,
+                source_off_days: float = 0.0, analysis: AnalysisConfig | None = None,
+                **template_options: Any) -> Configuration:
+        """Resolve preset names, TOML paths and named positions; check the run parameters."""
+        if not (np.isfinite(background_scale) and background_scale >= 0):
+            raise PhysicsInputError("background_scale", background_scale, "a finite factor ≥ 0 (0: no backgrounds)")
+        det = load_detector(detector)
+        return cls(det, load_source(source), det.source_distance(distance), float(days), float(background_scale),
+                   float(source_off_days), analysis if analysis is not None else AnalysisConfig(),
+                   tuple(sorted((k, v) for k, v in template_options.items() if v is not None)))
+
+    @property
+    def digest(self) -> str:
+        """sha256 of everything the build depends on."""
+        return hashlib.sha256(pickle.dumps(self, protocol=4)).hexdigest()
+
+    @property
+    def templates_digest(self) -> str:
+        """sha256 of everything the templates depend on (not the analysis choices)."""
+        return hashlib.sha256(pickle.dumps(replace(self, analysis=AnalysisConfig()), protocol=4)).hexdigest()
+
+    def templates(self) -> Templates:
+        """The templates of this configuration, built once per process (see :meth:`build`)."""
+        key = self.templates_digest
+        if key not in _TEMPLATES:
+            from ganom.models.backgrounds import detector_backgrounds
+
+            comps: bool | list[Any] = False
+            if self.background_scale > 0:
+                comps = [replace(c, rate_per_day=c.rate_per_day * self.background_scale)
+                         for c in detector_backgrounds(self.detector, self.source.half_life_days)]
+            _TEMPLATES[key] = build_templates(self.detector, self.source, self.distance_m, self.days,
+                                              backgrounds=comps, source_off_days=self.source_off_days,
+                                              **dict(self.template_options))
+        return _remember(_TEMPLATES, key, _TEMPLATES[key])
+
+    def build(self) -> tuple[Templates, BinnedModel]:
+        """Templates and model of this configuration, each built once per process (small LRU
+        caches: a study asks for the same configuration from several steps, and analyses that
+        differ only in their :class:`AnalysisConfig` share the templates). Treat both as
+        read-only; change parameters through ``model.with_parameters``."""
+        tpl = self.templates()
+        key = self.digest
+        if key not in _MODELS:
+            _MODELS[key] = build_model(tpl, self.analysis)
+        return tpl, _remember(_MODELS, key, _MODELS[key])
+
+
+BUILD_CACHE_SIZE = 6
+"""Built templates (and models) kept per process; a JUNO build holds ~0.1 GB of templates."""
+_TEMPLATES: OrderedDict[str, Templates] = OrderedDict()
+_MODELS: OrderedDict[str, BinnedModel] = OrderedDict()
+
+
+def _remember(cache: OrderedDict[str, Any], key: str, value: Any) -> Any:
+    cache.move_to_end(key)
+    while len(cache) > BUILD_CACHE_SIZE:
+        cache.popitem(last=False)
+    return value
+
+
+def build_configuration(detector: Detector | str, source: NeutrinoSource | str = "cr51",
+                        distance_m: float | str = "centre", days: float = 30.0, background_scale: float = 1.0,
+                        source_off_days: float = 0.0, config: AnalysisConfig | None = None,
+                        **template_kw: Any) -> tuple[Templates, BinnedModel]:
+    """Templates and model of one configuration: ``Configuration.resolve(...).build()``."""
+    return Configuration.resolve(detector, source, distance_m, days, background_scale, source_off_days, config,
+                                 **template_kw).build()

@@ -1,82 +1,64 @@
-"""Input and output in one place: atomic writes (a unique temporary file in the same folder,
-fsync, rename), strict JSON (never a NaN token), YAML, and text tables.
+"""Input and output in one place: atomic writes, strict JSON, YAML, and text tables.
+
+Every file ganom writes goes through :func:`write_bytes_atomic`: the content is written to a
+uniquely named temporary file in the destination folder, flushed and fsync'ed, then renamed
+over the destination. A reader sees the old file or the new one, never a half-written one, and
+a full disk leaves the old file intact. JSON never contains a NaN or Infinity token: results
+turn non-finite numbers into ``null`` (:func:`jsonable`); workspaces refuse them.
+
+>>> print(markdown_table(["a", "b"], [[1, 2.5]]))
+| a | b |
+|---|---|
+| 1 | 2.5 |
+>>> jsonable({"x": float("nan"), "y": [1.0, float("inf")]})
+{'x': None, 'y': [1.0, None]}
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
+import math
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
+from ganom.exceptions import InputError
 
-    pass
-from ganom.exceptions import WorkspaceError
+__all__ = [
+    "write_bytes_atomic",
+    "write_text_atomic",
+    "jsonable",
+    "dumps",
+    "write_json",
+    "read_json",
+    "write_yaml",
+    "save_figure",
+    "save_npz",
+    "format_table",
+    "markdown_table",
+]
 
-
-def _dump(obj: Any) -> str:
-    return json.dumps(obj, indent=1, sort_keys=True, default=_jsonable) + "\n"
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, (np.floating, np.integer)):
-        return x.item()
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    if isinstance(x, Path):
-        return str(x)
-    raise TypeError(f"not JSON-serialisable: {type(x)}")
-
-
-def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name("." + path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-    return path
+FIGURE_DPI = 200
+"""Resolution of raster figures [dots per inch]."""
 
 
-def _save_fig(fig: Any, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name("." + path.name + ".tmp.png")
-    fig.savefig(tmp, dpi=120, bbox_inches="tight", metadata={"Software": None})
-    os.replace(tmp, path)
-    plt.close(fig)
-    return path
-
-
-def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return "\n".join(out)
-
-
-_NUMBER_ARRAY = re.compile(r"\[\s*((?:-?[0-9][0-9.eE+-]*,\s*)*-?[0-9][0-9.eE+-]*)\s*\]")
-
-
-def dumps(obj: Any) -> str:
-    """Indented JSON with every array of numbers on one line (small files, readable diffs)."""
-    text = json.dumps(obj, indent=1, allow_nan=False)
-    return _NUMBER_ARRAY.sub(lambda m: "[" + re.sub(r",\s+", ",", m.group(1)) + "]", text) + "\n"
-
-
-def write_text_atomic(text: str, path: str | Path) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and :func:`os.replace`."""
+def write_bytes_atomic(data: bytes, path: str | Path) -> Path:
+    """Write ``data`` to ``path`` atomically (unique temporary file, fsync, rename)."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
         umask = os.umask(0o022)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
@@ -88,26 +70,101 @@ def write_text_atomic(text: str, path: str | Path) -> Path:
     return p
 
 
-def write_json(obj: Any, path: str | Path) -> Path:
+def write_text_atomic(text: str, path: str | Path) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    return write_bytes_atomic(text.encode("utf-8"), path)
+
+
+def jsonable(obj: Any) -> Any:
+    """``obj`` with numpy scalars and arrays as Python numbers and lists, paths as strings,
+    dataclass-like objects through their ``to_dict``, and non-finite floats as ``None``."""
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, (np.floating, float)):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "to_dict"):
+        return jsonable(obj.to_dict())
+    return obj
+
+
+_NUMBER_ARRAY = re.compile(r"\[\s*((?:-?[0-9][0-9.eE+-]*,\s*)*-?[0-9][0-9.eE+-]*)\s*\]")
+
+
+def dumps(obj: Any, sort_keys: bool = False) -> str:
+    """Strict, indented JSON with every array of numbers on one line (small files, readable
+    diffs). A NaN or infinity raises ValueError: pass results through :func:`jsonable` first."""
+    text = json.dumps(obj, indent=1, allow_nan=False, sort_keys=sort_keys)
+    return _NUMBER_ARRAY.sub(lambda m: "[" + re.sub(r",\s+", ",", m.group(1)) + "]", text) + "\n"
+
+
+def write_json(obj: Any, path: str | Path, sort_keys: bool = False) -> Path:
     """Serialise ``obj`` (:func:`dumps`) and write it atomically."""
-    return write_text_atomic(dumps(obj), path)
+    return write_text_atomic(dumps(obj, sort_keys=sort_keys), path)
 
 
-def read_json(path: str | Path) -> Any:
-    """Parse a JSON file; unreadable or malformed files raise :class:`WorkspaceError`."""
+def read_json(path: str | Path, error: type[InputError] = InputError) -> Any:
+    """Parse a JSON file; an unreadable or malformed file raises ``error`` naming the file,
+    the line and the column."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
-        raise WorkspaceError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+        raise error(f"{p}: cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{p}: not UTF-8 text (byte {exc.start})") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise WorkspaceError(f"{p}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        raise error(f"{p}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise error(f"{p}: JSON nested too deeply to read") from None
+
+
+def write_yaml(obj: Any, path: str | Path) -> Path:
+    """Write ``obj`` as YAML (block style, keys in insertion order) atomically."""
+    import yaml
+
+    return write_text_atomic(yaml.safe_dump(jsonable(obj), sort_keys=False, default_flow_style=None), path)
+
+
+def save_figure(fig: Any, path: str | Path, dpi: int = FIGURE_DPI, close: bool = True) -> Path:
+    """Save a matplotlib figure atomically (format from the suffix; no timestamp in the file,
+    so reruns are byte-identical) and close it."""
+    p = Path(path)
+    buf = io.BytesIO()
+    fmt = p.suffix.lstrip(".").lower() or "png"
+    metadata: dict[str, Any] = {"Software": None} if fmt == "png" else {}
+    if fmt in ("pdf", "svg", "ps", "eps"):
+        metadata = {"Creator": None, "CreationDate": None} if fmt == "pdf" else {"Date": None} if fmt == "svg" else {}
+    fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight", metadata=metadata or None)
+    out = write_bytes_atomic(buf.getvalue(), p)
+    if close:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    return out
+
+
+def save_npz(path: str | Path, **arrays: Any) -> Path:
+    """Write arrays as an uncompressed ``.npz`` atomically."""
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return write_bytes_atomic(buf.getvalue(), path)
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]], floatfmt: str = ".4g") -> str:
-    """A plain fixed-width text table."""
+    """A plain fixed-width text table (first column left-aligned, the others right-aligned)."""
     def fmt(v: Any) -> str:
         if isinstance(v, float):
             return format(v, floatfmt)
@@ -119,3 +176,10 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]], floatfmt:
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in cells]
     return "\n".join(lines)
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A GitHub-flavoured Markdown table."""
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)

@@ -14,6 +14,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 from ganom.exceptions import ConfigError
 
+__all__ = ["read_toml", "require", "optional", "check_range"]
+
 _TYPE_WORDS = {int: "an integer", float: "a number", str: "a string", bool: "true/false",
                dict: "a table", list: "an array"}
 

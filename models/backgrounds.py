@@ -1,6 +1,6 @@
 """Background components: visible-energy spectra, rates, spatial and time behaviour.
 
-Every spectrum is computed from physics, none drawn by hand (PHYSICS.md §7):
+Every spectrum is computed from physics, none drawn by hand (docs/physics.md §7):
 
 * β decays (¹⁴C, ⁸⁵Kr, ²¹⁰Bi, ¹¹C): relativistic Fermi function with a finite nuclear radius,
   times the shape factor of the transition's forbiddenness;
@@ -50,6 +50,21 @@ from ganom.models.constants import (
 from ganom.models.oscillation import p_ee_solar
 from ganom.models.spatial import Density
 from ganom.models.xsec import dsigma_dt, e_nu_min, t_max
+
+__all__ = [
+    "Spectrum",
+    "fermi_function",
+    "beta_spectrum",
+    "neutrino_spectrum_beta_plus",
+    "klein_nishina_electron",
+    "self_convolution",
+    "es_recoil_lines",
+    "es_recoil_continuum",
+    "BackgroundComponent",
+    "c14_specific_activity_bq_per_kg_carbon",
+    "detector_backgrounds",
+    "source_gamma_component",
+]
 
 _ME = M_ELECTRON_MEV
 _GL16 = np.polynomial.legendre.leggauss(16)

@@ -8,6 +8,40 @@ from __future__ import annotations
 
 import math
 
+__all__ = [
+    "G_FERMI_GEV2",
+    "M_ELECTRON_MEV",
+    "HBARC2_CM2_GEV2",
+    "HBARC_MEV_FM",
+    "ALPHA_EM",
+    "AVOGADRO",
+    "ATOMIC_WEIGHT",
+    "ATOMIC_NUMBER",
+    "SIN2_THETA_W_LOW_Q",
+    "BKS_RHO_NC",
+    "BKS_SIN2_HAT",
+    "SIGMA0_CM2",
+    "OSC_PHASE_EV2_M_PER_MEV",
+    "CURIE_BQ",
+    "SECONDS_PER_DAY",
+    "CM2_TO_M2",
+    "SOLAR_FLUX_B16_GS98",
+    "SOLAR_BE7_LINES",
+    "SOLAR_PEP_LINE_MEV",
+    "SOLAR_CNO_ENDPOINTS_MEV",
+    "SOLAR_PRODUCTION_NE",
+    "SIN2_THETA12",
+    "SIN2_THETA13",
+    "DM2_21_EV2",
+    "SQRT2_GF_NE_EV_PER_NA_CM3",
+    "C14_Q_MEV",
+    "C14_HALF_LIFE_S",
+    "PO210_HALF_LIFE_DAYS",
+    "KR85_Q_MEV",
+    "BI210_Q_MEV",
+    "C11_Q_BETA_MEV",
+]
+
 # --- CODATA / PDG ---------------------------------------------------------
 # PDG 2024, "Physical constants" table (R.L. Workman et al., PTEP 2022 083C01 and 2024 update).
 G_FERMI_GEV2 = 1.1663788e-5  # G_F/(ħc)³ [GeV⁻²]
@@ -78,7 +112,7 @@ SOLAR_BE7_LINES = ((0.8618, 0.8956), (0.3843, 0.1044))
 SOLAR_PEP_LINE_MEV = 1.442
 SOLAR_CNO_ENDPOINTS_MEV = {"n13": 1.199, "o15": 1.732, "f17": 1.740}
 # Production-zone mean electron densities [N_A cm⁻³] of the B16-GS98 model (averaged over
-# the B16 production distributions; see the closing note of the templates issue).
+# the B16 production distributions: docs/physics.md §7.4).
 SOLAR_PRODUCTION_NE = {"pp": 60.6, "pep": 66.5, "be7": 79.6, "b8": 87.9, "n13": 73.8, "o15": 86.2, "f17": 87.1}
 # Three-flavour mixing for solar MSW-LMA: NuFIT 6.0 (normal ordering, IC19), Esteban et al.,
 # JHEP 12 (2024) 216, arXiv:2410.05380.

@@ -27,6 +27,17 @@ from ganom.models._toml import check_range, optional, read_toml, require
 from ganom.models.constants import ATOMIC_NUMBER, ATOMIC_WEIGHT, AVOGADRO
 from ganom.models.geometry import SphereGeometry
 
+__all__ = [
+    "parse_formula",
+    "mass_fraction",
+    "electrons_per_kg",
+    "Detector",
+    "preset_names",
+    "DEFAULT_DETECTOR",
+    "load_detector",
+    "detector_from_toml",
+]
+
 _FORMULA_RE = re.compile(r"([A-Z][a-z]?)(\d*\.?\d*)")
 
 

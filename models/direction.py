@@ -25,6 +25,8 @@ from scipy.special import i0e
 
 from ganom.exceptions import PhysicsInputError
 
+__all__ = ["check_cos_edges", "angular_response"]
+
 _N_THETA = 2880  # 0.0625° steps of the reconstructed polar angle
 
 

@@ -1,4 +1,4 @@
-"""The gallium source experiments: GALLEX, SAGE and BEST (PHYSICS.md §8).
+"""The gallium source experiments: GALLEX, SAGE and BEST (docs/physics.md §8).
 
 Six radioactive-source calibrations of ⁷¹Ga(νe, e⁻)⁷¹Ge detectors measured the ratio R of the
 observed ⁷¹Ge production rate to the one predicted with Bahcall's 1997 capture cross section.
@@ -14,13 +14,13 @@ This module holds
   volume element is dV/(4πL²) = (dΩ/4π) dL, so every direction contributes its chords
   through the gallium with uniform weight in L. The solid-angle integral is a piecewise
   Gauss–Legendre rule split at every geometric kink; the L integral is exact. The 3+1
-  survival probability is then averaged *exactly* over every chord (PHYSICS.md §4);
+  survival probability is then averaged *exactly* over every chord (docs/physics.md §4);
 * the oscillated prediction R_pred(Δm², sin²2θ) = Σ_lines w_line ⟨P_ee⟩_line with
   w = intensity × σ_line, normalised, vectorised over grids.
 
 Units: metres, MeV, days, Bq, cm² (cross sections, as in the literature tables).
 
-Confidence labels in the comments (see /work/notes/gallium.md): CONFIRMED (seen in the
+Confidence labels in the comments (docs/physics.md §8): CONFIRMED (seen in the
 paper's own abstract), SECONDARY (quoted by another work or public code, named), DERIVED
 (arithmetic from those, shown), UNVERIFIED (literature value not checked against the paper).
 """
@@ -41,6 +41,49 @@ from ganom.models.constants import ALPHA_EM, ATOMIC_WEIGHT, AVOGADRO, CURIE_BQ, 
 from ganom.models.oscillation import mean_sin2
 from ganom.models.sources import AR37, CR51, NeutrinoSource
 
+__all__ = [
+    "Isotope",
+    "ISOTOPES",
+    "GA71_THRESHOLD_MEV",
+    "GE71_EXCITED_MEV",
+    "GE_Z",
+    "GA_DENSITY_G_CM3",
+    "GA71_ABUNDANCE",
+    "GA_MOLAR_MASS",
+    "ga71_density_cm3",
+    "AxialSphere",
+    "AxialCylinder",
+    "Shape",
+    "PathSegments",
+    "GalliumZone",
+    "GALLEX_SOURCE_Z_M",
+    "BEST_INNER_RADIUS_M",
+    "BEST_OUTER_RADIUS_M",
+    "BEST_OUTER_HEIGHT_M",
+    "BEST_TUBE_RADIUS_M",
+    "BEST_TUBE_BOTTOM_M",
+    "BEST_ZONE_MASS_KG",
+    "best_outer_fill_height_m",
+    "cylinder_geometry",
+    "best_geometry",
+    "allowed_phase_space",
+    "excited_phase_space_ratio",
+    "FREKERS_BGT_RATIO",
+    "CrossSectionModel",
+    "XSEC_MODELS",
+    "REFERENCE_MODEL",
+    "xsec_model",
+    "line_cross_sections",
+    "line_weights",
+    "GalliumExperiment",
+    "EXPERIMENTS",
+    "EXPERIMENT_NAMES",
+    "EXPERIMENT_SETS",
+    "select_experiments",
+    "oscillation_deficit",
+    "predicted_ratio",
+]
+
 Isotope = Literal["51Cr", "37Ar"]
 ISOTOPES: tuple[str, ...] = ("51Cr", "37Ar")
 
@@ -53,7 +96,7 @@ GA71_THRESHOLD_MEV = 0.2332
 # 499.87 keV (ENSDF ⁷¹Ge adopted levels; Bahcall 1997 Table I uses 175 and 500 keV).
 GE71_EXCITED_MEV: tuple[float, float] = (0.174956, 0.49987)
 GE_Z = 32
-# Liquid Ga metal at ~30 °C: 6.095 g/cm³ (density used by SAGE/BEST; research note §1b,
+# Liquid Ga metal at ~30 °C: 6.095 g/cm³ (density used by SAGE/BEST; docs/physics.md §8.2,
 # SECONDARY); ⁷¹Ga isotopic abundance 39.892(9) % (IUPAC 2013 isotopic compositions).
 GA_DENSITY_G_CM3 = 6.095
 GA71_ABUNDANCE = 0.39892
@@ -282,7 +325,7 @@ def _zone_segments(zone: GalliumZone) -> PathSegments:
 # Geometries (metres, relative to the source; z up).
 # GALLEX tank: cylinder R = 1.9 m, H = 5.0 m, source on the axis at 2.7 m (Cr1) and 2.38 m
 # (Cr2) above the bottom of the solution: Acero, Giunti & Laveder, PRD 78 (2008) 073009,
-# Table II, as used in a public fit code (research note §1b, SECONDARY). The source's
+# Table II, as used in a public fit code (docs/physics.md §8.2, SECONDARY). The source's
 # re-entrant thimble is not modelled (its dimensions were not found).
 GALLEX_RADIUS_M, GALLEX_HEIGHT_M = 1.9, 5.0
 GALLEX_SOURCE_Z_M = {"GALLEX-1": 2.7, "GALLEX-2": 2.38}
@@ -294,7 +337,7 @@ SAGE_RADIUS_M, SAGE_HEIGHT_M, SAGE_SOURCE_Z_M = 0.7, 1.47, 0.72
 # outer cylinder 218.0 cm diameter, 234.5 cm tall, centred on the source; re-entrant source
 # tube of radius 4.3 + 3 cm (source + shield) from 6.9 cm below the centre upward: public
 # re-implementation Harvard-Neutrino/DayaBaySterileDecoherence BEST/BEST.py (commit 5d019e86),
-# SECONDARY. Zone masses 7469.1 kg (inner) and 39959.3 kg (outer): research note §1b,
+# SECONDARY. Zone masses 7469.1 kg (inner) and 39959.3 kg (outer): docs/physics.md §8.2,
 # UNVERIFIED (recalled from Barinov et al., PRC 105 (2022) 065502).
 BEST_INNER_RADIUS_M = 1.335 / 2.0
 BEST_OUTER_RADIUS_M = 2.180 / 2.0
@@ -336,7 +379,7 @@ def best_geometry(fill_from_mass: bool = True, tube_radius_m: float = BEST_TUBE_
 
     Flux-weighted volumes G = ∫dV/(4πL²) of this geometry: inner 0.5716 m, outer 0.5457 m
     (full tank: 0.5926 m). BEST's predicted rates (69.4 and 72.6 ⁷¹Ge/d = P_meas/R, from the
-    abstracts) correspond to G = A σ_B n₇₁ / P = 0.521 and 0.545 m (research note §1b). The
+    abstracts) correspond to G = A σ_B n₇₁ / P = 0.521 and 0.545 m (docs/physics.md §8.2). The
     outer zone agrees once the fill height follows the zone mass; the inner zone stays 9.7 %
     high. Inside the inner sphere the weight 1/L² concentrates on the gallium next to the
     source, so G there is dominated by the source-holder cavity (a 12 cm radius instead of
@@ -388,7 +431,7 @@ def excited_phase_space_ratio(e_nu_mev: ArrayLike) -> NDArray[np.float64]:
 
 # Frekers et al., PLB 706 (2011) 134, ⁷¹Ga(³He,t): B(GT) of the 175 and 500 keV states
 # relative to the ground state, 0.040 ± 0.031 and 0.207 ± 0.016 (their Table 3 as
-# transcribed in a public gallium fit code; research note §2, SECONDARY).
+# transcribed in a public gallium fit code; docs/physics.md §8.3, SECONDARY).
 FREKERS_BGT_RATIO = (0.040, 0.207)
 
 
@@ -474,11 +517,11 @@ XSEC_MODELS: dict[str, CrossSectionModel] = {m.name: m for m in (
     _model("frekers", "Frekers 2011", (5.92, 0.11, 0.11), (7.15, 0.14, 0.14),
            "Frekers et al., PLB 706 (2011) 134", "UNVERIFIED (DERIVED-consistent)", bgt_ratio=FREKERS_BGT_RATIO),
     # Kostensalo, Suhonen, Giunti & Srivastava, PLB 795 (2019) 542 (arXiv:1906.10980), shell
-    # model: 5.67 ± 0.06 / 6.80 ± 0.08 (research note §2, UNVERIFIED). CONFIRMED in their
+    # model: 5.67 ± 0.06 / 6.80 ± 0.08 (docs/physics.md §8.3, UNVERIFIED). CONFIRMED in their
     # abstract: the GALLEX+SAGE anomaly drops from 3.0σ to 2.3σ with it.
     _model("kostensalo", "Kostensalo 2019", (5.67, 0.06, 0.06), (6.80, 0.08, 0.08),
            "Kostensalo et al., PLB 795 (2019) 542", "UNVERIFIED"),
-    # Semenov, Phys. At. Nucl. 83 (2020) 1549: 5.938 ± 0.116 / 7.169 ± 0.147 (research note §2,
+    # Semenov, Phys. At. Nucl. 83 (2020) 1549: 5.938 ± 0.116 / 7.169 ± 0.147 (docs/physics.md §8.3,
     # UNVERIFIED); DERIVED-consistent with g.s. 5.539/6.625 + Frekers B(GT) (5.939/7.168).
     _model("semenov", "Semenov 2020", (5.938, 0.116, 0.116), (7.169, 0.147, 0.147),
            "Semenov, Phys. At. Nucl. 83 (2020) 1549", "UNVERIFIED (DERIVED-consistent)", bgt_ratio=FREKERS_BGT_RATIO),
@@ -635,7 +678,7 @@ def _experiments() -> tuple[GalliumExperiment, ...]:
     # (0.791 × √((2.87/54.9)² + (2.5/69.4)²) = 0.050, DERIVED), so here R carries stat ⊕ syst
     # only, rescaled to R: δR = R δP/P. The zone systematics are uncorrelated: with them
     # uncorrelated the out/in ratio error is ±0.072, fully correlated ±0.063; BEST quotes
-    # 0.97 ± 0.07 (DERIVED, research note §4).
+    # 0.97 ± 0.07 (DERIVED).
     def best(name: str, r: float, p: float, s_hi: float, s_lo: float, zone: GalliumZone) -> GalliumExperiment:
         return GalliumExperiment(name, "51Cr", best_a, r, r * s_hi / p, r * s_lo / p, r * 1.4 / p, (zone,),
                                  {"best_activity": 0.0023}, p, n71,
@@ -649,7 +692,7 @@ def _experiments() -> tuple[GalliumExperiment, ...]:
         GalliumExperiment("GALLEX-1", "51Cr", 62.5e15, 0.953, 0.11, 0.11, 0.0, gx_zone["GALLEX-1"],
                           references={"data": kaether, "geometry": "Acero, Giunti & Laveder, PRD 78 (2008) 073009"}),
         # GALLEX Cr2: ≈ 69.1 PBq, R = 0.812 ± 0.10 (Kaether 2010 via Giunti & Laveder, SECONDARY;
-        # PHYSICS.md §8 agrees).
+        # docs/physics.md §8 lists the same).
         GalliumExperiment("GALLEX-2", "51Cr", 69.1e15, 0.812, 0.10, 0.10, 0.0, gx_zone["GALLEX-2"],
                           references={"data": kaether, "geometry": "Acero, Giunti & Laveder, PRD 78 (2008) 073009"}),
         # SAGE Cr: 517 kCi, R = 0.95 ± 0.12 (expt) (+0.035, −0.027) (theor): Abdurashitov et

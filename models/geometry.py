@@ -1,4 +1,4 @@
-"""A spherical detector volume seen from a point source (PHYSICS.md §5).
+"""A spherical detector volume seen from a point source (docs/physics.md §5).
 
 The source sits at distance D ≥ 0 from the centre of a sphere of radius R, inside
 (D < R) or outside (D > R). The volume at distance L from the source is
@@ -23,6 +23,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ganom.exceptions import PhysicsInputError
+
+__all__ = ["SphereGeometry"]
 
 _GL3 = np.polynomial.legendre.leggauss(3)
 _GL16 = np.polynomial.legendre.leggauss(16)
@@ -170,7 +172,7 @@ class SphereGeometry:
         return inner + lens
 
     def flux_weighted_volume(self) -> float:
-        """G = ∫ dV/(4πL²) over the sphere [m] (PHYSICS.md §5), stable at D → 0, R, ∞."""
+        """G = ∫ dV/(4πL²) over the sphere [m] (docs/physics.md §5), stable at D → 0, R, ∞."""
         d, r = self._d, self.radius_m
         if d == 0.0:
             return r

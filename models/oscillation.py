@@ -1,7 +1,7 @@
 """3+1 short-baseline νe disappearance.
 
 P_ee(L, E) = 1 − sin²2θ · sin²(Δm² L / 4E)   with Δm² [eV²], L [m], E [MeV]
-(PHYSICS.md §4). Baseline bins are always averaged exactly, never point-sampled: at
+(docs/physics.md §4). Baseline bins are always averaged exactly, never point-sampled: at
 Δm² ≳ 10 eV² the oscillation length is centimetres and point samples alias.
 """
 
@@ -12,6 +12,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from ganom.exceptions import PhysicsInputError
 from ganom.models.constants import OSC_PHASE_EV2_M_PER_MEV
+
+__all__ = ["phase_per_metre", "p_ee", "mean_sin2", "p_ee_mean", "p_ee_solar"]
 
 
 def _check(dm2: NDArray, sin2_2theta: NDArray) -> None:
@@ -39,7 +41,7 @@ def mean_sin2(l_lo: ArrayLike, l_hi: ArrayLike, e_nu: ArrayLike, dm2: ArrayLike)
 
     ⟨sin²(kL)⟩ = ½ − [sin 2kL₂ − sin 2kL₁] / [4k(L₂ − L₁)] = ½[1 − cos(2kL̄)·sinc(kΔ)],
     with L̄ the bin centre and Δ its width; the second form is exact and stable as k → 0
-    or Δ → 0 (PHYSICS.md §4).
+    or Δ → 0 (docs/physics.md §4).
 
     >>> round(float(mean_sin2(0.0, 1e3, 0.75, 1e3)), 6)  # many oscillation lengths → ½
     0.5

@@ -1,9 +1,9 @@
 """Expected ν–e elastic-scattering signal rates from a source near a detector.
 
 Rate per line = A · I_line · n_e · σ_line(T > threshold) · G_line, where G_line is the
-flux-weighted fiducial volume ∫ dV P_ee(L, E_line) / (4πL²) (PHYSICS.md §5). Without
+flux-weighted fiducial volume ∫ dV P_ee(L, E_line) / (4πL²) (docs/physics.md §5). Without
 oscillation G_line = G(R_fid, D); with 3+1 oscillation P_ee is averaged exactly over fine
-baseline intervals (PHYSICS.md §4). Over a run starting at t = 0 the decay gives
+baseline intervals (docs/physics.md §4). Over a run starting at t = 0 the decay gives
 N(T_run) = rate(0) · τ (1 − e^{−T_run/τ}).
 """
 
@@ -23,6 +23,8 @@ from ganom.models.geometry import SphereGeometry
 from ganom.models.oscillation import p_ee_mean
 from ganom.models.sources import NeutrinoSource, load_source
 from ganom.models.xsec import Model, sigma, t_max
+
+__all__ = ["LineRate", "RateResult", "oscillated_flux_weight", "check_threshold", "signal_rate"]
 
 
 @dataclass(frozen=True)

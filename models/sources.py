@@ -1,4 +1,4 @@
-"""Mono-energetic electron-capture neutrino sources (PHYSICS.md §2).
+"""Mono-energetic electron-capture neutrino sources (docs/physics.md §2).
 
 A source is a set of neutrino lines (energy, intensity per decay, nuclear branch), a half-life,
 an activity at t = 0 and the way that activity was measured. For ⁵¹Cr the branch B to the
@@ -28,6 +28,21 @@ from numpy.typing import ArrayLike, NDArray
 
 from ganom.exceptions import ConfigError, PhysicsInputError, UnknownPresetError
 from ganom.models.constants import CURIE_BQ, SECONDS_PER_DAY
+
+__all__ = [
+    "ActivityMethod",
+    "ACTIVITY_METHODS",
+    "parse_activity",
+    "NeutrinoLine",
+    "GammaBranchMeasurement",
+    "CR51_GAMMA_BRANCH_MEASUREMENTS",
+    "combine_measurements",
+    "NeutrinoSource",
+    "CR51",
+    "AR37",
+    "SOURCES",
+    "load_source",
+]
 
 ActivityMethod = Literal["calorimetry", "gamma", "fixed"]
 ACTIVITY_METHODS: tuple[str, ...] = ("calorimetry", "gamma", "fixed")
@@ -87,7 +102,7 @@ class GammaBranchMeasurement:
 
 
 # Measurements of the ⁵¹Cr 320 keV γ emission probability (as compiled by
-# Barinov et al., PRC 105 (2022) 065502, Table III; PHYSICS.md §2).
+# Barinov et al., PRC 105 (2022) 065502, Table III; docs/physics.md §2).
 CR51_GAMMA_BRANCH_MEASUREMENTS: tuple[GammaBranchMeasurement, ...] = (
     GammaBranchMeasurement(0.1030, 0.0019, "Ge(Li)", "Fisher & Hershberger, NPA 423 (1984) 121"),
     GammaBranchMeasurement(0.0990, 0.0008, "NaI", "Konstantinov et al., NIM A 339 (1994) 200"),
@@ -246,7 +261,7 @@ class NeutrinoSource:
 # Bahcall, PRC 56 (1997) 3391, as used by the gallium analyses; B = 0.0895 + 0.0093.
 # ⁵¹V K-shell binding 5.465 keV (Deslattes et al., RMP 75 (2003) 35); atomic heat per
 # capture ≈ P_K·E_K + (1 − P_K)·E_L ≈ 0.906·5.465 + 0.094·0.63 keV = 5.01 keV.
-# Default activity: 3 MCi (BEST-like, PHYSICS.md §2), calorimetric ±0.23% as BEST.
+# Default activity: 3 MCi (BEST-like, docs/physics.md §2), calorimetric ±0.23% as BEST.
 _CR51_LINES = (
     NeutrinoLine(0.7467, 0.8163, "ground", "K"),
     NeutrinoLine(0.7518, 0.0849, "ground", "L+"),

@@ -28,6 +28,8 @@ from scipy.special import ndtr
 
 from ganom.exceptions import PhysicsInputError
 
+__all__ = ["chi3_cdf", "Density", "true_baseline_edges", "spatial_response"]
+
 _SQRT2PI = np.sqrt(2.0 * np.pi)
 _N_WINDOW = 6.0  # half-width of the fiducial transition shell, in σ
 

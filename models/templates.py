@@ -1,7 +1,7 @@
 """Expected-count templates on the analysis binning: T_reco × L_reco × time.
 
 The signal is kept as a response kernel so that oscillation fits are one contraction
-(DESIGN.md, "How data flows"):
+(docs/architecture.md, "Data flow"):
 
     μ_sig[line, E, L, t] = τ_t · a[line, E] · Σ_k w[E, k] Σ_i P_ee(i, line) · S_k[i, L]
 
@@ -40,6 +40,19 @@ from ganom.models.rates import check_threshold
 from ganom.models.sources import NeutrinoSource, load_source
 from ganom.models.spatial import Density, spatial_response, true_baseline_edges
 from ganom.models.xsec import dsigma_dt, t_max
+
+__all__ = [
+    "N_SIGMA_GROUPS",
+    "AnalysisBinning",
+    "default_binning",
+    "has_fiducial_cut",
+    "energy_response",
+    "vertex_sigma_grid",
+    "SignalKernel",
+    "SampleInfo",
+    "Templates",
+    "build_templates",
+]
 
 N_SIGMA_GROUPS = 6
 

@@ -23,6 +23,22 @@ from scipy.special import spence
 from ganom.exceptions import PhysicsInputError
 from ganom.models.constants import ALPHA_EM, BKS_RHO_NC, BKS_SIN2_HAT, M_ELECTRON_MEV, SIGMA0_CM2, SIN2_THETA_W_LOW_Q
 
+__all__ = [
+    "Flavour",
+    "Model",
+    "FLAVOURS",
+    "MODELS",
+    "t_max",
+    "e_nu_min",
+    "spence_l",
+    "dsigma_dt",
+    "recoil_quadrature",
+    "sigma",
+    "cos_theta_recoil",
+    "recoil_energy_at_angle",
+    "neutrino_energy",
+]
+
 Flavour = Literal["e", "mu", "tau", "ebar", "mubar", "taubar", "s"]
 Model = Literal["bks", "tree"]
 FLAVOURS: tuple[str, ...] = ("e", "mu", "tau", "ebar", "mubar", "taubar", "s")
@@ -34,7 +50,7 @@ _ME = M_ELECTRON_MEV
 def t_max(e_nu: ArrayLike) -> NDArray[np.float64]:
     """Maximum electron recoil kinetic energy T_max = 2E²/(m_e + 2E) [MeV].
 
-    >>> round(float(t_max(0.7467)), 4)  # ⁵¹Cr main line, PHYSICS.md §3
+    >>> round(float(t_max(0.7467)), 4)  # ⁵¹Cr main line, docs/physics.md §3
     0.5563
     """
     e = np.asarray(e_nu, dtype=float)
@@ -223,7 +239,7 @@ def sigma(
 ) -> NDArray[np.float64]:
     """Cross section ∫ dσ/dT dT over t_min < T < min(t_upper, T_max) [cm²].
 
-    >>> round(float(sigma(0.7467, 0.2)) / 1e-45, 2)  # PHYSICS.md §3: 2.928 (BKS)
+    >>> round(float(sigma(0.7467, 0.2)) / 1e-45, 2)  # docs/physics.md §3: 2.928 (BKS)
     2.93
     """
     e = np.asarray(e_nu, dtype=float)

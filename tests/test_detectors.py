@@ -1,4 +1,4 @@
-"""Detector presets and TOML loading (PHYSICS.md §6)."""
+"""Detector presets and TOML loading (docs/physics.md §6)."""
 
 import re
 from importlib import resources

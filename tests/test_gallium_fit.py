@@ -50,7 +50,7 @@ def test_profile_matches_independent_minimiser(lk):
     prof = lk.profile(preds, data)
     assert prof.converged.all()
     for k in range(5):
-        f = lambda nu: float(lk.chi2(preds[k], nu, data)[0])  # noqa: E731
+        f = lambda nu: float(lk.chi2(preds[k], nu, data)[0])
         ref = optimize.minimize(f, np.zeros(lk.n_nuisances), method="Nelder-Mead",
                                 options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000})
         assert prof.chi2[0, k] == pytest.approx(ref.fun, abs=1e-7)

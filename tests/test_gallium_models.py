@@ -26,7 +26,7 @@ def test_point_source_at_sphere_centre_gives_radius(radius):
 
 @pytest.mark.parametrize("d", [0.2, 0.5, 0.9, 1.5, 3.0])
 def test_off_centre_sphere_matches_closed_form(d):
-    # G = R/2 + (R² − D²)/(4D) ln[(D+R)/|D−R|] (PHYSICS.md §5), source inside or outside
+    # G = R/2 + (R² − D²)/(4D) ln[(D+R)/|D−R|] (docs/physics.md §5), source inside or outside
     r = 1.0
     zone = g.GalliumZone("s", g.AxialSphere(r, centre_z_m=d))
     closed = r / 2 + (r * r - d * d) / (4 * d) * math.log((d + r) / abs(d - r))
@@ -52,7 +52,7 @@ def test_oscillation_average_by_independent_quadrature(dm2):
     R, H, z0, e = 0.7, 1.47, 0.72, 0.7467
     zone = g.cylinder_geometry("c", R, H, z0)[0]
     k = phase_per_metre(e, dm2)
-    w = lambda z, rho: rho / (2 * (rho * rho + z * z))  # noqa: E731
+    w = lambda z, rho: rho / (2 * (rho * rho + z * z))
     num, _ = integrate.dblquad(lambda z, rho: w(z, rho) * np.sin(k * math.hypot(rho, z)) ** 2, 0, R, -z0, H - z0,
                                epsabs=1e-11, epsrel=1e-10, )
     den, _ = integrate.dblquad(w, 0, R, -z0, H - z0, epsabs=1e-11, epsrel=1e-11)

@@ -1,4 +1,4 @@
-"""Detector geometry seen from a point source (PHYSICS.md §5)."""
+"""Detector geometry seen from a point source (docs/physics.md §5)."""
 
 import numpy as np
 import pytest
@@ -20,7 +20,7 @@ def _numeric_g(r, d):
 
 
 def _g_formula(r, d):
-    """PHYSICS.md §5, written naively (valid away from D = 0 and D = R)."""
+    """docs/physics.md §5, written naively (valid away from D = 0 and D = R)."""
     return r / 2 + (r * r - d * d) / (4 * d) * np.log((d + r) / abs(d - r))
 
 

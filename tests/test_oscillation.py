@@ -1,4 +1,4 @@
-"""3+1 survival probability and its exact baseline averaging (PHYSICS.md §4)."""
+"""3+1 survival probability and its exact baseline averaging (docs/physics.md §4)."""
 
 import numpy as np
 import pytest

@@ -413,7 +413,7 @@ def test_bad_workspaces_are_reported_with_their_json_path(tmp_path):
     with pytest.raises(WorkspaceError, match="not valid JSON"):
         load_workspace(tmp_path / "broken.json")
     with pytest.raises(WorkspaceError, match="cannot be read"):
-        validate_workspace(read_json(tmp_path / "missing.json"))
+        validate_workspace(read_json(tmp_path / "missing.json", WorkspaceError))
 
 
 def test_failed_writes_leave_nothing_behind(tmp_path, monkeypatch):

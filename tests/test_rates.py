@@ -12,7 +12,7 @@ from ganom.models.detectors import load_detector
 from ganom.models.rates import signal_rate
 from ganom.models.sources import CR51
 
-CR51_MIX_BKS_T200 = 2.691e-45  # cm², PHYSICS.md §3 (independent implementation)
+CR51_MIX_BKS_T200 = 2.691e-45  # cm², docs/physics.md §3 (independent implementation)
 
 
 def test_hand_calculation_juno_centre():

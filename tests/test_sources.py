@@ -1,4 +1,4 @@
-"""Neutrino sources: activity parsing, decay, branching (PHYSICS.md §2)."""
+"""Neutrino sources: activity parsing, decay, branching (docs/physics.md §2)."""
 
 import math
 

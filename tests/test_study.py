@@ -62,7 +62,7 @@ def test_same_command_same_bytes(study_dirs):
 
 def test_full_estimate_counts_fc_work_and_workers():
     """The stated run time grows with FC toys × bins and shrinks with FC workers."""
-    from ganom.fitter.analyses.study import StudyConfig, estimate_seconds
+    from ganom.fitter.study import StudyConfig, estimate_seconds
 
     one, two = estimate_seconds(StudyConfig(workers=1)), estimate_seconds(StudyConfig(workers=2))
     quick = estimate_seconds(StudyConfig(quick=True))

@@ -1,4 +1,4 @@
-"""ν–e cross sections against PHYSICS.md §3 and analytic tree-level integrals."""
+"""ν–e cross sections against docs/physics.md §3 and analytic tree-level integrals."""
 
 import numpy as np
 import pytest
@@ -13,7 +13,7 @@ CR51_E = np.array([0.7467, 0.7518, 0.4266, 0.4317])
 CR51_I = np.array([0.8163, 0.0849, 0.0895, 0.0093])
 
 
-# PHYSICS.md §3 lists 266.9 and 271.3 keV for the 427/432 keV lines; exact Compton-edge
+# Older tables list 266.9 and 271.3 keV for the 427/432 keV lines (docs/physics.md §3 has the exact ones); exact Compton-edge
 # kinematics with m_e = 510.999 keV gives 266.8 and 271.2 keV (the table is 0.1 keV high).
 @pytest.mark.parametrize("e_kev, tmax_kev", [(746.7, 556.3), (751.8, 561.1), (426.6, 266.9),
                                               (431.7, 271.3), (861.8, 664.7)])
@@ -36,7 +36,7 @@ def test_sigma0_value():
     assert SIGMA0_CM2 == pytest.approx(8.806e-45, rel=2e-4)
 
 
-# Reference values (1e-45 cm²), PHYSICS.md §3, independent implementation, ±0.5 %.
+# Reference values (1e-45 cm²), docs/physics.md §3, independent implementation, ±0.5 %.
 @pytest.mark.parametrize(
     "e, flav, tmin, tree, bks",
     [(0.7467, "e", 0.0, 5.040, 4.813), (0.7467, "e", 0.2, 3.067, 2.928), (0.4266, "e", 0.2, 0.509, 0.487),
@@ -81,7 +81,7 @@ def test_differential_shape_and_support():
 
 
 def test_radiative_corrections_size():
-    """BKS lowers σ(νe) by ≈4.5 % relative to tree level with s² = 0.23867 (PHYSICS.md §3)."""
+    """BKS lowers σ(νe) by ≈4.5 % relative to tree level with s² = 0.23867 (docs/physics.md §3)."""
     ratio = sigma(0.7467, 0.0) / sigma(0.7467, 0.0, model="tree")
     assert 0.94 < ratio < 0.97
 

@@ -33,6 +33,15 @@ from ganom.fitter.infer.fit import fit
 from ganom.models.detectors import load_detector
 from ganom.models.sources import NeutrinoSource, load_source
 
+__all__ = [
+    "b_explaining_deficit",
+    "BranchResult",
+    "branch_sensitivity",
+    "sigma_b_vs_exposure",
+    "sigma_b_vs_resolution",
+    "resolution_for_gain",
+]
+
 
 def b_explaining_deficit(ratio: float = 0.82, source: NeutrinoSource | str = "cr51",
                          xsec_model: str = "bahcall") -> float:

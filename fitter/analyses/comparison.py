@@ -13,6 +13,8 @@ from ganom.fitter.infer.significance import R_DEFICIT, asimov_significance
 from ganom.models.detectors import Detector, load_detector, preset_names
 from ganom.models.sources import NeutrinoSource, load_source
 
+__all__ = ["SensitivityPoint", "sensitivity_curve", "ComparisonRecord", "compare_detectors"]
+
 
 @dataclass
 class SensitivityPoint:

@@ -20,6 +20,14 @@ from ganom.fitter.io import dumps, write_text_atomic
 from ganom.fitter.pyhf.export import export_workspace
 from ganom.fitter.pyhf.patchset import export_patchset
 
+__all__ = [
+    "ExportedConfiguration",
+    "binning_record",
+    "export_configuration",
+    "index_markdown",
+    "write_exports",
+]
+
 
 # ----------------------------------------------------------------------------- configurations
 @dataclass

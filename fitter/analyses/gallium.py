@@ -53,6 +53,30 @@ from ganom.models.gallium import (
     xsec_model,
 )
 
+__all__ = [
+    "SIGMA_LEVELS",
+    "wilks_level",
+    "z_from_delta_chi2",
+    "asymmetric_shift",
+    "GalliumData",
+    "ProfileOutput",
+    "GalliumLikelihood",
+    "CombinedRatio",
+    "combined_ratio",
+    "combined_ratio_table",
+    "GalliumFitResult",
+    "default_gallium_grid",
+    "fit_oscillation",
+    "local_minima",
+    "GalliumGridProblem",
+    "HYPOTHESES",
+    "DISCRIMINATE_GRID",
+    "JointFit",
+    "JointLikelihood",
+    "DiscriminationRecord",
+    "discriminate",
+]
+
 SIGMA_LEVELS = (1, 2, 3)
 
 

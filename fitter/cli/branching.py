@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from ganom.fitter.cli.common import BadInput, _save, parse_days, parse_floats, parse_run
-from ganom.fitter.io import format_table
+from ganom.fitter.cli.common import BadInput, _echo_json, _save, parse_days, parse_floats, parse_run
+from ganom.fitter.io import format_table, jsonable, write_json
 from ganom.models.detectors import DEFAULT_DETECTOR
+
+__all__ = ["br_cmd"]
 
 
 def _activity_mci(source: str) -> float:
@@ -90,9 +91,9 @@ def br_cmd(detector: str, source: str, distance: str, days: str, angular: float 
         "activity_mci_for_target": _activity_mci(source) * (main_res.sigma_b / tgt) ** 2,
         "resolution_for_gain_2_deg": gain2,
         "vs_exposure": [r.to_dict() for r in by_exp], "vs_resolution": [r.to_dict() for r in by_res]}
-    (outdir / "br.json").write_text(json.dumps(summary, indent=1))
+    write_json(jsonable(summary), outdir / "br.json")
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
+        _echo_json(summary)
         return
     click.echo(f"{brute.detector}, source at D = {brute.distance_m:g} m, {run:g} d, fit mode '{mode}'; "
                f"B₀ = {brute.b_true:.4g}; a gallium ratio of {deficit:g} needs B = {b_alt:.4g}")

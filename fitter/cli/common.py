@@ -14,6 +14,16 @@ import numpy as np
 from ganom.models.detectors import DEFAULT_DETECTOR
 from ganom.models.sources import load_source, parse_activity
 
+__all__ = [
+    "BadInput",
+    "FitFailed",
+    "parse_floats",
+    "parse_days",
+    "parse_run",
+    "check_figure_path",
+    "parse_assignments",
+]
+
 
 class BadInput(click.ClickException):
     """Bad input on the command line: one-line message on stderr, exit code 2."""
@@ -75,7 +85,9 @@ def check_figure_path(path: str | None, option: str) -> None:
 
 
 def _echo_json(obj: Any) -> None:
-    click.echo(json.dumps(obj, indent=2, sort_keys=False))
+    from ganom.fitter.io import jsonable
+
+    click.echo(json.dumps(jsonable(obj), indent=2, allow_nan=False))
 
 
 # ----------------------------------------------------------------------------- likelihood
@@ -157,12 +169,7 @@ def _load_counts(path: str, model: Any) -> Any:
 
 
 def _save(fig: Any, path: str) -> None:
-    import os
-    from pathlib import Path
+    """Write a figure atomically and say so on stderr."""
+    from ganom.fitter.io import save_figure
 
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(p.name + ".tmp" + p.suffix)
-    fig.savefig(tmp, dpi=130, bbox_inches="tight")
-    os.replace(tmp, p)
-    click.echo(f"wrote {p}", err=True)
+    click.echo(f"wrote {save_figure(fig, path)}", err=True)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import click
 import numpy as np
 
-from ganom.fitter.cli.common import BadInput, _save, _source, parse_run
-from ganom.fitter.io import format_table
+from ganom.fitter.cli.common import BadInput, _echo_json, _save, _source, parse_run
+from ganom.fitter.io import format_table, jsonable, write_json
 from ganom.models.detectors import DEFAULT_DETECTOR
+
+__all__ = ["METHODS", "contour_cmd"]
 
 METHODS = ("wilks", "raster", "fc", "cls")
 
@@ -155,7 +156,7 @@ def contour_cmd(detector: str, source: str, activity: str | None, distance: str,
     _save(plot_delta_chi2_map(results[0]), str(outdir / "scan.png"))
     if band is not None:
         bp = outdir / "bands.json"
-        bp.write_text(json.dumps(band.to_dict(), indent=1))
+        write_json(jsonable(band.to_dict()), bp)
         paths.append(bp)
     elapsed = time.perf_counter() - t0
     summary = {"detector": tpl.detector.name, "distance_m": tpl.distance_m, "days": run_days, "grid": list(g.shape),
@@ -165,7 +166,7 @@ def contour_cmd(detector: str, source: str, activity: str | None, distance: str,
                "files": [str(p) for p in paths + [outdir / "contours.png", outdir / "scan.png"]],
                "methods": {r.method: r.meta for r in results}}
     if as_json:
-        click.echo(json.dumps(summary, indent=2, default=float))
+        _echo_json(summary)
         return
     rows = []
     for r in results:

@@ -12,6 +12,8 @@ from ganom.fitter.io import format_table
 from ganom.models.detectors import preset_names
 from ganom.models.gallium import EXPERIMENT_SETS, XSEC_MODELS
 
+__all__ = ["gallium_cmd", "discriminate_cmd"]
+
 _MODEL_CHOICES = list(XSEC_MODELS) + ["all"]
 
 

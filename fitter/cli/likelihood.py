@@ -24,6 +24,8 @@ from ganom.fitter.cli.common import (
 from ganom.fitter.io import format_table
 from ganom.models.sources import parse_activity
 
+__all__ = ["fit_cmd", "significance_cmd", "compare_cmd"]
+
 
 @click.command("fit")
 @_configuration_options

@@ -13,9 +13,12 @@ from typing import Any
 
 import click
 
+from ganom.exceptions import WorkspaceError
 from ganom.fitter.cli.common import BadInput, _echo_json, parse_assignments, parse_days, parse_floats
 from ganom.fitter.io import format_table
 from ganom.models.detectors import load_detector, preset_names
+
+__all__ = ["export_cmd", "patch_cmd", "validate_cmd", "fit_workspace"]
 
 
 @click.command("export")
@@ -101,7 +104,7 @@ def patch_cmd(workspace: str, patchset: str, patch_name: str | None, patch_value
     key: Any = patch_name
     if patch_values is not None:
         key = parse_floats(patch_values, "--values", "the patch's label values, e.g. dm2,sin2_2theta")
-    out = apply_patch(read_json(workspace), read_json(patchset), key, where=patchset)
+    out = apply_patch(read_json(workspace, WorkspaceError), read_json(patchset, WorkspaceError), key, where=patchset)
     click.echo(f"wrote {write_json(out, out_file)}", err=True)
 
 
@@ -117,12 +120,12 @@ def validate_cmd(workspace: str, patchset: str | None) -> None:
     from ganom.fitter.pyhf.load import load_workspace
     from ganom.fitter.pyhf.patchset import validate_patchset
 
-    spec = read_json(workspace)
+    spec = read_json(workspace, WorkspaceError)
     model, _ = load_workspace(spec)
     click.echo(f"{workspace}: valid; {len(model.channels)} channel(s), {model.n_bins} bins, "
                f"{len(model.samples)} samples, {model.n_params} parameters, POI {model.poi}")
     if patchset:
-        ps = read_json(patchset)
+        ps = read_json(patchset, WorkspaceError)
         validate_patchset(ps, spec, patchset)
         click.echo(f"{patchset}: valid; {len(ps['patches'])} patches apply to {workspace}")
 

@@ -13,6 +13,8 @@ from ganom.models.detectors import DEFAULT_DETECTOR, load_detector, preset_names
 from ganom.models.rates import RateResult, signal_rate
 from ganom.models.sources import load_source, parse_activity
 
+__all__ = ["rates", "detectors"]
+
 
 # ----------------------------------------------------------------------------- rates
 def _rates_table(results: Sequence[RateResult], days: Sequence[float]) -> str:

@@ -11,6 +11,8 @@ import click
 
 from ganom.fitter.cli.common import parse_days
 
+__all__ = ["study_cmd"]
+
 
 @click.command("study")
 @click.option("--detector", "-d", "detectors", multiple=True,
@@ -33,7 +35,7 @@ def study_cmd(detectors: tuple[str, ...], days: str, source: str, out: str, quic
       ganom study --quick
       ganom study -d jne-500t -d juno --days 10,30,100 --out my-study
     """
-    from ganom.fitter.analyses.study import StudyConfig, run_study
+    from ganom.fitter.study import StudyConfig, run_study
     from ganom.models.detectors import DEFAULT_DETECTOR
 
     cfg = StudyConfig(detectors or (DEFAULT_DETECTOR,), parse_days(days), out=Path(out),

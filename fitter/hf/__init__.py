@@ -1,2 +1,16 @@
-"""The HistFactory core: parameters, interpolation codes, typed modifiers, the model builder,
-the binned model and its data."""
+"""The HistFactory core: parameters, interpolation codes, the model builder, the binned model
+and its data. It imports nothing of ganom above it (only :mod:`ganom.exceptions`).
+
+The likelihood (CERN-OPEN-2012-016; pyhf, JOSS 6 (2021) 2823; docs/statistics.md §1–4):
+
+    −ln L(θ) = Σ_b [μ_b(θ) − n_b ln μ_b(θ) + ln Γ(n_b + 1)] + Σ_p c_p(θ_p | a_p)
+"""
+
+from ganom.fitter.hf.builder import ModelBuilder
+from ganom.fitter.hf.data import Data
+from ganom.fitter.hf.interpolation import code4, code4_coefficients, code4p
+from ganom.fitter.hf.model import BinnedModel, RowOverride
+from ganom.fitter.hf.parameters import Parameter, ParameterSet
+
+__all__ = ["BinnedModel", "Data", "ModelBuilder", "Parameter", "ParameterSet", "RowOverride", "code4",
+           "code4_coefficients", "code4p"]

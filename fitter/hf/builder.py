@@ -15,6 +15,8 @@ from ganom.fitter.hf.interpolation import code4_coefficients
 from ganom.fitter.hf.model import ALPHA_BOUNDS, BinnedModel, _GammaMod, _ScalarMod
 from ganom.fitter.hf.parameters import Parameter, ParameterSet
 
+__all__ = ["ModelBuilder"]
+
 
 # ----------------------------------------------------------------------------- builder
 class ModelBuilder:
@@ -220,7 +222,7 @@ class ModelBuilder:
                 if t == "staterror":
                     tot = nominal[smask, sl].sum(axis=0)
                     err2 = np.zeros(nb)
-                    for sname, e in mod["errors"].items():
+                    for e in mod["errors"].values():
                         err2 += np.asarray(e, dtype=float) ** 2
                     rel = np.where(tot > 0, np.sqrt(err2) / np.where(tot > 0, tot, 1.0), 0.0)
                 for b in range(nb):

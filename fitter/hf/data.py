@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+__all__ = ["Data"]
+
 
 # ----------------------------------------------------------------------------- data
 @dataclass

@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+__all__ = ["code4_coefficients", "code4", "code4p", "HistoParts"]
+
 # ----------------------------------------------------------------------------- interpolation
 _A0 = 1.0
 

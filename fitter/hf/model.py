@@ -30,6 +30,8 @@ from ganom.fitter.hf.data import Data
 from ganom.fitter.hf.interpolation import HistoParts, _code4p_c2, code4
 from ganom.fitter.hf.parameters import ParameterSet
 
+__all__ = ["MU_FLOOR", "ALPHA_BOUNDS", "RowOverride", "BinnedModel"]
+
 MU_FLOOR = 1e-12  # expected counts are floored here: a bin with data and μ → 0 is a wall, not NaN
 
 

@@ -19,6 +19,8 @@ from numpy.typing import NDArray
 
 from ganom.exceptions import ParameterError
 
+__all__ = ["CONSTRAINTS", "Parameter", "ParameterSet"]
+
 CONSTRAINTS = ("free", "normal", "poisson")
 
 

@@ -19,8 +19,6 @@ whenever the global minimum is among the candidates (tested against full scans).
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -46,6 +44,24 @@ from ganom.fitter.infer.parallel import (
     task_seeds,
 )
 from ganom.fitter.infer.scan import ScanResult, fixed_mask, scan_grid
+
+__all__ = [
+    "LEVEL_NAMES",
+    "parse_levels",
+    "ContourResult",
+    "write_outputs",
+    "wilks",
+    "raster",
+    "gaussian_cls",
+    "GridProblem",
+    "toy_statistics",
+    "ESGridProblem",
+    "fc_true_points",
+    "feldman_cousins",
+    "SensitivityBands",
+    "sensitivity_bands",
+    "upper_limits",
+]
 
 LEVEL_NAMES = {"68%": 0.6827, "90%": 0.90, "95%": 0.95, "99%": 0.99,
                "1sigma": 0.682689492, "2sigma": 0.954499736, "3sigma": 0.997300204}
@@ -152,19 +168,11 @@ class ContourResult:
 
 def write_outputs(result: ContourResult, out_dir: str | Path, stem: str = "contour") -> list[Path]:
     """Write ``stem.json`` and ``stem.yaml`` (HEPData style) atomically; returns the paths."""
-    import yaml
+    from ganom.fitter.io import jsonable, write_json, write_yaml
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for ext, text in (("json", json.dumps(result.to_dict(), indent=1)),
-                      ("yaml", yaml.safe_dump(result.to_hepdata(), sort_keys=False))):
-        p = out / f"{stem}.{ext}"
-        tmp = out / f".{stem}.{ext}.tmp"
-        tmp.write_text(text)
-        os.replace(tmp, p)
-        paths.append(p)
-    return paths
+    return [write_json(jsonable(result.to_dict()), out / f"{stem}.json"),
+            write_yaml(result.to_hepdata(), out / f"{stem}.yaml")]
 
 
 # ----------------------------------------------------------------------------- asymptotic methods
@@ -331,7 +339,6 @@ class ESGridProblem:
         s_t = float(g.sin2_2theta[j])
         main, aux = self.toys(float(g.dm2[i]), s_t, n, rng)
         approx, starts_t, cand, starts_c, h0 = self._linear_search(i, s_t, main, aux)
-        m = self.om.model
         # exact profiled fits at the true point
         f_t = self._fit(main, aux, starts_t, self.om.override(np.array(g.dm2[i]), np.array(s_t)), None, hessian0=h0)
         # exact fits at the candidates (indices into the flattened grid; −1 = no oscillation),

@@ -21,6 +21,8 @@ from ganom.fitter.hf.data import Data
 from ganom.fitter.hf.model import BinnedModel
 from ganom.fitter.infer.minimize import hessian_from_gradient, minimize_batch
 
+__all__ = ["FitResult", "fit", "ProfileResult", "profile_scan"]
+
 
 @dataclass
 class FitResult:

@@ -26,6 +26,8 @@ from ganom.fitter.hf.interpolation import HistoParts
 from ganom.fitter.hf.model import MU_FLOOR, BinnedModel, RowOverride
 from ganom.fitter.infer.parallel import single_blas_thread
 
+__all__ = ["hessian_from_gradient", "BatchFit", "minimize_batch", "profile_batch"]
+
 
 def hessian_from_gradient(grad: Any, theta: NDArray, bounds: NDArray | None = None, rel_step: float = 1e-5) -> NDArray:
     """Symmetric Hessian by finite differences of an analytic gradient (2P gradient calls).

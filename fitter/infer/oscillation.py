@@ -3,7 +3,7 @@
 An :class:`OscillationModel` pairs a :class:`BinnedModel` with the templates it was built
 from. For any batch of (Δm², sin²2θ) it returns the nominal templates and histosys shifts
 with the signal samples replaced by their oscillated versions: one contraction of the
-response kernel per batch (DESIGN.md, "How data flows"), never a rebuild.
+response kernel per batch (docs/architecture.md, "Data flow"), never a rebuild.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from numpy.typing import ArrayLike, NDArray
 from ganom.exceptions import InputError
 from ganom.fitter.hf.model import BinnedModel, RowOverride
 from ganom.models.templates import Templates
+
+__all__ = ["DEFAULT_DM2_RANGE", "DEFAULT_S22T_RANGE", "OscillationGrid", "OscillationModel"]
 
 DEFAULT_DM2_RANGE = (0.01, 100.0)  # eV²
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -26,6 +25,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ganom.exceptions import CheckpointError, InputError
+
+__all__ = ["task_seeds", "config_digest", "array_digest", "single_blas_thread", "Checkpoint", "run_tasks"]
 
 
 def task_seeds(root_seed: int, n: int) -> list[np.random.SeedSequence]:
@@ -121,10 +122,9 @@ class Checkpoint:
             return
         idx = np.array(sorted(self.results), dtype=int)
         vals = np.stack([self.results[i] for i in idx])
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp.npz")
-        np.savez(tmp, digest=np.array(self.digest), indices=idx, values=vals)
-        os.replace(tmp, self.path)
+        from ganom.fitter.io import save_npz
+
+        save_npz(self.path, digest=np.array(self.digest), indices=idx, values=vals)
         self._last = time.monotonic()
 
 

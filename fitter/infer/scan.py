@@ -27,6 +27,17 @@ from ganom.fitter.infer.minimize import minimize_batch
 from ganom.fitter.infer.oscillation import OscillationGrid, OscillationModel
 from ganom.fitter.infer.parallel import single_blas_thread
 
+__all__ = [
+    "MEMORY_BUDGET_FLOATS",
+    "ScanResult",
+    "fixed_mask",
+    "null_start",
+    "profile_points",
+    "scan_grid",
+    "polish_minimum",
+    "fit_point",
+]
+
 MEMORY_BUDGET_FLOATS = 2.5e7  # per chunk: batch × samples × bins (≈ 200 MB of float64)
 
 

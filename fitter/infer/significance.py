@@ -29,7 +29,17 @@ from ganom.fitter.hf.model import BinnedModel
 from ganom.fitter.infer.fit import fit
 from ganom.fitter.infer.minimize import minimize_batch
 
-R_DEFICIT = 0.82  # the gallium combined ratio (PHYSICS.md §8, BEST+GALLEX+SAGE)
+__all__ = [
+    "R_DEFICIT",
+    "SignificanceResult",
+    "one_sided_q",
+    "asimov_significance",
+    "sigma_r",
+    "toy_significance",
+    "significance",
+]
+
+R_DEFICIT = 0.82  # a gallium-like deficit (docs/physics.md §8)
 
 
 @dataclass

@@ -17,6 +17,15 @@ from matplotlib.lines import Line2D
 from ganom.fitter.analyses.gallium import CombinedRatio, GalliumFitResult
 from ganom.fitter.plotting.likelihood import _axes
 
+__all__ = [
+    "TOL_BRIGHT",
+    "LEVEL_STYLES",
+    "GALLIUM_COLOUR",
+    "overlay_gallium",
+    "plot_gallium_allowed",
+    "plot_combined_ratios",
+]
+
 TOL_BRIGHT = ["#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB"]
 
 

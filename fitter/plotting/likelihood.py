@@ -17,6 +17,22 @@ from numpy.typing import NDArray
 from ganom.fitter.infer.fit import ProfileResult
 from ganom.models.templates import Templates
 
+__all__ = [
+    "SIGNAL_COLOURS",
+    "BACKGROUND_COLOURS",
+    "DATA_STYLE",
+    "plot_stack",
+    "plot_profile",
+    "plot_comparison",
+    "plot_sensitivity",
+    "CONTOUR_COLOURS",
+    "CONTOUR_STYLES",
+    "plot_contours",
+    "refresh_legend",
+    "plot_delta_chi2_map",
+    "plot_sigma_b",
+]
+
 SIGNAL_COLOURS = ["#EE6677", "#F4A6B0", "#CCBB44", "#E8DC8A"]
 
 
@@ -253,7 +269,7 @@ def plot_delta_chi2_map(result: Any, ax: Any = None, vmax: float = 25.0) -> Figu
     g = result.grid
     stat = np.minimum(result.statistic, vmax) if result.method != "cls" else result.statistic
     mesh = ax.pcolormesh(g.sin2_2theta, g.dm2, stat, shading="nearest", cmap="viridis")
-    fig.colorbar(mesh, ax=ax, label="CLs" if result.method == "cls" else r"$\Delta\chi^2$ (clipped at %g)" % vmax)
+    fig.colorbar(mesh, ax=ax, label="CLs" if result.method == "cls" else rf"$\Delta\chi^2$ (clipped at {vmax:g})")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(r"$\sin^2 2\theta_{ee}$")

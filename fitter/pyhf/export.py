@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 from ganom.exceptions import ExportError
 from ganom.fitter.pyhf.validate import PER_BIN_MODIFIERS, SCHEMA_VERSION, validate_workspace
 
+__all__ = ["rounded", "measurement_config", "export_workspace"]
+
 
 def rounded(values: ArrayLike, digits: int | None) -> list[float]:
     """Values as a list of Python floats, rounded to ``digits`` significant digits (None: exact)."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ganom.exceptions import ModelError, ParameterError
+from ganom.exceptions import ModelError, ParameterError, WorkspaceError
 from ganom.fitter.hf.builder import ModelBuilder
 from ganom.fitter.hf.data import Data
 from ganom.fitter.hf.model import BinnedModel
@@ -24,9 +24,10 @@ from ganom.fitter.hf.parameters import ParameterSet
 if TYPE_CHECKING:
 
     pass
-from ganom.exceptions import WorkspaceError
 from ganom.fitter.io import read_json
 from ganom.fitter.pyhf.validate import PER_BIN_MODIFIERS, json_path, validate_workspace
+
+__all__ = ["PYHF_ALPHA_BOUNDS", "load_workspace"]
 
 PYHF_ALPHA_BOUNDS = (-5.0, 5.0)
 
@@ -161,7 +162,7 @@ def load_workspace(source: str | Path | Mapping[str, Any], measurement: str | No
     if isinstance(source, Mapping):
         spec, where = source, "workspace"
     else:
-        spec, where = read_json(source), str(source)
+        spec, where = read_json(source, WorkspaceError), str(source)
     validate_workspace(spec, where)
     mi, meas = _select_measurement(spec, measurement, where)
     cfg_list = meas["config"]["parameters"]

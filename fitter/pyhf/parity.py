@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 from ganom.exceptions import WorkspaceError
 from ganom.fitter.pyhf.export import export_workspace
 
+__all__ = ["pyhf_minuit", "PyhfFit", "PyhfBridge", "asymptotic_cls", "Parity", "compare_fits", "native_cls"]
+
 
 # ----------------------------------------------------------------------------- parity helpers
 @contextlib.contextmanager

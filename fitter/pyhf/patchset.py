@@ -29,6 +29,8 @@ from ganom.fitter.pyhf.validate import (
     workspace_digest,
 )
 
+__all__ = ["PATCH_LABELS", "NO_HEPDATA_RECORD", "export_patchset", "validate_patchset", "apply_patch"]
+
 PATCH_LABELS = ["dm2", "sin2_2theta"]
 
 

@@ -13,6 +13,15 @@ if TYPE_CHECKING:
     pass
 from ganom.exceptions import WorkspaceError
 
+__all__ = [
+    "SCHEMA_VERSION",
+    "SUPPORTED_MODIFIERS",
+    "PER_BIN_MODIFIERS",
+    "json_path",
+    "workspace_digest",
+    "validate_workspace",
+]
+
 SCHEMA_VERSION = "1.0.0"
 
 

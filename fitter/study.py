@@ -21,10 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from ganom.exceptions import InputError
-from ganom.fitter.io import _dump, _md_table, _save_fig, _write, write_json
+from ganom.fitter.io import dumps, jsonable, markdown_table, save_figure, write_json, write_text_atomic
 from ganom.models.detectors import DEFAULT_DETECTOR, load_detector, preset_names
 from ganom.models.rates import signal_rate
 from ganom.models.sources import load_source
+
+__all__ = ["StudyConfig", "StudyResult", "FC_STRIDE", "estimate_seconds", "versions", "run_study"]
 
 
 @dataclass
@@ -128,7 +130,7 @@ def run_study(cfg: StudyConfig, log: Callable[[str], None] = print) -> StudyResu
         sections.append(_comparison_section(cfg, src, out, res, log))
         sections.append(_gallium_section(cfg, out, res, log))
         report = _report(cfg, sections)
-        res.files.append(_write(out / "report.md", report))
+        res.files.append(write_text_atomic(report, out / "report.md"))
     res.seconds = time.perf_counter() - t0
     log(f"done in {res.seconds:.1f} s: {len(res.files)} files in {out}/ (start with {out / 'report.md'})")
     return res
@@ -141,14 +143,14 @@ def _rates_section(dets, src, cfg: StudyConfig, out: Path, res: StudyResult, log
     for det in dets:
         for pos in det.source_positions_m:
             recs.append(signal_rate(det, src, pos, days=cfg.days).to_record())
-    res.files.append(_write(out / "rates.json", _dump(recs)))
+    res.files.append(write_text_atomic(dumps(jsonable(recs), sort_keys=True), out / "rates.json"))
     rows = [[r["detector"], f"{r['distance_m']:g}", f"{r['events_per_day']:.1f}"]
             + [f"{r['events_in_run'][f'{d:g}']:.0f}" for d in cfg.days]
             + [f"{r['line_shares']['426.6'] + r['line_shares']['431.7']:.4f}" if "426.6" in r["line_shares"] else "—"]
             for r in recs]
-    table = _md_table(["detector", "D [m]", "events/day (t=0)"] + [f"events in {d:g} d" for d in cfg.days]
+    table = markdown_table(["detector", "D [m]", "events/day (t=0)"] + [f"events in {d:g} d" for d in cfg.days]
                       + ["share of the 427/432 keV lines"], rows)
-    res.files.append(_write(out / "rates.md", table + "\n"))
+    res.files.append(write_text_atomic(table + "\n", out / "rates.md"))
     return ("## Signal rates\n\nExpected ν–e elastic-scattering events from "
             f"{src.activity_mci:.3g} MCi of {src.isotope} above each detector's recoil threshold, with the "
             "Bahcall–Kamionkowski–Sirlin cross section and the exact flux-weighted fiducial volume; runs start "
@@ -185,9 +187,9 @@ def _detector_section(det, src, cfg: StudyConfig, out: Path, res: StudyResult, l
                 data = rng.poisson(tpl.total())
                 for axis in ("energy", "baseline"):
                     f = plot_stack(tpl, axis, data=data)
-                    res.files.append(_save_fig(f, out / name / f"{axis}_{pos}.png"))
-    res.files.append(_write(out / name / "significance.json", _dump(sig_recs)))
-    table = _md_table(["position", "D [m]", "days", "signal", "background", "σ_R", "Z: reject R=1 if R=0.82",
+                    res.files.append(save_figure(f, out / name / f"{axis}_{pos}.png"))
+    res.files.append(write_text_atomic(dumps(jsonable(sig_recs), sort_keys=True), out / name / "significance.json"))
+    table = markdown_table(["position", "D [m]", "days", "signal", "background", "σ_R", "Z: reject R=1 if R=0.82",
                        "Z: reject R=0.82 if R=1"], sig_rows)
     text.append(f"### Spectra and baselines\n\nStacked expected counts ({days_max:g}-day run) with one pseudo-dataset "
                 "(seeded) on top: the ⁵¹Cr recoil continuum ends at 556 keV (ground-state lines) with a step at "
@@ -220,7 +222,7 @@ def _detector_section(det, src, cfg: StudyConfig, out: Path, res: StudyResult, l
                                                              f"D = {tpl.distance_m:g} m, {days_max:g} d")
         overlay_gallium(fig.axes[0])
         refresh_legend(fig.axes[0])
-        res.files.append(_save_fig(fig, out / name / f"contour_{pos}.png"))
+        res.files.append(save_figure(fig, out / name / f"contour_{pos}.png"))
     res.files += contour_files
     text.append("### Sterile-neutrino sensitivity\n\nThe Asimov dataset of no oscillation scanned over Δm²–sin²2θ "
                 f"({grid.shape[0]}×{grid.shape[1]} log grid), every nuisance profiled at every point: 90 % CL "
@@ -239,8 +241,8 @@ def _detector_section(det, src, cfg: StudyConfig, out: Path, res: StudyResult, l
     brs = [branch_sensitivity(det, src, "centre", days_max, None, b_alternative=b_alt)]
     for ang in ((20.0,) if cfg.quick else (40.0, 20.0, 10.0, 5.0)):
         brs.append(branch_sensitivity(det, src, "centre", days_max, ang, b_alternative=b_alt))
-    res.files.append(_write(out / name / "branching.json", _dump({"b_explaining_deficit": b_alt,
-                                                                   "results": [r.to_dict() for r in brs]})))
+    res.files.append(write_text_atomic(dumps(jsonable({"b_explaining_deficit": b_alt,
+                                                                   "results": [r.to_dict() for r in brs]}), sort_keys=True), out / name / "branching.json"))
     rows = [["energy only" if r.angular_resolution_deg is None else f"directional, {r.angular_resolution_deg:g}°",
              f"{r.sigma_b:.4f}", f"{r.z_alternative:.2f}"] for r in brs]
     text.append("### ⁵¹Cr branching ratio\n\nB (the 320 keV branch, 0.0988) fitted as the parameter of interest with "
@@ -248,7 +250,7 @@ def _detector_section(det, src, cfg: StudyConfig, out: Path, res: StudyResult, l
                 f"Cherenkov light, the angle to the source inform it. A true B = {b_alt:.4f} would explain a "
                 "gallium ratio of 0.82 through the calorimetric activity; Z is the significance to tell it from "
                 f"0.0988. File: `{name}/branching.json`.\n\n"
-                + _md_table(["method", "σ_B", f"Z(B = {b_alt:.3f})"], rows) + "\n")
+                + markdown_table(["method", "σ_B", f"Z(B = {b_alt:.3f})"], rows) + "\n")
 
     log(f"[5] {name}: pyhf workspaces")
     from ganom.fitter.analyses.exports import export_configuration
@@ -271,16 +273,16 @@ def _comparison_section(cfg: StudyConfig, src, out: Path, res: StudyResult, log)
     days = [max(cfg.days)] if cfg.quick else list(cfg.days)
     log(f"[6] detector comparison ({', '.join(f'{d:g}' for d in days)} d, all presets)")
     recs = compare_detectors(None, days, src)
-    res.files.append(_write(out / "comparison.json", _dump([r.to_record() for r in recs])))
+    res.files.append(write_text_atomic(dumps(jsonable([r.to_record() for r in recs]), sort_keys=True), out / "comparison.json"))
     title = f"{src.activity_mci:.3g} MCi {src.isotope}: detector comparison (Asimov, 1σ systematics included)"
-    res.files.append(_save_fig(plot_comparison(recs, title=title), out / "comparison.png"))
+    res.files.append(save_figure(plot_comparison(recs, title=title), out / "comparison.png"))
     rows = [[r.detector, r.position, f"{r.distance_m:g}", f"{r.days:g}", f"{r.signal_events:.0f}",
              f"{r.background_events:.0f}", f"{r.sigma_R:.4f}", f"{r.z_reject_R1_if_R082:.2f}",
              f"{r.z_reject_R082_if_R1:.2f}"] for r in recs]
     return ("## Detector comparison\n\nEvery bundled preset at each of its source positions, Asimov data, all "
             "systematics: events in the analysis window, background, σ_R and both R-deficit significances. "
             "Files: `comparison.json`, `comparison.png`.\n\n"
-            + _md_table(["detector", "position", "D [m]", "days", "signal", "background", "σ_R",
+            + markdown_table(["detector", "position", "D [m]", "days", "signal", "background", "σ_R",
                          "Z: reject R=1 if R=0.82", "Z: reject R=0.82 if R=1"], rows) + "\n\n![comparison](./comparison.png)\n")
 
 
@@ -291,10 +293,10 @@ def _gallium_section(cfg: StudyConfig, out: Path, res: StudyResult, log) -> str:
     log("[7] gallium anomaly")
     table = combined_ratio_table()
     fits = [fit_oscillation("best"), fit_oscillation("all")]
-    res.files.append(_write(out / "gallium.json", _dump({"combined_ratios": [t.to_dict() for t in table],
-                                                           "fits": [f.to_dict() for f in fits]})))
-    res.files.append(_save_fig(plot_combined_ratios(table), out / "gallium_ratios.png"))
-    res.files.append(_save_fig(plot_gallium_allowed(fits), out / "gallium_allowed.png"))
+    res.files.append(write_text_atomic(dumps(jsonable({"combined_ratios": [t.to_dict() for t in table],
+                                                           "fits": [f.to_dict() for f in fits]}), sort_keys=True), out / "gallium.json"))
+    res.files.append(save_figure(plot_combined_ratios(table), out / "gallium_ratios.png"))
+    res.files.append(save_figure(plot_gallium_allowed(fits), out / "gallium_allowed.png"))
     rows = [[t.label, f"{t.r_mean:.3f}", f"−{t.r_err_lo:.3f}/+{t.r_err_hi:.3f}", f"{t.significance_sigma:.2f}"]
             for t in table]
     bf = [[", ".join(f.experiments), f"{f.best_dm2:.3g}", f"{f.best_sin2_2theta:.3g}", f"{f.null_delta_chi2:.1f}"]
@@ -303,8 +305,8 @@ def _gallium_section(cfg: StudyConfig, out: Path, res: StudyResult, log) -> str:
             "path lengths from their geometries: the combined ratio R̄ per ⁷¹Ga cross-section model (the "
             "cross-section uncertainty as a shared pull) with the significance of the deficit, and the 3+1 "
             "best fits. Files: `gallium.json`, `gallium_ratios.png`, `gallium_allowed.png`.\n\n"
-            + _md_table(["cross-section model", "R̄", "error", "deficit [σ]"], rows) + "\n\n"
-            + _md_table(["experiments", "best Δm² [eV²]", "best sin²2θ", "Δχ² of no oscillation"], bf)
+            + markdown_table(["cross-section model", "R̄", "error", "deficit [σ]"], rows) + "\n\n"
+            + markdown_table(["experiments", "best Δm² [eV²]", "best sin²2θ", "Δχ² of no oscillation"], bf)
             + "\n\n![gallium](./gallium_allowed.png)\n")
 
 

@@ -1,0 +1,15 @@
+"""Static checks run with the tests: ruff on the whole tree (rules in pyproject.toml)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_ruff_clean() -> None:
+    res = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-1000:]
