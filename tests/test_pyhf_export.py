@@ -396,7 +396,7 @@ def test_bad_workspaces_are_reported_with_their_json_path(tmp_path):
                                                                         "data": [1.0, 1.0]}),
          r"channels\[1\]\.samples\[0\]\.modifiers\[4\]: staterror 'stat_sr' spans channels sr, cr"),
         (lambda s: s["channels"][0]["samples"][1]["modifiers"][1]["data"].update(lo=-0.2),
-         r"channels\[0\]\.samples\[1\]\.modifiers\[1\]: normsys 'bn': .*lo = -0.2"),
+         r"channels\[0\]\.samples\[1\]\.modifiers\[1\]: normsys 'bn' on 'bkg'/'sr': lo = -0.2"),
         (lambda s: s.update(version="2.0.0"), r"version: '1.0.0' was expected"),
     ]
     for mutate, pattern in cases:

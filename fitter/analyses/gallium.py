@@ -684,14 +684,7 @@ class JointLikelihood:
         """2 × the ES constraint terms at their minimum (θ = aux): the ES part of the reported
         χ² is 2·(−ln L − const) minus this, so that Asimov data at the truth give χ²_ES = 0."""
         m = self.es_model
-        th = m.parameters.inits.copy()
-        aux = m.asimov().aux
-        if m._normal.size:
-            th[m._normal] = aux[m._normal]
-        if m._poisson.size:
-            th[m._poisson] = aux[m._poisson] / m._sigma[m._poisson]
-        val, _ = m._constraint(th, aux, False)
-        return float(2.0 * val)
+        return 2.0 * m.constraint_saturated(m.asimov().aux)
 
     # -- pieces ------------------------------------------------------------------------
     def es_profile(self, es_data: Any, r_values: ArrayLike, dm2: ArrayLike | None = None,

@@ -37,6 +37,12 @@ class FitFailed(click.ClickException):
     exit_code = 3
 
 
+def exit_if_invalid(res: Any, what: str) -> None:
+    """After printing a fit result: an invalid fit says why on stderr and exits with code 3."""
+    if not res.valid:
+        raise FitFailed(f"{what}: the fit is not valid: {res.message or 'invalid minimum'}")
+
+
 def parse_floats(text: str, option: str, allowed: str = "numbers", minimum: float | None = None,
                  strict: bool = False) -> list[float]:
     """'10,30' → [10.0, 30.0], every value finite and ≥ ``minimum`` (> it if ``strict``)."""

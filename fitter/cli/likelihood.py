@@ -4,8 +4,6 @@ configuration, its R-deficit significance and the detector comparison.
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from ganom.fitter.cli.common import (
@@ -16,6 +14,7 @@ from ganom.fitter.cli.common import (
     _save,
     _source,
     check_figure_path,
+    exit_if_invalid,
     parse_assignments,
     parse_days,
     parse_floats,
@@ -37,9 +36,14 @@ __all__ = ["fit_cmd", "significance_cmd", "compare_cmd"]
 @click.option("--plot", default=None, type=click.Path(), help="Write the post-fit spectrum figure (PNG/PDF).")
 @click.option("--workspace", default=None, type=click.Path(dir_okay=False),
               help="Fit this pyhf workspace (JSON) with the native engine instead of a detector configuration.")
+@click.option("--measurement", default=None, help="With --workspace: the measurement to use (default: the first).")
+@click.option("--poi", default=None,
+              help="With --workspace: the parameter of interest instead of the measurement's ('none': no POI, "
+                   "e.g. for a background-only workspace).")
 def fit_cmd(detector: str, source: str, activity: str | None, distance: str, days: str, background_scale: float,
             source_off: float, angular: float | None, asimov: str | None, data_file: str | None, fix: str, minos: bool,
-            as_json: bool, plot: str | None, workspace: str | None) -> None:
+            as_json: bool, plot: str | None, workspace: str | None, measurement: str | None,
+            poi: str | None) -> None:
     """Fit the binned likelihood (energy × baseline × time) to Asimov or observed data.
 
     \b
@@ -54,7 +58,9 @@ def fit_cmd(detector: str, source: str, activity: str | None, distance: str, day
     if workspace:
         from ganom.fitter.cli.pyhf import fit_workspace
 
-        return fit_workspace(workspace, asimov, data_file, fix, minos, as_json, plot)
+        return fit_workspace(workspace, asimov, data_file, fix, minos, as_json, plot, measurement, poi)
+    if measurement or poi:
+        raise BadInput("--measurement and --poi go with --workspace")
     if asimov and data_file:
         raise BadInput("--asimov and --data are exclusive")
     check_figure_path(plot, "--plot")
@@ -79,8 +85,7 @@ def fit_cmd(detector: str, source: str, activity: str | None, distance: str, day
         samples = {n: unflatten(tpl, per[i]) for i, n in enumerate(model.samples)}
         obs = unflatten(tpl, data.main[model.channel_slices["source_on"]])
         _save(plot_stack(tpl, "energy", samples=samples, data=obs), plot)
-    if not res.valid:
-        sys.exit(1)
+    exit_if_invalid(res, f"{tpl.detector.label}, D = {tpl.distance_m:g} m, {run:g} days, {what}")
 
 
 @click.command("significance")

@@ -7,14 +7,13 @@ The pyhf files of the repository (``workspaces/``) are regenerated with
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ganom.exceptions import WorkspaceError
-from ganom.fitter.cli.common import BadInput, _echo_json, parse_assignments, parse_days, parse_floats
+from ganom.fitter.cli.common import BadInput, _echo_json, exit_if_invalid, parse_assignments, parse_days, parse_floats
 from ganom.fitter.io import format_table
 from ganom.models.detectors import load_detector, preset_names
 
@@ -131,7 +130,7 @@ def validate_cmd(workspace: str, patchset: str | None) -> None:
 
 
 def fit_workspace(path: str, asimov: str | None, data_file: str | None, fix: str, minos: bool, as_json: bool,
-                  plot: str | None) -> None:
+                  plot: str | None, measurement: str | None = None, poi: str | None = None) -> None:
     """``ganom fit --workspace FILE``: the native fit of a pyhf workspace's observations."""
     from ganom.fitter.cli.common import _load_counts
     from ganom.fitter.hf.data import Data
@@ -142,7 +141,10 @@ def fit_workspace(path: str, asimov: str | None, data_file: str | None, fix: str
         raise BadInput("--plot needs a detector configuration; it is not available with --workspace")
     if asimov and data_file:
         raise BadInput("--asimov and --data are exclusive")
-    model, data = load_workspace(path)
+    from ganom.fitter.pyhf.load import MEASUREMENT_POI
+
+    poi_arg = MEASUREMENT_POI if poi is None else (None if poi.lower() == "none" else poi)
+    model, data = load_workspace(path, measurement, poi=poi_arg)
     what = "the workspace's observations"
     if asimov:
         truth = parse_assignments(asimov, "--asimov", model)
@@ -156,5 +158,4 @@ def fit_workspace(path: str, asimov: str | None, data_file: str | None, fix: str
         click.echo(f"{path}: {len(model.channels)} channel(s), {model.n_bins} bins, {model.n_params} parameters, "
                    f"POI {model.poi}; native fit to {what}")
         click.echo(res.table())
-    if not res.valid:
-        sys.exit(1)
+    exit_if_invalid(res, f"{path} ({what})")

@@ -29,7 +29,7 @@ __all__ = ["code4_coefficients", "code4", "code4p", "HistoParts"]
 _A0 = 1.0
 
 
-def _code4_matrix() -> NDArray:
+def _code4_matrix() -> NDArray[Any]:
     """Rows: p(α₀), p(−α₀), p'(α₀), p'(−α₀), p''(α₀), p''(−α₀) of p(α) = Σ_{i=1..6} c_i αⁱ."""
     a = _A0
     rows = []
@@ -51,7 +51,7 @@ def _code4_matrix() -> NDArray:
 _CODE4_INV = _code4_matrix()
 
 
-def code4_coefficients(lo: NDArray, hi: NDArray) -> NDArray:
+def code4_coefficients(lo: NDArray[Any], hi: NDArray[Any]) -> NDArray[Any]:
     """Polynomial coefficients (…, 6) of normsys interpolation code 4 inside |α| < 1.
 
     The polynomial matches the exponential extrapolations hi^α and lo^(−α) in value, first
@@ -63,13 +63,17 @@ def code4_coefficients(lo: NDArray, hi: NDArray) -> NDArray:
     return b @ _CODE4_INV.T
 
 
-def code4(alpha: NDArray, lo: NDArray, hi: NDArray, coef: NDArray) -> tuple[NDArray, NDArray]:
+def code4(alpha: NDArray[Any], lo: NDArray[Any], hi: NDArray[Any], coef: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
     """(κ(α), dκ/dα) of normsys code 4; ``alpha`` broadcasts against lo/hi."""
     a = np.asarray(alpha, dtype=float)
-    pw = np.stack([a**i for i in range(1, 7)], axis=-1)
-    dpw = np.stack([i * a ** (i - 1) for i in range(1, 7)], axis=-1)
-    poly = 1.0 + np.sum(coef * pw, axis=-1)
-    dpoly = np.sum(coef * dpw, axis=-1)
+    c = np.moveaxis(np.asarray(coef, dtype=float), -1, 0)
+    poly = c[5] * a  # Horner: 1 + a(c1 + a(c2 + … + a c6)) and its derivative
+    dpoly = 6.0 * c[5] * a
+    for i in range(4, 0, -1):
+        poly = (c[i] + poly) * a
+        dpoly = ((i + 1) * c[i] + dpoly) * a
+    poly = 1.0 + (c[0] + poly) * a
+    dpoly = c[0] + dpoly
     up = hi ** np.maximum(a, 0.0)
     dn = lo ** np.maximum(-a, 0.0)
     val = np.where(a >= _A0, up, np.where(a <= -_A0, dn, poly))
@@ -77,7 +81,7 @@ def code4(alpha: NDArray, lo: NDArray, hi: NDArray, coef: NDArray) -> tuple[NDAr
     return val, der
 
 
-def _code4p_c2(a: NDArray) -> tuple[NDArray, NDArray]:
+def _code4p_c2(a: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
     """c₂(α) and dc₂/dα of code 4p written as Δ = α·S + c₂(α)·A (see :func:`code4p`):
     c₂ = α²(15 + α²(3α² − 10)) inside |α| ≤ 1 and ±8α beyond, so the branch depends on α only."""
     a2 = a * a
@@ -86,7 +90,7 @@ def _code4p_c2(a: NDArray) -> tuple[NDArray, NDArray]:
     return c2, dc2
 
 
-def code4p(alpha: NDArray, dlo: NDArray, dhi: NDArray, curvature: bool = False) -> tuple[NDArray, ...]:
+def code4p(alpha: NDArray[Any], dlo: NDArray[Any], dhi: NDArray[Any], curvature: bool = False) -> tuple[NDArray[Any], ...]:
     """(Δ(α), dΔ/dα[, d²Δ/dα²]) of histosys code 4p with dhi = hi − nominal, dlo = nominal − lo.
 
     |α| ≤ 1: Δ = α(S + αA(15 + α²(3α² − 10))), S = (dhi + dlo)/2, A = (dhi − dlo)/16;
@@ -110,14 +114,14 @@ class HistoParts:
     Pass one instead of (dlo, dhi) when the same override is evaluated many times.
     """
 
-    sym: NDArray
-    asym: NDArray
+    sym: NDArray[Any]
+    asym: NDArray[Any]
 
     @classmethod
-    def from_shifts(cls, dlo: NDArray, dhi: NDArray) -> HistoParts:
+    def from_shifts(cls, dlo: NDArray[Any], dhi: NDArray[Any]) -> HistoParts:
         return cls(0.5 * (dhi + dlo), (dhi - dlo) / 16.0)
 
-    def astuple(self) -> tuple[NDArray, NDArray]:
+    def astuple(self) -> tuple[NDArray[Any], NDArray[Any]]:
         return self.sym, self.asym
 
     def __getitem__(self, idx: Any) -> HistoParts:

@@ -27,15 +27,63 @@ from scipy.special import gammaln
 
 from ganom.exceptions import ModelError, ParameterError
 from ganom.fitter.hf.data import Data
+from ganom.fitter.hf.evaluate import FlatEvaluator
 from ganom.fitter.hf.interpolation import HistoParts, _code4p_c2, code4
+from ganom.fitter.hf.modifiers import Modifier
 from ganom.fitter.hf.parameters import ParameterSet
 
-__all__ = ["MU_FLOOR", "ALPHA_BOUNDS", "RowOverride", "BinnedModel"]
+__all__ = ["MU_FLOOR", "ALPHA_BOUNDS", "FAST_PATH_MAX_CHANNELS", "RowOverride", "BinnedModel", "poisson_nll",
+           "poisson_constant"]
 
 MU_FLOOR = 1e-12  # expected counts are floored here: a bin with data and μ → 0 is a wall, not NaN
 
 
 ALPHA_BOUNDS = (-30.0, 30.0)  # range of normsys/histosys α parameters [σ]
+FAST_PATH_MAX_CHANNELS = 2
+"""Models without per-bin γ's and with at most this many channels take the BLAS fast path."""
+
+
+_STIRLING_MIN = 1e3
+
+
+def poisson_constant(n: ArrayLike) -> NDArray[np.float64]:
+    """n − n ln n + ln Γ(n + 1) (0 at n = 0): the part of −ln Pois(n | μ) that does not depend
+    on μ. Above n = 1000 it is the Stirling series ½ ln(2πn) + 1/(12n) − 1/(360n³) + 1/(1260n⁵),
+    whose first omitted term is < 1e-24: the direct form would cancel n ln n against ln Γ.
+
+    >>> import math
+    >>> abs(float(poisson_constant(3.0)) - (3 - 3 * math.log(3) + math.log(6))) < 1e-15
+    True
+    >>> abs(float(poisson_constant(2e11)) - 0.5 * math.log(2 * math.pi * 2e11)) < 1e-12
+    True
+    """
+    x = np.asarray(n, dtype=float)
+    big = x > _STIRLING_MIN
+    xs = np.where(big, 0.0, x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        direct = xs - np.where(xs > 0, xs * np.log(np.where(xs > 0, xs, 1.0)), 0.0) + gammaln(xs + 1.0)
+        xb = np.where(big, x, 1.0)
+        inv = 1.0 / xb
+        stirling = 0.5 * np.log(2.0 * np.pi * xb) + inv * (1.0 / 12 - inv * inv * (1.0 / 360 - inv * inv / 1260))
+    return np.where(big, stirling, direct)
+
+
+def poisson_nll(n: ArrayLike, lam: ArrayLike) -> NDArray[np.float64]:
+    """−ln Pois(n | λ) = λ − n ln λ + ln Γ(n + 1), evaluated as n·(x − ln(1 + x)) + C(n) with
+    x = λ/n − 1 and C of :func:`poisson_constant`: exact to rounding also where n and λ are
+    ~1e11 (a shapesys with a 0.001 relative error), where the textbook form loses ~1e-3.
+
+    >>> import math
+    >>> abs(float(poisson_nll(4.0, 2.5)) - (2.5 - 4 * math.log(2.5) + math.log(24))) < 1e-14
+    True
+    """
+    n_ = np.asarray(n, dtype=float)
+    lam_ = np.asarray(lam, dtype=float)
+    pos = n_ > 0
+    npos = np.where(pos, n_, 1.0)
+    x = lam_ / npos - 1.0
+    dev = np.where(pos, npos * (x - np.log1p(x)), lam_)
+    return dev + poisson_constant(n_)
 
 
 @dataclass
@@ -48,10 +96,10 @@ class RowOverride:
     the fast evaluation contracts as shared matrices (BLAS) instead of per-batch copies.
     """
 
-    rows: NDArray
-    nominal: NDArray
-    sym: NDArray | None = None
-    asym: NDArray | None = None
+    rows: NDArray[Any]
+    nominal: NDArray[Any]
+    sym: NDArray[Any] | None = None
+    asym: NDArray[Any] | None = None
 
     @property
     def batch_shape(self) -> tuple[int, ...]:
@@ -62,19 +110,19 @@ class RowOverride:
                            None if self.asym is None else self.asym[idx])
 
     def broadcast(self, batch: tuple[int, ...]) -> RowOverride:
-        def b(x: NDArray | None, tail: int) -> NDArray | None:
+        def b(x: NDArray[Any] | None, tail: int) -> NDArray[Any] | None:
             return None if x is None else np.broadcast_to(x, batch + x.shape[-tail:])
 
         return RowOverride(self.rows, b(self.nominal, 2), b(self.sym, 3), b(self.asym, 3))
 
     def reshape(self, batch: tuple[int, ...]) -> RowOverride:
-        def r(x: NDArray | None, tail: int) -> NDArray | None:
+        def r(x: NDArray[Any] | None, tail: int) -> NDArray[Any] | None:
             return None if x is None else x.reshape(batch + x.shape[-tail:])
 
         return RowOverride(self.rows, r(self.nominal, 2), r(self.sym, 3), r(self.asym, 3))
 
 
-def _function_factor(m: _ScalarMod, x: NDArray, shape: tuple[int, ...]) -> tuple[NDArray, NDArray]:
+def _function_factor(m: _ScalarMod, x: NDArray[Any], shape: tuple[int, ...]) -> tuple[NDArray[Any], NDArray[Any]]:
     """Value and derivative of a ``function`` modifier: per sample s, fn[s](θ_p) where masked."""
     v = np.ones(shape)
     d = np.zeros(shape)
@@ -91,21 +139,23 @@ def _function_factor(m: _ScalarMod, x: NDArray, shape: tuple[int, ...]) -> tuple
 class _ScalarMod:
     kind: str  # normfactor | lumi | normsys | function
     param: int
-    mask: NDArray  # (S, C) bool
-    lo: NDArray | None = None
-    hi: NDArray | None = None
-    coef: NDArray | None = None
+    mask: NDArray[Any]  # (S, C) bool
+    lo: NDArray[Any] | None = None
+    hi: NDArray[Any] | None = None
+    coef: NDArray[Any] | None = None
     fn: Any = None  # function: callable x → (value, derivative), per sample in ``fn_samples``
-    fn_samples: NDArray | None = None
+    fn_samples: NDArray[Any] | None = None
 
 
 @dataclass
 class _GammaMod:
+    """Per-bin γ's of one name: ``params`` [n_bins] multiply bin b of every block (channel,
+    samples) that uses the name (a shapefactor may span channels of equal bin counts)."""
+
     kind: str  # staterror | shapesys | shapefactor
     name: str
-    channel: int
-    samples: NDArray  # (S,) bool
-    params: NDArray  # (n_bins_channel,) parameter indices
+    params: NDArray[Any]  # (n_bins,) parameter indices
+    blocks: tuple[tuple[int, NDArray[Any]], ...]  # (channel index, (S,) bool samples)
 
 
 @dataclass
@@ -114,21 +164,21 @@ class _BatchPrep:
 
     batch: tuple[int, ...]
     n: int
-    th2: NDArray
+    th2: NDArray[Any]
     rows: tuple[int, ...]
-    nom_s: NDArray
+    nom_s: NDArray[Any]
     hs_s: Any
     ha_s: Any
     H: int
-    a: NDArray
-    c2: NDArray
-    dc2: NDArray
-    F: NDArray
+    a: NDArray[Any]
+    c2: NDArray[Any]
+    dc2: NDArray[Any]
+    F: NDArray[Any]
     terms: list
-    dF: NDArray | None
+    dF: NDArray[Any] | None
     ovb: RowOverride | None
 
-    def override_rows(self, sl: slice) -> NDArray:
+    def override_rows(self, sl: slice) -> NDArray[Any]:
         """The overridden rows' templates [n, r, b] on the bins ``sl``, histosys applied."""
         ov = self.ovb
         base = ov.nominal[:, :, sl]
@@ -149,9 +199,9 @@ class BinnedModel:
     spec : the modifier specification (for pyhf export).
     """
 
-    def __init__(self, channels: list[tuple[str, int]], samples: list[str], nominal: NDArray,
-                 parameters: ParameterSet, scalar_mods: list[_ScalarMod], histo: dict[int, tuple[NDArray, NDArray]],
-                 gammas: list[_GammaMod], spec: list[dict[str, Any]], sample_channels: NDArray):
+    def __init__(self, channels: list[tuple[str, int]], samples: list[str], nominal: NDArray[Any],
+                 parameters: ParameterSet, scalar_mods: list[_ScalarMod], histo: dict[int, tuple[NDArray[Any], NDArray[Any]]],
+                 gammas: list[_GammaMod], modifiers: tuple[Modifier, ...], sample_channels: NDArray[Any]):
         self.channels = [c for c, _ in channels]
         offsets = np.cumsum([0] + [n for _, n in channels])
         self.channel_slices = {c: slice(int(offsets[i]), int(offsets[i + 1])) for i, (c, _) in enumerate(channels)}
@@ -160,19 +210,31 @@ class BinnedModel:
         self.samples = list(samples)
         self.nominal = nominal
         self.parameters = parameters
-        self.spec = spec
+        self.modifiers = modifiers
         self.sample_channels = sample_channels  # (S, C) bool: sample present in channel
         self._scalar = scalar_mods
         self._histo_params = np.array(sorted(histo), dtype=int)
         self._histo_dlo = np.stack([histo[p][0] for p in self._histo_params]) if histo else np.zeros((0,) + nominal.shape)
         self._histo_dhi = np.stack([histo[p][1] for p in self._histo_params]) if histo else np.zeros((0,) + nominal.shape)
         self._gammas = gammas
+        self.evaluator = "auto"
         self._prepare_constraints()
 
     # -- bookkeeping ------------------------------------------------------------------
     @property
     def poi(self) -> str | None:
         return self.parameters.poi
+
+    @property
+    def uses_flat_evaluator(self) -> bool:
+        """Whether plain evaluations take the flat evaluator (any model but ganom's own one- or
+        two-channel models without per-bin γ's): batched calls then cost little more than one."""
+        return not self._uses_fast_path(None, None)
+
+    @property
+    def has_per_bin(self) -> bool:
+        """Whether the model has per-bin γ's (staterror, shapesys, shapefactor)."""
+        return bool(self._gammas)
 
     @property
     def n_params(self) -> int:
@@ -206,7 +268,7 @@ class BinnedModel:
         return self.parameters.copy()
 
     # -- expected counts ------------------------------------------------------------
-    def _histo_parts(self, histo: tuple[NDArray, NDArray] | HistoParts | None) -> tuple[NDArray, NDArray]:
+    def _histo_parts(self, histo: tuple[NDArray[Any], NDArray[Any]] | HistoParts | None) -> tuple[NDArray[Any], NDArray[Any]]:
         """(S, A) = ((dhi + dlo)/2, (dhi − dlo)/16) of code 4p, from the model or an override."""
         if histo is None:
             if not hasattr(self, "_hs"):
@@ -217,7 +279,7 @@ class BinnedModel:
             return histo.sym, histo.asym
         return HistoParts.from_shifts(*histo).astuple()
 
-    def _factor_terms(self, th: NDArray, batch: tuple[int, ...], need_grad: bool) -> tuple[NDArray, list]:
+    def _factor_terms(self, th: NDArray[Any], batch: tuple[int, ...], need_grad: bool) -> tuple[NDArray[Any], list]:
         """Multiplicative factors F[..., S, C] = Π_m κ_m(θ) and, with ``need_grad``, the
         product-rule terms (parameter, ∂F/∂θ_p contribution [..., S, C]) of every modifier
         (prefix/suffix products: no division, so R = 0 is safe)."""
@@ -248,46 +310,22 @@ class BinnedModel:
                 suffix = suffix * factors[t]
         return F, terms
 
-    def _pieces(self, theta: NDArray, nominal: NDArray | None, histo: tuple[NDArray, NDArray] | None, need_grad: bool):
-        th = np.asarray(theta, dtype=float)
-        batch = th.shape[:-1]
-        nom = self.nominal if nominal is None else nominal
-        S, C, P = len(self.samples), len(self.channels), self.n_params
-        hterm = None
-        if self._histo_params.size:
-            # code 4p: Δ = α·S + c₂(α)·A, with c₂ = α²(15 + α²(3α² − 10)) inside |α| ≤ 1 and ±8α
-            # beyond (which makes Δ = α·dhi or α·dlo): the branch depends on α only.
-            a = th[..., self._histo_params]
-            c2, dc2 = _code4p_c2(a)
-            hs, ha = self._histo_parts(histo)
-            if hs.ndim == 3:
-                shift = np.tensordot(a, hs, axes=([-1], [0])) + np.tensordot(c2, ha, axes=([-1], [0]))
-            else:
-                shift = np.einsum("...h,...hsb->...sb", a, hs) + np.einsum("...h,...hsb->...sb", c2, ha)
-            shifted = nom + shift
-            if need_grad:
-                hterm = (hs, ha, dc2)
-        else:
-            shifted = np.broadcast_to(nom, batch + nom.shape)
-        f_total, terms = self._factor_terms(th, batch, need_grad)
-        dF = None
-        if terms:
-            dF = np.zeros(batch + (S, C, P))
-            for p_i, d in terms:
-                dF[..., p_i] += d
-        gam = self._gamma_product(th, batch) if self._gammas else None
-        return th, batch, shifted, hterm, dF, f_total, gam
+    @property
+    def _flat(self) -> FlatEvaluator:
+        """The general evaluator (built once; it depends on the structure and templates only)."""
+        if "_flat_cache" not in self.__dict__:
+            self._flat_cache = FlatEvaluator(self)
+        return self._flat_cache  # type: ignore[no-any-return]
 
-    def _gamma_product(self, th: NDArray, batch: tuple[int, ...], skip: int | None = None) -> NDArray:
-        """Product of the per-bin γ factors [..., S, B], leaving out group ``skip`` (its derivative)."""
-        gam = np.ones(batch + (len(self.samples), self.n_bins))
-        for k, g in enumerate(self._gammas):
-            if k != skip:
-                sl = self.channel_slices[self.channels[g.channel]]
-                gam[..., g.samples, sl] = gam[..., g.samples, sl] * th[..., g.params][..., None, :]
-        return gam
+    def _uses_fast_path(self, nominal: NDArray[Any] | RowOverride | None, histo: Any) -> bool:
+        """The BLAS fast path serves ganom's own models (one or two large channels, no per-bin
+        γ's, batched row overrides); every other model takes the flat evaluator."""
+        if isinstance(nominal, RowOverride) and not self._gammas:
+            return True
+        return (self.evaluator == "auto" and not self._gammas and nominal is None and histo is None
+                and len(self.channels) <= FAST_PATH_MAX_CHANNELS)
 
-    def _full(self, nominal: NDArray | RowOverride | None) -> NDArray | None:
+    def _full(self, nominal: NDArray[Any] | RowOverride | None) -> NDArray[Any] | None:
         """A RowOverride as full [..., S, B] templates (for the general path)."""
         if not isinstance(nominal, RowOverride):
             return nominal
@@ -297,7 +335,29 @@ class BinnedModel:
             raise ModelError("a RowOverride with histosys rows needs the fast path (a model without per-bin γ's)")
         return full
 
-    def _static(self, rows: tuple[int, ...]) -> tuple[NDArray, NDArray, NDArray]:
+    def _flat_args(self, theta: ArrayLike, nominal: NDArray[Any] | RowOverride | None,
+                   histo: tuple[NDArray[Any], NDArray[Any]] | HistoParts | None
+                   ) -> tuple[tuple[int, ...], NDArray[Any], NDArray[Any] | None, tuple[NDArray[Any], NDArray[Any]] | None]:
+        """(batch, θ [n, P], nominal [n?, S, B], (sym, asym) [n?, H, S, B]) flattened."""
+        th = np.asarray(theta, dtype=float)
+        nom = self._full(nominal)
+        parts = None if histo is None else self._histo_parts(histo)
+        shapes = [th.shape[:-1]]
+        if nom is not None and nom.ndim > 2:
+            shapes.append(nom.shape[:-2])
+        if parts is not None and parts[0].ndim > 3:
+            shapes.append(parts[0].shape[:-3])
+        batch = np.broadcast_shapes(*shapes)
+        n = int(np.prod(batch)) if batch else 1
+        th2 = np.broadcast_to(th, batch + th.shape[-1:]).reshape(n, -1)
+        if nom is not None and nom.ndim > 2:
+            nom = np.broadcast_to(nom, batch + nom.shape[-2:]).reshape((n,) + nom.shape[-2:])
+        if parts is not None and parts[0].ndim > 3:
+            parts = tuple(np.broadcast_to(x, batch + x.shape[-3:]).reshape((n,) + x.shape[-3:])  # type: ignore[assignment]
+                          for x in parts)
+        return batch, th2, nom, parts
+
+    def _static(self, rows: tuple[int, ...]) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
         """Shared templates with the overridden rows zeroed: (nominal, sym, asym)."""
         cache = self.__dict__.setdefault("_static_cache", {})
         if rows not in cache:
@@ -312,7 +372,7 @@ class BinnedModel:
             cache[rows] = (nom, hs, ha)
         return cache[rows]
 
-    def _touched(self) -> list[dict[int, NDArray]]:
+    def _touched(self) -> list[dict[int, NDArray[Any]]]:
         """Per channel, the samples each scalar-modifier parameter multiplies (sparsity of ∂F)."""
         if "_touched_cache" not in self.__dict__:
             out: list[dict[int, set]] = [dict() for _ in self.channels]
@@ -324,8 +384,8 @@ class BinnedModel:
             self._touched_cache = [{p: np.array(sorted(v)) for p, v in d.items()} for d in out]
         return self._touched_cache
 
-    def _stacked(self, rows: tuple[int, ...], c: int, p: int, samp: NDArray, nom_s: NDArray, hs_s: NDArray,
-                 ha_s: NDArray) -> NDArray:
+    def _stacked(self, rows: tuple[int, ...], c: int, p: int, samp: NDArray[Any], nom_s: NDArray[Any], hs_s: NDArray[Any],
+                 ha_s: NDArray[Any]) -> NDArray[Any]:
         """[nominal | sym_h | asym_h ...] of the samples ``samp`` in channel c, side by side (cached)."""
         cache = self.__dict__.setdefault("_stack_cache", {})
         key = (rows, c, p)
@@ -341,7 +401,7 @@ class BinnedModel:
         """Parameters whose factors act on any of ``rows`` in channel ``c``."""
         return [p for p, samp in self._touched()[c].items() if np.isin(samp, rows).any()]
 
-    def _batch_prep(self, th: NDArray, ov: RowOverride | None, need_grad: bool) -> _BatchPrep:
+    def _batch_prep(self, th: NDArray[Any], ov: RowOverride | None, need_grad: bool) -> _BatchPrep:
         """What μ and its gradient share for a flattened batch of θ (and row overrides)."""
         batch = th.shape[:-1] if ov is None else np.broadcast_shapes(th.shape[:-1], ov.batch_shape)
         n = int(np.prod(batch)) if batch else 1
@@ -357,7 +417,7 @@ class BinnedModel:
         ovb = None if ov is None else (ov.broadcast(batch) if ov.batch_shape != batch else ov).reshape((n,))
         return _BatchPrep(batch, n, th2, rows, *self._static(rows), H, a, c2, dc2, F, terms, dF, ovb)
 
-    def _fast(self, th: NDArray, ov: RowOverride | None, need_grad: bool) -> tuple[NDArray, NDArray | None]:
+    def _fast(self, th: NDArray[Any], ov: RowOverride | None, need_grad: bool) -> tuple[NDArray[Any], NDArray[Any] | None]:
         """μ (and ∂μ/∂θ) for models without per-bin γ's.
 
         The batch is flattened and every contraction with the shared templates is one 2-D
@@ -416,11 +476,13 @@ class BinnedModel:
             jt = jt.reshape(batch + (P, B))
         return mu, jt
 
-    def value_and_gradient(self, theta: NDArray, main: NDArray, aux: NDArray,
-                           nominal: RowOverride | None = None) -> tuple[NDArray, NDArray]:
+    def value_and_gradient(self, theta: NDArray[Any], main: NDArray[Any], aux: NDArray[Any],
+                           nominal: RowOverride | None = None) -> tuple[NDArray[Any], NDArray[Any]]:
         """(−ln L − constant, exact gradient) for models without per-bin γ's, without forming
         ∂μ/∂θ: the gradient Σ_b (1 − n_b/μ_b) ∂μ_b/∂θ is assembled from the residual weights
         projected on every sample's templates (one GEMM) and the sparse ∂F/∂θ."""
+        if not self._uses_fast_path(nominal, None):
+            return self._flat_value_and_gradient(theta, main, aux, nominal)
         bp = self._batch_prep(np.asarray(theta, dtype=float), nominal, True)
         batch, n, th2, nom_s, hs_s, ha_s = bp.batch, bp.n, bp.th2, bp.nom_s, bp.hs_s, bp.ha_s
         H, a, c2, dc2, F, dF, ovb = bp.H, bp.a, bp.c2, bp.dc2, bp.F, bp.dF, bp.ovb
@@ -464,62 +526,51 @@ class BinnedModel:
         cval, cgrad = self._constraint(th2, aux2, True)
         return (val + cval).reshape(batch), (grad + cgrad).reshape(batch + (P,))
 
-    def expected(self, theta: ArrayLike, nominal: NDArray | RowOverride | None = None,
-                 histo: tuple[NDArray, NDArray] | None = None) -> NDArray[np.float64]:
+    def _flat_value_and_gradient(self, theta: ArrayLike, main: NDArray[Any], aux: NDArray[Any],
+                                 nominal: NDArray[Any] | RowOverride | None = None) -> tuple[NDArray[Any], NDArray[Any]]:
+        batch, th2, nom, _ = self._flat_args(theta, nominal, None)
+        n = th2.shape[0]
+        fl = self._flat
+        pieces = fl._prepare(th2, nom, None, True)
+        mu = (pieces["Fb"] * pieces["TG"]).sum(axis=1)
+        mains = np.broadcast_to(main, batch + main.shape[-1:]).reshape(n, -1)
+        mu_s = np.maximum(mu, MU_FLOOR)
+        val = np.sum(self.deviance_terms(mu_s, mains), axis=-1)
+        w = np.where(mu > MU_FLOOR, 1.0 - mains / mu_s, 1.0)
+        grad = fl.weighted_gradient(th2, w, pieces)
+        aux2 = np.broadcast_to(aux, batch + aux.shape[-1:]).reshape(n, -1)
+        cval, cgrad = self._constraint(th2, aux2, True)
+        return (val + cval).reshape(batch), (grad + cgrad).reshape(batch + (self.n_params,))
+
+    def expected(self, theta: ArrayLike, nominal: NDArray[Any] | RowOverride | None = None,
+                 histo: tuple[NDArray[Any], NDArray[Any]] | HistoParts | None = None) -> NDArray[np.float64]:
         """μ[..., B] for θ[..., P]; ``nominal`` [..., S, B] and ``histo`` (dlo, dhi) [..., H, S, B]
         may replace the nominal templates and histosys shifts, or ``nominal`` may be a
         :class:`RowOverride` of a few samples (batched oscillation scans)."""
-        if not self._gammas and (nominal is None or isinstance(nominal, RowOverride)) and histo is None:
-            return self._fast(np.asarray(theta, dtype=float), nominal, False)[0]
-        _, _, shifted, _, _, f_total, gam = self._pieces(theta, self._full(nominal), histo, False)
-        base = shifted if gam is None else shifted * gam
-        return np.einsum("...sb,...sb->...b", base, f_total[..., self.chan_of_bin])
+        if self._uses_fast_path(nominal, histo):
+            return self._fast(np.asarray(theta, dtype=float), nominal, False)[0]  # type: ignore[arg-type]
+        batch, th2, nom, parts = self._flat_args(theta, nominal, histo)
+        return self._flat.expected(th2, nom, parts).reshape(batch + (self.n_bins,))
 
     def expected_samples(self, theta: ArrayLike) -> NDArray[np.float64]:
         """Per-sample expected counts [..., S, B] at θ."""
-        _, _, shifted, _, _, f_total, gam = self._pieces(theta, None, None, False)
-        base = shifted if gam is None else shifted * gam
-        return base * f_total[..., self.chan_of_bin]
+        batch, th2, _, _ = self._flat_args(theta, None, None)
+        return self._flat.expected_samples(th2).reshape(batch + self.nominal.shape)
 
-    def expected_and_jacobian(self, theta: ArrayLike, nominal: NDArray | RowOverride | None = None,
-                              histo: tuple[NDArray, NDArray] | None = None) -> tuple[NDArray, NDArray]:
+    def expected_and_jacobian(self, theta: ArrayLike, nominal: NDArray[Any] | RowOverride | None = None,
+                              histo: tuple[NDArray[Any], NDArray[Any]] | None = None) -> tuple[NDArray[Any], NDArray[Any]]:
         """(μ[..., B], ∂μ/∂θ [..., B, P]) analytically."""
         mu, jt = self.mu_and_jacobian_t(theta, nominal, histo)
         return mu, np.swapaxes(jt, -1, -2)
 
-    def mu_and_jacobian_t(self, theta: ArrayLike, nominal: NDArray | RowOverride | None = None,
-                          histo: tuple[NDArray, NDArray] | None = None) -> tuple[NDArray, NDArray]:
+    def mu_and_jacobian_t(self, theta: ArrayLike, nominal: NDArray[Any] | RowOverride | None = None,
+                          histo: tuple[NDArray[Any], NDArray[Any]] | None = None) -> tuple[NDArray[Any], NDArray[Any]]:
         """(μ[..., B], ∂μ/∂θ laid out parameter-major [..., P, B]): the minimisers' form."""
-        if not self._gammas and (nominal is None or isinstance(nominal, RowOverride)) and histo is None:
-            return self._fast(np.asarray(theta, dtype=float), nominal, True)
-        mu, jac = self._general_jacobian(theta, self._full(nominal), histo)
-        return mu, np.ascontiguousarray(np.swapaxes(jac, -1, -2))
-
-    def _general_jacobian(self, theta: ArrayLike, nominal: NDArray | None,
-                          histo: tuple[NDArray, NDArray] | None) -> tuple[NDArray, NDArray]:
-        th, batch, shifted, hterm, dF, f_total, gam = self._pieces(theta, nominal, histo, True)
-        cb = self.chan_of_bin
-        base = shifted if gam is None else shifted * gam  # (..., S, B)
-        fb = f_total[..., cb]
-        mu = np.einsum("...sb,...sb->...b", base, fb)
-        jac = np.zeros(batch + (self.n_bins, self.n_params))
-        if dF is not None:
-            for c, ch in enumerate(self.channels):
-                sl = self.channel_slices[ch]
-                jac[..., sl, :] += np.matmul(np.swapaxes(base[..., :, sl], -1, -2), dF[..., :, c, :])
-        if hterm is not None:
-            hs, ha, dc2 = hterm
-            fg = fb if gam is None else fb * gam
-            js = np.einsum("...hsb,...sb->...hb", hs, fg)
-            ja = np.einsum("...hsb,...sb->...hb", ha, fg)
-            jac[..., self._histo_params] += np.swapaxes(js + dc2[..., :, None] * ja, -1, -2)
-        for k, g in enumerate(self._gammas):
-            sl = self.channel_slices[self.channels[g.channel]]
-            rest = shifted[..., g.samples, sl] * self._gamma_product(th, batch, skip=k)[..., g.samples, sl]
-            contrib = (rest * f_total[..., g.samples, :][..., cb[sl]]).sum(axis=-2)  # no division: γ = 0 is allowed
-            bins = np.arange(sl.start, sl.stop)
-            jac[..., bins, g.params] += contrib
-        return mu, jac
+        if self._uses_fast_path(nominal, histo):
+            return self._fast(np.asarray(theta, dtype=float), nominal, True)  # type: ignore[arg-type,return-value]
+        batch, th2, nom, parts = self._flat_args(theta, nominal, histo)
+        mu, jt = self._flat.mu_and_jacobian_t(th2, nom, parts)
+        return mu.reshape(batch + (self.n_bins,)), jt.reshape(batch + (self.n_params, self.n_bins))
 
     # -- data -----------------------------------------------------------------------
     def asimov(self, theta: ArrayLike | Mapping[str, float] | None = None) -> Data:
@@ -530,7 +581,7 @@ class BinnedModel:
             aux[self._poisson] = th[self._poisson] * self._sigma[self._poisson]
         return Data(self.expected(th), aux)
 
-    def toys(self, theta: ArrayLike | Mapping[str, float] | None, n_toys: int, rng: np.random.Generator) -> tuple[NDArray, NDArray]:
+    def toys(self, theta: ArrayLike | Mapping[str, float] | None, n_toys: int, rng: np.random.Generator) -> tuple[NDArray[Any], NDArray[Any]]:
         """Poisson main counts [n, B] and fluctuated auxiliary data [n, P] generated at θ.
 
         Normal constraints get aux ~ N(θ_p, σ_p); Poisson ones aux ~ Pois(γ_p τ_p).
@@ -538,15 +589,9 @@ class BinnedModel:
         th = self._theta(theta)
         mu = self.expected(th)
         main = rng.poisson(np.broadcast_to(mu, (n_toys, mu.size))).astype(float)
-        aux = np.broadcast_to(th, (n_toys, th.size)).copy()
-        if self._normal.size:
-            aux[:, self._normal] = rng.normal(th[self._normal], self._sigma[self._normal], (n_toys, self._normal.size))
-        if self._poisson.size:
-            lam = th[self._poisson] * self._sigma[self._poisson]
-            aux[:, self._poisson] = rng.poisson(np.broadcast_to(lam, (n_toys, lam.size))).astype(float)
-        return main, aux
+        return main, self.aux_toys(th, n_toys, rng)
 
-    def _theta(self, theta: ArrayLike | Mapping[str, float] | None) -> NDArray:
+    def _theta(self, theta: ArrayLike | Mapping[str, float] | None) -> NDArray[Any]:
         if theta is None:
             return self.parameters.inits
         if isinstance(theta, Mapping):
@@ -570,8 +615,7 @@ class BinnedModel:
     # -- likelihood -----------------------------------------------------------------
     def constant(self, data: Data) -> float:
         """Σ_b [n_b − n_b ln n_b + ln Γ(n_b + 1)]: added to the deviance form to give −ln L."""
-        n = data.main
-        return float(np.sum(n - np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0)), 0.0) + gammaln(n + 1.0)))
+        return float(np.sum(poisson_constant(data.main)))
 
     def constraint_saturated(self, aux: ArrayLike) -> float:
         """The constraint terms' −ln L at their own minimum (θ_j at its auxiliary measurement).
@@ -585,45 +629,45 @@ class BinnedModel:
         th[self._poisson] = a[self._poisson] / self._sigma[self._poisson]
         return float(self._constraint(th, a, False)[0])
 
-    def _constraint(self, th: NDArray, aux: NDArray, grad: bool):
+    def _constraint(self, th: NDArray[Any], aux: NDArray[Any], grad: bool) -> tuple[NDArray[Any], NDArray[Any] | None]:
         val = np.zeros(th.shape[:-1])
         g = np.zeros(th.shape) if grad else None
         if self._normal.size:
             i = self._normal
             z = (th[..., i] - aux[..., i]) / self._sigma[i]
             val = val + np.sum(0.5 * z * z + np.log(self._sigma[i]) + 0.5 * np.log(2 * np.pi), axis=-1)
-            if grad:
+            if g is not None:
                 g[..., i] = z / self._sigma[i]
         if self._poisson.size:
             i = self._poisson
             lam = np.maximum(th[..., i] * self._sigma[i], MU_FLOOR)
             a = aux[..., i]
-            val = val + np.sum(lam - a * np.log(lam) + gammaln(a + 1.0), axis=-1)
-            if grad:
+            val = val + np.sum(poisson_nll(a, lam), axis=-1)
+            if g is not None:
                 g[..., i] = self._sigma[i] * (1.0 - a / lam)
         return val, g
 
-    def nll(self, theta: ArrayLike, data: Data, nominal: NDArray | None = None,
-            histo: tuple[NDArray, NDArray] | None = None) -> NDArray[np.float64]:
+    def nll(self, theta: ArrayLike, data: Data, nominal: NDArray[Any] | None = None,
+            histo: tuple[NDArray[Any], NDArray[Any]] | None = None) -> NDArray[np.float64]:
         """−ln L(θ) including all constants (comparable with pyhf's −logpdf)."""
         th = np.asarray(theta, dtype=float)
         mu = np.maximum(self.expected(th, nominal, histo), MU_FLOOR)
-        n = data.main
-        main = np.sum(mu - n * np.log(mu) + gammaln(n + 1.0), axis=-1)
         c, _ = self._constraint(th, data.aux, False)
-        return main + c
+        return np.sum(poisson_nll(data.main, mu), axis=-1) + c
 
-    def deviance_terms(self, mu: NDArray, n: NDArray) -> NDArray:
+    def deviance_terms(self, mu: NDArray[Any], n: NDArray[Any]) -> NDArray[Any]:
         """μ − n + n ln(n/μ) per bin: ≥ 0 and well conditioned (−ln L minus its constant)."""
         mu = np.maximum(mu, MU_FLOOR)
         with np.errstate(divide="ignore", invalid="ignore"):
             t = mu - n + np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0) / mu), 0.0)
         return t
 
-    def objective(self, theta: ArrayLike, data: Data, nominal: NDArray | None = None,
-                  histo: tuple[NDArray, NDArray] | None = None) -> tuple[NDArray, NDArray]:
+    def objective(self, theta: ArrayLike, data: Data, nominal: NDArray[Any] | None = None,
+                  histo: tuple[NDArray[Any], NDArray[Any]] | None = None) -> tuple[NDArray[Any], NDArray[Any]]:
         """(−ln L − constant(data), its gradient): what the minimisers use."""
         th = np.asarray(theta, dtype=float)
+        if histo is None and not self._uses_fast_path(nominal, None):
+            return self._flat_value_and_gradient(th, data.main, data.aux, nominal)
         mu, jt = self.mu_and_jacobian_t(th, nominal, histo)
         mu_s = np.maximum(mu, MU_FLOOR)
         n = data.main
@@ -632,3 +676,65 @@ class BinnedModel:
         grad = np.einsum("...pb,...b->...p", jt, w)
         c, gc = self._constraint(th, data.aux, True)
         return val + c, grad + gc
+
+    # -- public pieces for the minimisers, toys and interchange ------------------------------
+    def constraint_curvature(self, theta: ArrayLike, aux: ArrayLike) -> NDArray[np.float64]:
+        """∂²c_p/∂θ_p² of every constraint term at θ [..., P] (0 for free parameters): the
+        constraints' part of the Fisher matrix."""
+        th = np.asarray(theta, dtype=float)
+        a = np.broadcast_to(np.asarray(aux, dtype=float), th.shape)
+        curv = np.zeros(th.shape)
+        if self._normal.size:
+            curv[..., self._normal] = 1.0 / self._sigma[self._normal] ** 2
+        if self._poisson.size:
+            i = self._poisson
+            lam = np.maximum(th[..., i] * self._sigma[i], MU_FLOOR)
+            curv[..., i] = a[..., i] * self._sigma[i] ** 2 / lam**2
+        return curv
+
+    def aux_toys(self, theta: ArrayLike, n_toys: int, rng: np.random.Generator) -> NDArray[np.float64]:
+        """Auxiliary data [n, P] fluctuated around θ: normal constraints N(θ_p, σ_p), Poisson
+        ones Pois(γ_p τ_p); free parameters keep θ_p."""
+        th = self._theta(theta)
+        aux = np.broadcast_to(th, (n_toys, th.size)).copy()
+        if self._normal.size:
+            aux[:, self._normal] = rng.normal(th[self._normal], self._sigma[self._normal], (n_toys, self._normal.size))
+        if self._poisson.size:
+            lam = th[self._poisson] * self._sigma[self._poisson]
+            aux[:, self._poisson] = rng.poisson(np.broadcast_to(lam, (n_toys, lam.size))).astype(float)
+        return aux
+
+    @property
+    def histosys_parameters(self) -> NDArray[np.int64]:
+        """Indices of the histosys parameters, in the order of :meth:`histosys_shifts`."""
+        return self._histo_params
+
+    def histosys_shifts(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(dlo, dhi) [H, S, B]: nominal − template at α = −1 and template at α = +1 − nominal."""
+        return self._histo_dlo, self._histo_dhi
+
+    def histosys_data(self, name: str, sample: str, channel: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The templates (at α = −1, at α = +1) of histosys ``name`` on a sample in a channel,
+        as the model evaluates them (after :meth:`replace_templates`)."""
+        h = int(np.nonzero(self._histo_params == self.parameters.index(name))[0][0])
+        s, sl = self.sample_index(sample), self.channel_slices[channel]
+        nom = self.nominal[s, sl]
+        return nom - self._histo_dlo[h, s, sl], nom + self._histo_dhi[h, s, sl]
+
+    def replace_templates(self, nominal: ArrayLike, dlo: ArrayLike | None = None,
+                          dhi: ArrayLike | None = None) -> BinnedModel:
+        """The same model with other nominal templates [S, B] (and histosys shifts [H, S, B]);
+        the modifiers, parameters and their sparsity are unchanged."""
+        nom = np.asarray(nominal, dtype=float)
+        if nom.shape != self.nominal.shape:
+            raise ModelError(f"replace_templates: nominal has shape {nom.shape}; the model's is {self.nominal.shape}")
+        new = object.__new__(BinnedModel)
+        new.__dict__.update(self.__dict__)
+        new.nominal = nom
+        if dlo is not None:
+            new._histo_dlo = np.asarray(dlo, dtype=float)
+        if dhi is not None:
+            new._histo_dhi = np.asarray(dhi, dtype=float)
+        for cached in ("_hs", "_ha", "_static_cache", "_stack_cache", "_flat_cache"):
+            new.__dict__.pop(cached, None)
+        return new

@@ -259,12 +259,7 @@ class ESGridProblem:
         self.mu0, self.j0 = mu0, j0[:, self.free]
         self.deficit = mu1 - mu0  # μ(s = 1) − μ(s = 0) per Δm² (linear in s at fixed θ)
         self.djac = (j1 - j0)[..., self.free]
-        curv = np.zeros(th0.size)
-        if m._normal.size:
-            curv[m._normal] = 1.0 / m._sigma[m._normal] ** 2
-        if m._poisson.size:
-            curv[m._poisson] = m._sigma[m._poisson]
-        self.curv = curv[self.free]
+        self.curv = m.constraint_curvature(th0, m.asimov(th0).aux)[self.free]
         self._cache: dict[str, Any] = {}
 
     def describe(self) -> dict[str, Any]:
@@ -272,7 +267,7 @@ class ESGridProblem:
         m, obs = self.om.model, self.observed()
         return {"problem": "es", "parameters": m.parameters.names, "r_free": self.r_free,
                 "n_candidates": self.n_candidates, "fit_tol": self.fit_tol,
-                "model": array_digest(self.mu0, self.deficit, self.theta0, m._sigma, obs.main, obs.aux)}
+                "model": array_digest(self.mu0, self.deficit, self.theta0, np.array([p.sigma for p in m.parameters]), obs.main, obs.aux)}
 
     # -- exact scans ------------------------------------------------------------------
     def observed(self) -> Data:
@@ -324,13 +319,7 @@ class ESGridProblem:
         m = self.om.model
         mu = m.expected(self.theta0, self.om.override(np.asarray(dm2, dtype=float), np.asarray(sin2_2theta, dtype=float)))
         main = rng.poisson(np.broadcast_to(np.maximum(mu, 0.0), (n, mu.size))).astype(float)
-        aux = np.broadcast_to(self.theta0, (n, self.theta0.size)).copy()
-        if m._normal.size:
-            aux[:, m._normal] = rng.normal(self.theta0[m._normal], m._sigma[m._normal], (n, m._normal.size))
-        if m._poisson.size:
-            lam = self.theta0[m._poisson] * m._sigma[m._poisson]
-            aux[:, m._poisson] = rng.poisson(np.broadcast_to(lam, (n, lam.size))).astype(float)
-        return main, aux
+        return main, m.aux_toys(self.theta0, n, rng)
 
     @single_blas_thread
     def toy_statistics(self, i: int, j: int, n: int, rng: np.random.Generator) -> NDArray:

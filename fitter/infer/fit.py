@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 from ganom.exceptions import FitError, InputError, ParameterError
 from ganom.fitter.hf.data import Data
 from ganom.fitter.hf.model import BinnedModel
-from ganom.fitter.infer.minimize import hessian_from_gradient, minimize_batch
+from ganom.fitter.infer.minimize import hessian_batched, hessian_from_gradient, minimize_batch
 
 __all__ = ["FitResult", "fit", "ProfileResult", "profile_scan"]
 
@@ -79,6 +79,7 @@ class FitResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "valid": self.valid,
+            "message": self.message,
             "nll": self.nll,
             "edm": self.edm,
             "parameters": {n: {"value": float(v), "error": float(e), "fixed": bool(f)}
@@ -125,7 +126,8 @@ def fit(
     minos : parameter names for MINOS errors, or True for the POI.
     """
     ps = model.parameters
-    x0 = np.array(model._theta(init if not isinstance(init, Mapping) else ps.vector(dict(init))), dtype=float)
+    x0 = np.array(ps.inits if init is None else ps.vector(dict(init)) if isinstance(init, Mapping) else init,
+                  dtype=float)
     fixed = ps.fixed.copy()
     bounds = ps.bounds
     for name, v in (fix or {}).items():
@@ -144,15 +146,24 @@ def fit(
         th[free] = xf
         return th
 
+    last: dict[str, Any] = {}
+
+    def evaluate(xf: NDArray) -> tuple[NDArray, NDArray]:
+        """MINUIT asks for the value and the gradient at the same point: evaluate once."""
+        x = np.asarray(xf, dtype=float)
+        if last.get("x") is None or not np.array_equal(last["x"], x):
+            last["x"], last["out"] = x.copy(), model.objective(full(x), data)
+        return last["out"]  # type: ignore[no-any-return]
+
     def fcn(xf: NDArray) -> float:
-        val, _ = model.objective(full(np.asarray(xf)), data)
-        return float(val)
+        return float(evaluate(xf)[0])
 
     def grad(xf: NDArray) -> NDArray:
-        _, g = model.objective(full(np.asarray(xf)), data)
-        return g[free]
+        return evaluate(xf)[1][free]  # type: ignore[no-any-return]
 
     def hess(xf: NDArray) -> NDArray:
+        if model.uses_flat_evaluator:  # all 2k gradients in one batched evaluation
+            return hessian_batched(lambda t: model.objective(t, data)[1], full(np.asarray(xf)), bounds, free)
         return hessian_from_gradient(lambda t: model.objective(t, data)[1], full(np.asarray(xf)), bounds)[np.ix_(free, free)]
 
     names = [ps.names[i] for i in free]
@@ -161,11 +172,16 @@ def fit(
         return _result(model, x0, np.zeros(x0.size), np.zeros((x0.size, x0.size)), float(val) + constant,
                        True, fixed, 0.0, 1, "all parameters fixed", {})
 
+    flat = model.uses_flat_evaluator
+
     def run(start: NDArray, strat: int) -> Minuit:
-        # iminuit 2.33 needs g2 whenever hessian is given (it then uses the Hessian).
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            m = Minuit(fcn, start, grad=grad, hessian=hess, g2=lambda x: np.diag(hess(x)), name=names)
+            if flat:
+                m = Minuit(fcn, start, grad=grad, name=names)
+            else:
+                # iminuit 2.33 needs g2 whenever hessian is given (it then uses the Hessian).
+                m = Minuit(fcn, start, grad=grad, hessian=hess, g2=lambda x: np.diag(hess(x)), name=names)
         m.errordef = Minuit.LIKELIHOOD
         m.strategy = strat
         m.tol = tolerance
@@ -175,9 +191,26 @@ def fit(
             m.migrad()
         return m
 
-    m = run(x0[free], strategy)
-    if not m.valid:
-        m = run(x0[free], 2)
+    start = x0[free]
+    newton_start = None
+    if flat:
+        # Models of any shape (pyhf workspaces): the batched Newton core reaches the minimum
+        # in a few vectorised steps; MIGRAD then confirms it from there (strategy 0: the
+        # covariance comes from the exact Hessian below, not from MINUIT's estimate).
+        newton = minimize_batch(model, data.main, data.aux, theta0=x0, fixed=fixed, tol=1e-10, max_iter=1000)
+        start = np.asarray(newton.theta, dtype=float).reshape(-1)[free]
+        newton_start = start.copy() if bool(np.all(newton.converged)) else None
+        want_minos = bool(minos)
+        if newton_start is not None and not want_minos:
+            done = _newton_result(model, data, full(newton_start), free, fixed, hess, grad, constant,
+                                  int(newton.iterations), hesse)
+            if done is not None:
+                return done
+    m = run(start, min(strategy, 0) if flat else strategy)
+    if not m.valid and not (flat and _bounded_minimum(model, data, full(np.array(m.values)), fixed) is not None):
+        m = run(start if flat else x0[free], 2)
+    if newton_start is not None and m.valid and fcn(newton_start) < m.fval:
+        m.values = newton_start  # the converged Newton point is the more exact minimum
     message = "" if m.valid else _minuit_problem(m)
     valid = bool(m.valid)
     if not valid:
@@ -186,17 +219,22 @@ def fit(
             th_b, at = bounded
             m.values = th_b[free]
             valid, message = True, f"minimum on the bound of {', '.join(at)} (KKT conditions checked)"
+    exact_cov = None
     if hesse and m.valid:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            m.hesse()
-        flat = _unconstrained(hess(np.array(m.values)), names)
-        if not m.valid and not message.startswith("minimum on the bound"):
-            flat = flat or ["(HESSE failed)"]
+        h_free = hess(np.array(m.values))
         if flat:
-            valid = False
+            exact_cov = h_free
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                m.hesse()
+        loose = _unconstrained(h_free, names)
+        if not m.valid and not message.startswith("minimum on the bound"):
+            loose = loose or ["(HESSE failed)"]
+        if loose:
+            valid, exact_cov = False, None
             message = ("HESSE: the Hessian is not positive definite: the data do not constrain "
-                       + (", ".join(flat) if flat else "a combination of parameters"))
+                       + (", ".join(loose) if loose else "a combination of parameters"))
     minos_out: dict[str, tuple[float, float]] = {}
     want = ([ps.poi] if (minos is True and ps.poi) else (list(minos) if minos else []))
     if want and m.valid:
@@ -212,14 +250,15 @@ def fit(
     err = np.zeros(th.size)
     err[free] = np.array(m.errors)
     cov = np.zeros((th.size, th.size))
-    if message.startswith("minimum on the bound") and valid:
-        # MINUIT's limit transform distorts HESSE on a bound; invert the external Hessian.
-        c = np.linalg.inv(hess(th[free]))
+    if exact_cov is not None or (message.startswith("minimum on the bound") and valid):
+        # the exact Hessian (finite differences of the analytic gradient) in external
+        # coordinates; MINUIT's limit transform would distort HESSE on a bound
+        c = np.linalg.inv(exact_cov if exact_cov is not None else hess(th[free]))
         cov[np.ix_(free, free)] = c
         err[free] = np.sqrt(np.clip(np.diag(c), 0.0, None))
     elif m.covariance is not None:
         cov[np.ix_(free, free)] = np.array(m.covariance)
-    return _result(model, th, err, cov, float(m.fval) + constant, valid, fixed, float(m.fmin.edm),
+    return _result(model, th, err, cov, fcn(th[free]) + constant, valid, fixed, float(m.fmin.edm),
                    int(m.nfcn), message, minos_out)
 
 
@@ -257,8 +296,15 @@ def _bounded_minimum(model: BinnedModel, data: Data, theta: NDArray, fixed: NDAr
 
 
 def _unconstrained(hess: NDArray, names: list[str], rtol: float = 1e-10) -> list[str]:
-    """Names of the parameters in flat (or negative-curvature) directions of the Hessian."""
-    w, v = np.linalg.eigh(0.5 * (hess + hess.T))
+    """Names of the parameters in flat (or negative-curvature) directions of the Hessian.
+
+    The test runs on the correlation form D^-½ H D^-½ (D = diag H), which does not depend on
+    the parameters' units: a shapesys with τ ~ 1e11 next to α's of curvature ~1 is not flat."""
+    d = np.diag(hess)
+    if np.any(d <= 0):
+        return [n for n, x in zip(names, d) if x <= 0]
+    s = 1.0 / np.sqrt(d)
+    w, v = np.linalg.eigh(0.5 * (hess + hess.T) * np.outer(s, s))
     scale = max(float(np.max(np.abs(w))), 1.0)
     bad = w <= rtol * scale
     if not bad.any():
@@ -273,6 +319,42 @@ def _minuit_problem(m: Minuit) -> str:
                                     ("parameters at limit", f.has_parameters_at_limit),
                                     ("Hesse failed", f.hesse_failed)) if bad]
     return ", ".join(flags) or "invalid minimum"
+
+
+def _newton_result(model: BinnedModel, data: Data, th: NDArray, free: NDArray, fixed: NDArray, hess: Any,
+                   grad: Any, constant: float, iterations: int, hesse: bool) -> FitResult | None:
+    """The result of a converged Newton minimisation, with the exact Hessian's covariance and
+    EDM ½ gᵀH⁻¹g over the interior parameters; parameters on a bound must satisfy the KKT
+    conditions (gradient pointing out of the allowed region). None: let MIGRAD decide."""
+    names = [model.parameters.names[i] for i in free]
+    bounds = model.parameters.bounds[free]
+    x = th[free]
+    g = np.asarray(grad(x), dtype=float)
+    span = bounds[:, 1] - bounds[:, 0]
+    lo = x <= bounds[:, 0] + 1e-9 * span
+    hi = x >= bounds[:, 1] - 1e-9 * span
+    if np.any(lo & (g < 0)) or np.any(hi & (g > 0)):
+        return None
+    h = hess(x)
+    inner = ~(lo | hi)
+    hi_in = h[np.ix_(inner, inner)]
+    if inner.any() and _unconstrained(hi_in, [n for n, k in zip(names, inner) if k]):
+        return None
+    try:
+        edm = float(0.5 * g[inner] @ np.linalg.solve(hi_in, g[inner])) if inner.any() else 0.0
+        c = np.linalg.inv(h) if hesse else np.zeros_like(h)
+    except np.linalg.LinAlgError:
+        return None
+    if not edm < 1e-6:
+        return None
+    err = np.zeros(th.size)
+    cov = np.zeros((th.size, th.size))
+    cov[np.ix_(free, free)] = c
+    err[free] = np.sqrt(np.clip(np.diag(c), 0.0, None))
+    at = [n for n, b in zip(names, lo | hi) if b]
+    message = f"minimum on the bound of {', '.join(at)} (KKT conditions checked)" if at else ""
+    val, _ = model.objective(th, data)
+    return _result(model, th, err, cov, float(val) + constant, True, fixed, edm, iterations, message, {})
 
 
 def _result(model: BinnedModel, th: NDArray, err: NDArray, cov: NDArray, nll: float, valid: bool,

@@ -26,7 +26,7 @@ from ganom.fitter.hf.interpolation import HistoParts
 from ganom.fitter.hf.model import MU_FLOOR, BinnedModel, RowOverride
 from ganom.fitter.infer.parallel import single_blas_thread
 
-__all__ = ["hessian_from_gradient", "BatchFit", "minimize_batch", "profile_batch"]
+__all__ = ["hessian_from_gradient", "hessian_batched", "BatchFit", "minimize_batch", "profile_batch"]
 
 
 def hessian_from_gradient(grad: Any, theta: NDArray, bounds: NDArray | None = None, rel_step: float = 1e-5) -> NDArray:
@@ -56,6 +56,30 @@ def hessian_from_gradient(grad: Any, theta: NDArray, bounds: NDArray | None = No
     return 0.5 * (out + np.swapaxes(out, -1, -2))
 
 
+def hessian_batched(grad: Any, theta: NDArray, bounds: NDArray | None = None, index: NDArray | None = None,
+                    rel_step: float = 1e-5) -> NDArray:
+    """:func:`hessian_from_gradient` with all 2k perturbed points in one batched call:
+    ``grad`` maps θ [m, P] → ∇ [m, P]; the Hessian is taken over the coordinates ``index``
+    (default all) and returned as [k, k]. The same central/one-sided differences."""
+    th = np.asarray(theta, dtype=float)
+    idx = np.arange(th.size) if index is None else np.asarray(index)
+    k = idx.size
+    h = rel_step * np.maximum(1.0, np.abs(th[idx]))
+    up = np.ones(k)
+    dn = np.ones(k)
+    if bounds is not None:
+        dn = np.where(th[idx] - h < bounds[idx, 0], 0.0, 1.0)
+        up = np.where(th[idx] + h > bounds[idx, 1], 0.0, 1.0)
+        up = np.where((up == 0) & (dn == 0), 1.0, up)
+    pts = np.broadcast_to(th, (2 * k, th.size)).copy()
+    rows = np.arange(k)
+    pts[rows, idx] += h * up
+    pts[k + rows, idx] -= h * dn
+    g = np.asarray(grad(pts))[:, idx]
+    out = (g[:k] - g[k:]) / (h * (up + dn))[:, None]
+    return 0.5 * (out + out.T)  # type: ignore[no-any-return]
+
+
 @dataclass
 class BatchFit:
     """Results of a batch of fits: θ̂ [N, P], −ln L − constant [N], convergence [N]."""
@@ -81,13 +105,7 @@ def _terms(model: BinnedModel, th: NDArray, main: NDArray, aux: NDArray, nominal
     grad = np.matmul(jt, w[..., None])[..., 0]
     fisher = np.matmul(jt * (main / (mu_s * mu_s))[..., None, :], np.swapaxes(jt, -1, -2))
     c, gc = model._constraint(th, aux, True)
-    curv = np.zeros(th.shape)
-    if model._normal.size:
-        curv[..., model._normal] = 1.0 / model._sigma[model._normal] ** 2
-    if model._poisson.size:
-        i = model._poisson
-        lam = np.maximum(th[..., i] * model._sigma[i], MU_FLOOR)
-        curv[..., i] = aux[..., i] * model._sigma[i] ** 2 / lam**2
+    curv = model.constraint_curvature(th, aux)
     idx = np.arange(th.shape[-1])
     fisher[..., idx, idx] += curv
     return val + c, grad + gc, fisher
@@ -188,7 +206,7 @@ def minimize_batch(
     allidx = np.arange(n)
     # frozen Fisher matrix: exact gradients without ∂μ/∂θ between refreshes (fast-path models)
     src_nom, src_his = (_gather[0], _gather[1]) if _gather is not None else (nominal, histo)
-    frozen = (hessian == "frozen" and not model._gammas and src_his is None
+    frozen = (hessian == "frozen" and not model.has_per_bin and src_his is None
               and (src_nom is None or isinstance(src_nom, RowOverride)))
     refresh = 8
     if frozen and hessian0 is not None:

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ganom.exceptions import InputError
+from ganom.fitter.hf.interpolation import HistoParts
 from ganom.fitter.hf.model import BinnedModel, RowOverride
 from ganom.models.templates import Templates
 
@@ -88,7 +89,7 @@ class OscillationModel:
         self._rows = np.array([model.sample_index(n) for n in self.signal])
         self._groups = [n.removeprefix("signal_") for n in self.signal]
         self._sl = model.channel_slices["source_on"]
-        hp = model._histo_params
+        hp = model.histosys_parameters
         self._escale_h = None
         if "escale" in model.parameters and hp.size:
             ip = model.parameters.index("escale")
@@ -102,8 +103,9 @@ class OscillationModel:
         base = k.group_counts(dm2, sin2_2theta, 0.0)
         batch = base[self._groups[0]].shape[:-3]
         nom = np.broadcast_to(self.model.nominal, batch + self.model.nominal.shape).copy()
-        dlo = np.broadcast_to(self.model._histo_dlo, batch + self.model._histo_dlo.shape).copy()
-        dhi = np.broadcast_to(self.model._histo_dhi, batch + self.model._histo_dhi.shape).copy()
+        dlo0, dhi0 = self.model.histosys_shifts()
+        dlo = np.broadcast_to(dlo0, batch + dlo0.shape).copy()
+        dhi = np.broadcast_to(dhi0, batch + dhi0.shape).copy()
         if self._escale_h is not None:
             dn = k.group_counts(dm2, sin2_2theta, -self._esc)
             up = k.group_counts(dm2, sin2_2theta, self._esc)
@@ -127,10 +129,10 @@ class OscillationModel:
         B = m.n_bins
         r = len(self._rows)
         nom = np.zeros(batch + (r, B))
-        H = m._histo_params.size
+        H = m.histosys_parameters.size
         sym = asym = None
         if H:
-            hs, ha = m._histo_parts(None)
+            hs, ha = HistoParts.from_shifts(*m.histosys_shifts()).astuple()
             sym = np.broadcast_to(hs[:, self._rows], batch + (H, r, B)).copy()
             asym = np.broadcast_to(ha[:, self._rows], batch + (H, r, B)).copy()
         if self._escale_h is not None:
@@ -166,27 +168,11 @@ class OscillationModel:
         data = self.model.asimov(theta)
         if dm2 is None:
             return data
-        th = self.model._theta(theta)
+        th = self.model.parameters.vector(theta) if isinstance(theta, dict) else (
+            self.model.parameters.inits if theta is None else np.asarray(theta, dtype=float))
         return Data(self.expected(th, dm2, sin2_2theta), data.aux)
 
     def at(self, dm2: float, sin2_2theta: float) -> BinnedModel:
         """A plain :class:`BinnedModel` with the signal oscillated at one point (for iminuit, export)."""
         nom, (dlo, dhi) = self.nominal(np.asarray(dm2, dtype=float), np.asarray(sin2_2theta, dtype=float))
-        new = object.__new__(BinnedModel)
-        new.__dict__.update(self.model.__dict__)
-        new.nominal = nom
-        new._histo_dlo, new._histo_dhi = dlo, dhi
-        # keep the recorded specification (histosys templates of the signal samples) in step
-        m = self.model
-        spec = []
-        for mod in m.spec:
-            if mod["type"] == "histosys" and mod["samples"][0] in self.signal:
-                s_i = m.sample_index(mod["samples"][0])
-                h = int(np.nonzero(m._histo_params == m.parameters.index(mod["name"]))[0][0])
-                sl = m.channel_slices[mod["channels"][0]]
-                mod = dict(mod, lo_data=nom[s_i, sl] - dlo[h, s_i, sl], hi_data=nom[s_i, sl] + dhi[h, s_i, sl])
-            spec.append(mod)
-        new.spec = spec
-        for cached in ("_hs", "_ha", "_static_cache", "_stack_cache"):  # templates change; sparsity does not
-            new.__dict__.pop(cached, None)
-        return new
+        return self.model.replace_templates(nom, dlo, dhi)

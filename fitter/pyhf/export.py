@@ -27,7 +27,6 @@ native and pyhf likelihoods are the same function; the tests show −ln L agreei
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,6 +39,7 @@ if TYPE_CHECKING:
 
     pass
 from ganom.exceptions import ExportError
+from ganom.fitter.hf.modifiers import HistoSys, Modifier, NormSys, ShapeSys, StatError
 from ganom.fitter.pyhf.validate import PER_BIN_MODIFIERS, SCHEMA_VERSION, validate_workspace
 
 __all__ = ["rounded", "measurement_config", "export_workspace"]
@@ -54,25 +54,17 @@ def rounded(values: ArrayLike, digits: int | None) -> list[float]:
 
 
 # ----------------------------------------------------------------------------- export
-def _modifier_data(model: BinnedModel, mod: Mapping[str, Any], s: int, sl: slice, digits: int | None) -> Any:
-    """The pyhf ``data`` of a native modifier on sample ``s`` in the channel at ``sl``.
-
-    Histosys templates come from the model's current shifts (so that a model with replaced
-    templates, e.g. :meth:`OscillationModel.at`, exports what it evaluates).
-    """
-    t = mod["type"]
-    if t == "normsys":
-        return {"hi": rounded(mod["hi"], digits)[0], "lo": rounded(mod["lo"], digits)[0]}
-    if t == "histosys":
-        h = int(np.nonzero(model._histo_params == model.parameters.index(mod["name"]))[0][0])
-        nom = model.nominal[s, sl]
-        return {"hi_data": rounded(nom + model._histo_dhi[h, s, sl], digits),
-                "lo_data": rounded(nom - model._histo_dlo[h, s, sl], digits)}
-    if t == "staterror":
-        err = mod["errors"].get(model.samples[s])
-        return rounded(np.zeros(sl.stop - sl.start) if err is None else err, digits)
-    if t == "shapesys":
-        return rounded(mod["errors"], digits)
+def _modifier_data(model: BinnedModel, mod: Modifier, digits: int | None) -> Any:
+    """The pyhf ``data`` of a modifier. Histosys templates come from the model's current shifts
+    (so a model with replaced templates, e.g. :meth:`OscillationModel.at`, exports what it
+    evaluates)."""
+    if isinstance(mod, NormSys):
+        return {"hi": rounded(mod.hi, digits)[0], "lo": rounded(mod.lo, digits)[0]}
+    if isinstance(mod, HistoSys):
+        lo, hi = model.histosys_data(mod.name, mod.sample, mod.channel)
+        return {"hi_data": rounded(hi, digits), "lo_data": rounded(lo, digits)}
+    if isinstance(mod, (StatError, ShapeSys)):
+        return rounded(mod.errors, digits)
     return None
 
 
@@ -80,15 +72,15 @@ def _modifier_sets(model: BinnedModel) -> list[tuple[str, str, list[int]]]:
     """(type, name, parameter indices) of every modifier, in order of first use."""
     out: dict[str, tuple[str, str, list[int]]] = {}
     names = model.parameters.names
-    for mod in model.spec:
-        if mod["name"] in out:
+    for mod in model.modifiers:
+        if mod.name in out:
             continue
-        if mod["type"] in PER_BIN_MODIFIERS:
-            pref = f"{mod['name']}["
+        if mod.kind in PER_BIN_MODIFIERS:
+            pref = f"{mod.name}["
             idx = [i for i, n in enumerate(names) if n.startswith(pref)]
         else:
-            idx = [model.parameters.index(mod["name"])]
-        out[mod["name"]] = (mod["type"], mod["name"], idx)
+            idx = [model.parameters.index(mod.name)]
+        out[mod.name] = (mod.kind, mod.name, idx)
     return list(out.values())
 
 
@@ -96,15 +88,14 @@ def _auto_fixed(model: BinnedModel, mtype: str, name: str, n: int) -> NDArray[np
     """The parameters of a set that pyhf fixes by itself: γ's of bins without uncertainty."""
     if mtype not in ("staterror", "shapesys"):
         return np.zeros(n, dtype=bool)
-    mod = next(m for m in model.spec if m["name"] == name)
-    sl = model.channel_slices[mod["channels"][0]]
+    mods = [m for m in model.modifiers if m.name == name]
+    sl = model.channel_slices[mods[0].channel]
     if mtype == "shapesys":
-        nom = model.nominal[model.sample_index(mod["samples"][0]), sl]
-        return ~((nom > 0) & (np.asarray(mod["errors"]) > 0))
-    rows = [model.sample_index(s) for s in mod["samples"]]
-    tot = model.nominal[rows, sl].sum(axis=0)
-    err2 = sum((np.asarray(e, dtype=float) ** 2 for e in mod["errors"].values()), np.zeros(n))
-    return ~((tot > 0) & (err2 > 0))
+        nom = model.nominal[model.sample_index(mods[0].sample), sl]
+        return ~((nom > 0) & (mods[0].errors > 0))  # type: ignore[attr-defined, no-any-return]
+    tot = model.nominal[[model.sample_index(m.sample) for m in mods], sl].sum(axis=0)
+    err2 = np.sum([m.errors ** 2 for m in mods], axis=0)  # type: ignore[attr-defined]
+    return ~((tot > 0) & (err2 > 0))  # type: ignore[no-any-return]
 
 
 def measurement_config(model: BinnedModel, aux: ArrayLike | None = None, name: str = "ganom") -> dict[str, Any]:
@@ -171,7 +162,10 @@ def export_workspace(model: BinnedModel, data: Data | None = None, *, measuremen
     digits : significant digits of every yield (None: exact floats).
     """
     data = model.asimov() if data is None else data
-    spec_mods = model.spec
+    if any(m.kind == "function" for m in model.modifiers):
+        names = sorted({m.name for m in model.modifiers if m.kind == "function"})
+        raise ExportError(f"parameter(s) {', '.join(names)} act through a native function modifier, which pyhf "
+                          f"cannot express")
     channels = []
     for c, chan in enumerate(model.channels):
         sl = model.channel_slices[chan]
@@ -180,16 +174,16 @@ def export_workspace(model: BinnedModel, data: Data | None = None, *, measuremen
             if not model.sample_channels[s, c]:
                 continue
             mods: dict[tuple[str, str], dict[str, Any]] = {}
-            for mod in spec_mods:
-                if sname not in mod["samples"] or (mod["channels"] is not None and chan not in mod["channels"]):
+            for mod in model.modifiers:
+                if mod.sample != sname or mod.channel != chan:
                     continue
-                key = (mod["type"], mod["name"])
-                if key in mods and mod["type"] in ("normfactor", "lumi", "shapefactor"):
-                    raise ExportError(f"{mod['type']} '{mod['name']}' is applied twice to sample '{sname}' in channel "
+                key = (mod.kind, mod.name)
+                if key in mods:
+                    raise ExportError(f"{mod.kind} '{mod.name}' is applied twice to sample '{sname}' in channel "
                                       f"'{chan}'; a pyhf modifier acts once")
-                if mod["type"] == "lumi" and mod["name"] != "lumi":
-                    raise ExportError(f"lumi parameter '{mod['name']}': pyhf requires the lumi modifier to be named 'lumi'")
-                mods[key] = {"name": mod["name"], "type": mod["type"], "data": _modifier_data(model, mod, s, sl, digits)}
+                if mod.kind == "lumi" and mod.name != "lumi":
+                    raise ExportError(f"lumi parameter '{mod.name}': pyhf requires the lumi modifier to be named 'lumi'")
+                mods[key] = {"name": mod.name, "type": mod.kind, "data": _modifier_data(model, mod, digits)}
             samples.append({"name": sname, "data": rounded(model.nominal[s, sl], digits), "modifiers": list(mods.values())})
         channels.append({"name": chan, "samples": samples})
     observations = [{"name": chan, "data": rounded(data.main[model.channel_slices[chan]], digits)}

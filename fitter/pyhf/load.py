@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -19,15 +19,12 @@ from ganom.exceptions import ModelError, ParameterError, WorkspaceError
 from ganom.fitter.hf.builder import ModelBuilder
 from ganom.fitter.hf.data import Data
 from ganom.fitter.hf.model import BinnedModel
+from ganom.fitter.hf.modifiers import HistoSys, Lumi, Modifier, NormFactor, NormSys, ShapeFactor, ShapeSys, StatError
 from ganom.fitter.hf.parameters import ParameterSet
-
-if TYPE_CHECKING:
-
-    pass
 from ganom.fitter.io import read_json
 from ganom.fitter.pyhf.validate import PER_BIN_MODIFIERS, json_path, validate_workspace
 
-__all__ = ["PYHF_ALPHA_BOUNDS", "load_workspace"]
+__all__ = ["PYHF_ALPHA_BOUNDS", "MEASUREMENT_POI", "load_workspace"]
 
 PYHF_ALPHA_BOUNDS = (-5.0, 5.0)
 
@@ -55,45 +52,39 @@ def _collect(spec: Mapping[str, Any]) -> dict[tuple[str, str], list[tuple[str, s
     return out
 
 
-def _add_modifiers(b: ModelBuilder, mods: dict[tuple[str, str], list[tuple[str, str, Any, str]]],
-                   configs: Mapping[str, Mapping[str, Any]], where: str) -> None:
-    def guarded(path: str, what: str, call: Any, *args: Any) -> None:
-        try:
-            call(*args)
-        except (ModelError, ParameterError) as exc:
-            raise WorkspaceError(f"{where}: {path}: {what}: {exc}") from None
+def _typed(mtype: str, name: str, sample: str, channel: str, data: Any, configs: Mapping[str, Mapping[str, Any]],
+           path: str, where: str) -> Modifier:
+    if mtype == "normfactor":
+        return NormFactor(name, sample, channel)
+    if mtype == "shapefactor":
+        return ShapeFactor(name, sample, channel)
+    if mtype == "lumi":
+        cfg = configs.get(name, {})
+        if "sigmas" not in cfg or "auxdata" not in cfg:
+            raise WorkspaceError(f"{where}: {path}: the lumi modifier needs 'sigmas' and 'auxdata' in the "
+                                 f"measurement config (parameter '{name}')")
+        return Lumi(name, sample, channel, sigma=float(cfg["sigmas"][0]))
+    if mtype == "normsys":
+        return NormSys(name, sample, channel, lo=float(data["lo"]), hi=float(data["hi"]))
+    if mtype == "histosys":
+        return HistoSys(name, sample, channel, lo_data=data["lo_data"], hi_data=data["hi_data"])
+    if mtype == "staterror":
+        return StatError(name, sample, channel, errors=data)
+    return ShapeSys(name, sample, channel, errors=data)
 
-    for (mtype, name), uses in mods.items():
-        what = f"{mtype} '{name}'"
-        chans = list(dict.fromkeys(c for _, c, _, _ in uses))
-        if mtype in PER_BIN_MODIFIERS and len(chans) > 1:
-            first_other = next(p for _, c, _, p in uses if c != chans[0])
-            raise WorkspaceError(f"{where}: {first_other}: {what} spans channels {', '.join(chans)}; ganom supports "
-                                 f"per-bin modifiers within one channel (name them per channel)")
-        if mtype == "lumi":
-            cfg = configs.get(name, {})
-            if "sigmas" not in cfg or "auxdata" not in cfg:
-                raise WorkspaceError(f"{where}: {uses[0][3]}: the lumi modifier needs 'sigmas' and 'auxdata' in the "
-                                     f"measurement config (parameter 'lumi')")
-        if mtype == "shapesys" and len(uses) > 1:
-            raise WorkspaceError(f"{where}: {uses[1][3]}: {what} on several samples; ganom supports one sample per "
-                                 f"shapesys (pyhf would take τ from the first only)")
-        if mtype == "staterror":
-            guarded(uses[0][3], what, b.add_staterror, name, chans[0], [s for s, _, _, _ in uses],
-                    {s: d for s, _, d, _ in uses})
-        elif mtype == "shapefactor":
-            guarded(uses[0][3], what, b.add_shapefactor, name, [s for s, _, _, _ in uses], chans[0])
-        for s, c, d, path in uses:
-            if mtype == "normfactor":
-                guarded(path, what, b.add_normfactor, name, [s], [c])
-            elif mtype == "lumi":
-                guarded(path, what, b.add_lumi, name, [s], float(configs[name]["sigmas"][0]), [c])
-            elif mtype == "normsys":
-                guarded(path, what, b.add_normsys, name, {(s, c): (d["lo"], d["hi"])})
-            elif mtype == "histosys":
-                guarded(path, what, b.add_histosys, name, {(s, c): (d["lo_data"], d["hi_data"])})
-            elif mtype == "shapesys":
-                guarded(path, what, b.add_shapesys, name, s, c, d)
+
+def _add_modifiers(b: ModelBuilder, spec: Mapping[str, Any], configs: Mapping[str, Mapping[str, Any]],
+                   where: str) -> None:
+    """Every modifier of the workspace, in document order, as a typed modifier."""
+    for ci, ch in enumerate(spec["channels"]):
+        for si, s in enumerate(ch["samples"]):
+            for mi, m in enumerate(s["modifiers"]):
+                path = json_path("channels", ci, "samples", si, "modifiers", mi)
+                try:
+                    b.add_modifier(_typed(m["type"], m["name"], s["name"], ch["name"], m["data"], configs, path,
+                                          where))
+                except (ModelError, ParameterError) as exc:
+                    raise WorkspaceError(f"{where}: {path}: {exc}") from None
 
 
 def _configure(model: BinnedModel, mods: dict[tuple[str, str], list[Any]], configs: Mapping[str, Mapping[str, Any]],
@@ -111,10 +102,6 @@ def _configure(model: BinnedModel, mods: dict[tuple[str, str], list[Any]], confi
             p = params[i]
             if mtype in ("normsys", "histosys"):
                 params[i] = replace(p, bounds=PYHF_ALPHA_BOUNDS)
-            elif mtype == "staterror" and p.constraint == "free":
-                params[i] = replace(p, constraint="normal", aux=1.0, sigma=1.0)
-            elif mtype == "shapesys" and p.constraint == "free":
-                params[i] = replace(p, constraint="poisson", aux=1.0, sigma=1.0)
         cfg = configs.get(name)
         if cfg is None:
             continue
@@ -152,12 +139,21 @@ def _configure(model: BinnedModel, mods: dict[tuple[str, str], list[Any]], confi
     return ParameterSet(params, ps.poi)
 
 
-def load_workspace(source: str | Path | Mapping[str, Any], measurement: str | None = None) -> tuple[BinnedModel, Data]:
+MEASUREMENT_POI = "<measurement>"
+"""Default of ``load_workspace(poi=...)``: the measurement's own parameter of interest."""
+
+
+def load_workspace(source: str | Path | Mapping[str, Any], measurement: str | None = None,
+                   poi: str | None = MEASUREMENT_POI) -> tuple[BinnedModel, Data]:
     """A pyhf workspace (a file or a dict) as a native model and its observed data.
 
     The model has pyhf's semantics: the same −ln L as ``pyhf.Workspace(spec).model()``'s
-    −logpdf for the same parameter values (matched by name, see :class:`PyhfBridge`).
-    Unsupported or invalid content raises :class:`WorkspaceError` naming the JSON path.
+    −logpdf for the same parameter values (matched by name, see
+    :class:`~ganom.fitter.pyhf.parity.PyhfBridge`). ``poi`` overrides the measurement's
+    parameter of interest (None: no POI, as pyhf's ``poi_name=None``; a background-only
+    workspace names a signal strength that only its signal patches add). A measurement with
+    an empty POI has none. Unsupported or invalid content raises :class:`WorkspaceError`
+    naming the JSON path.
     """
     if isinstance(source, Mapping):
         spec, where = source, "workspace"
@@ -181,14 +177,20 @@ def load_workspace(source: str | Path | Mapping[str, Any], measurement: str | No
     except ModelError as exc:
         raise WorkspaceError(f"{where}: channels: {exc}") from None
     mods = _collect(spec)
-    _add_modifiers(b, mods, configs, where)
-    poi = meas["config"]["poi"]
+    _add_modifiers(b, spec, configs, where)
+    if poi == MEASUREMENT_POI:
+        poi = meas["config"].get("poi") or None
+        poi_path = json_path("measurements", mi, "config", "poi")
+    else:
+        poi_path = "poi"
     known = {name for _, name in mods}
-    if poi not in known:
-        raise WorkspaceError(f"{where}: {json_path('measurements', mi, 'config', 'poi')}: '{poi}' is not a modifier "
-                             f"of the workspace")
+    if poi is not None and poi not in known:
+        names = sorted(known)
+        shown = ", ".join(names[:8]) + (f", … ({len(names)} in all)" if len(names) > 8 else "")
+        raise WorkspaceError(f"{where}: {poi_path}: '{poi}' is not a modifier of the workspace (known: {shown}); "
+                             f"a background-only workspace needs poi=None (ganom fit --poi none)")
     try:
-        model = b.build(poi=poi)
+        model = b.build(poi=poi, evaluator="flat")
     except (ModelError, ParameterError) as exc:
         raise WorkspaceError(f"{where}: {exc}") from None
     model = model.with_parameters(_configure(model, mods, configs, cpath, where))

@@ -5,8 +5,12 @@ errors name the JSON path.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 if TYPE_CHECKING:
 
@@ -66,13 +70,35 @@ def _schema_error(exc: Any) -> tuple[str, str]:
     return json_path(*err.absolute_path), err.message
 
 
-def _check_schema(spec: Any, schema: str, where: str) -> None:
+@functools.cache
+def _validator(schema: str) -> Any:
+    """A Draft-6 validator of one of pyhf's schema files, built once: the schemas and their
+    ``$ref`` targets come from pyhf's package data through a ``referencing`` registry (pyhf's
+    own ``validate`` rebuilds its resolver at every call, which costs more than a whole fit of a
+    small workspace)."""
+    import jsonschema
     import pyhf
+    from referencing import Registry, Resource
+
+    folder = Path(pyhf.schema.path) / SCHEMA_VERSION
+    resources = []
+    for f in sorted(folder.glob("*.json")):
+        contents = json.loads(f.read_text(encoding="utf-8"))
+        resources.append((contents.get("$id", f.as_uri()), Resource.from_contents(contents)))
+    registry: Registry = Registry().with_resources(resources)  # type: ignore[type-arg]
+    root = json.loads((folder / schema).read_text(encoding="utf-8"))
+    # draft 6 ignores "$id" next to "$ref": resolve the file's reference against its id
+    root = {"$schema": root["$schema"], "$ref": urljoin(root["$id"], root["$ref"])}
+    return jsonschema.Draft6Validator(root, registry=registry)
+
+
+def _check_schema(spec: Any, schema: str, where: str) -> None:
+    import jsonschema
 
     try:
-        pyhf.schema.validate(spec, schema, version=SCHEMA_VERSION)
-    except pyhf.exceptions.InvalidSpecification as exc:
-        path, msg = _schema_error(exc.parent)
+        _validator(schema).validate(spec)
+    except jsonschema.ValidationError as exc:
+        path, msg = _schema_error(exc)
         raise WorkspaceError(f"{where}: {path}: {msg} (pyhf schema {SCHEMA_VERSION}/{schema})") from None
 
 
