@@ -273,6 +273,7 @@ class ModelBuilder:
                     sm = scalar[p] = _ScalarMod(mod.kind, p, np.zeros((S, C), dtype=bool), fn=[],
                                                 fn_samples=np.zeros(0, dtype=int))
                 sm.mask[s, c] = True
+                assert sm.fn_samples is not None
                 if mod.kind == "function" and s not in sm.fn_samples:
                     sm.fn.append(mod.factor)  # type: ignore[attr-defined]
                     sm.fn_samples = np.append(sm.fn_samples, s)

@@ -58,9 +58,10 @@ def _scatter_matrix(targets: NDArray[np.intp], size: int) -> sp.csr_matrix:
 def _scatter(values: FloatArray, targets: NDArray[np.intp], size: int) -> FloatArray:
     """Σ of ``values`` [n, m] over entries with the same target → [n, size]."""
     if values.shape[0] == 1:
-        return np.bincount(targets, weights=values[0], minlength=size)[None]
+        one: FloatArray = np.bincount(targets, weights=values[0], minlength=size).astype(float)[None]
+        return one
     out = np.zeros((values.shape[0], size))
-    np.add.at(out, (slice(None), targets), values)
+    np.add.at(out, (slice(None), targets), values)  # type: ignore[arg-type]
     return out
 
 
@@ -73,20 +74,26 @@ class FlatEvaluator:
         self.cb = model.chan_of_bin
         self.ch_starts = np.array([model.channel_slices[c].start for c in model.channels], dtype=np.intp)
         # -- scalar entries, sorted by block s·C + c
-        par, blk, kind, lo, hi, coef, fns = [], [], [], [], [], [], []
+        rows: list[tuple[int, int, int, float, float, FloatArray, Any]] = []  # par, block, kind, lo, hi, coef, fn
         for m in model._scalar:
             if m.kind == "function":
-                for s_i, f in zip(m.fn_samples, m.fn):
+                for s_i, f in zip(m.fn_samples if m.fn_samples is not None else (), m.fn):
                     for c in np.nonzero(m.mask[s_i])[0]:
-                        par.append(m.param), blk.append(s_i * C + c), kind.append(_FUNCTION)
-                        lo.append(1.0), hi.append(1.0), coef.append(np.zeros(6)), fns.append(f)
+                        rows.append((m.param, int(s_i * C + c), _FUNCTION, 1.0, 1.0, np.zeros(6), f))
                 continue
             for s_i, c in zip(*np.nonzero(m.mask)):
-                par.append(m.param), blk.append(s_i * C + c), fns.append(None)
-                if m.kind == "normsys":
-                    kind.append(_NORMSYS), lo.append(m.lo[s_i, c]), hi.append(m.hi[s_i, c]), coef.append(m.coef[s_i, c])
+                if m.kind == "normsys" and m.lo is not None and m.hi is not None and m.coef is not None:
+                    rows.append((m.param, int(s_i * C + c), _NORMSYS, float(m.lo[s_i, c]), float(m.hi[s_i, c]),
+                                 m.coef[s_i, c], None))
                 else:
-                    kind.append(_LINEAR), lo.append(1.0), hi.append(1.0), coef.append(np.zeros(6))
+                    rows.append((m.param, int(s_i * C + c), _LINEAR, 1.0, 1.0, np.zeros(6), None))
+        par = [r[0] for r in rows]
+        blk = [r[1] for r in rows]
+        kind = [r[2] for r in rows]
+        lo = [r[3] for r in rows]
+        hi = [r[4] for r in rows]
+        coef = [r[5] for r in rows]
+        fns = [r[6] for r in rows]
         order = np.argsort(np.array(blk, dtype=np.intp), kind="stable")
         self.e_par = np.array(par, dtype=np.intp)[order]
         self.e_blk = np.array(blk, dtype=np.intp)[order]
@@ -105,13 +112,15 @@ class FlatEvaluator:
         self.hp = model._histo_params
         self.hs, self.ha = model._histo_parts(None)
         # -- per-bin entries, sorted by s·B + b
-        gpar, gsb = [], []
+        gpar: list[NDArray[Any]] = []
+        gsb: list[NDArray[Any]] = []
         for g in model._gammas:
             nb = g.params.size
-            for c, mask in g.blocks:
-                start = int(self.ch_starts[c])
+            for ch, mask in g.blocks:
+                start = int(self.ch_starts[ch])
                 for s_i in np.nonzero(mask)[0]:
-                    gpar.append(g.params), gsb.append(s_i * B + start + np.arange(nb))
+                    gpar.append(g.params)
+                    gsb.append(s_i * B + start + np.arange(nb))
         gp = np.concatenate(gpar) if gpar else np.zeros(0, dtype=np.intp)
         gs = np.concatenate(gsb) if gsb else np.zeros(0, dtype=np.intp)
         order = np.argsort(gs, kind="stable")
@@ -138,20 +147,13 @@ class FlatEvaluator:
         if not self.E:
             return F, (np.zeros((n, 0)) if grad else None)
         v = np.empty((n, self.E))
-        dv = np.empty((n, self.E)) if grad else None
+        dv = np.empty((n, self.E))
         v[:, self.lin] = th[:, self.e_par[self.lin]]
-        if grad:
-            dv[:, self.lin] = 1.0  # type: ignore[index]
+        dv[:, self.lin] = 1.0
         if self.ns.size:
-            val, der = code4(th[:, self.e_par[self.ns]], self.ns_lo, self.ns_hi, self.ns_coef)
-            v[:, self.ns] = val
-            if grad:
-                dv[:, self.ns] = der  # type: ignore[index]
+            v[:, self.ns], dv[:, self.ns] = code4(th[:, self.e_par[self.ns]], self.ns_lo, self.ns_hi, self.ns_coef)
         for i, f in self.fn:
-            val, der = f(th[:, self.e_par[i]])
-            v[:, i] = val
-            if grad:
-                dv[:, i] = der  # type: ignore[index]
+            v[:, i], dv[:, i] = f(th[:, self.e_par[i]])
         prod, others = _segment_products(v, self.e_starts, self.e_seg)
         F[:, self.seg_blk] = prod
         return F, (others * dv if grad else None)
@@ -191,10 +193,12 @@ class FlatEvaluator:
 
     def expected_samples(self, th: FloatArray, nominal: FloatArray | None = None, histo: Any = None) -> FloatArray:
         p = self._prepare(th, nominal, histo, False)
-        return p["Fb"] * p["TG"]  # type: ignore[no-any-return]
+        out: FloatArray = p["Fb"] * p["TG"]
+        return out
 
     def expected(self, th: FloatArray, nominal: FloatArray | None = None, histo: Any = None) -> FloatArray:
-        return self.expected_samples(th, nominal, histo).sum(axis=1)
+        out: FloatArray = self.expected_samples(th, nominal, histo).sum(axis=1)
+        return out
 
     def weighted_gradient(self, th: FloatArray, w: FloatArray, p: dict[str, Any]) -> FloatArray:
         """Σ_b w_b ∂μ_b/∂θ [n, P] from the prepared pieces ``p``."""

@@ -60,7 +60,8 @@ def code4_coefficients(lo: NDArray[Any], hi: NDArray[Any]) -> NDArray[Any]:
     lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
     lhi, llo = np.log(hi), np.log(lo)
     b = np.stack([hi - 1.0, lo - 1.0, lhi * hi, -llo * lo, lhi**2 * hi, llo**2 * lo], axis=-1)
-    return b @ _CODE4_INV.T
+    out: NDArray[Any] = b @ _CODE4_INV.T
+    return out
 
 
 def code4(alpha: NDArray[Any], lo: NDArray[Any], hi: NDArray[Any], coef: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:

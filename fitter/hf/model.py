@@ -113,13 +113,15 @@ class RowOverride:
         def b(x: NDArray[Any] | None, tail: int) -> NDArray[Any] | None:
             return None if x is None else np.broadcast_to(x, batch + x.shape[-tail:])
 
-        return RowOverride(self.rows, b(self.nominal, 2), b(self.sym, 3), b(self.asym, 3))
+        return RowOverride(self.rows, np.broadcast_to(self.nominal, batch + self.nominal.shape[-2:]), b(self.sym, 3),
+                           b(self.asym, 3))
 
     def reshape(self, batch: tuple[int, ...]) -> RowOverride:
         def r(x: NDArray[Any] | None, tail: int) -> NDArray[Any] | None:
             return None if x is None else x.reshape(batch + x.shape[-tail:])
 
-        return RowOverride(self.rows, r(self.nominal, 2), r(self.sym, 3), r(self.asym, 3))
+        return RowOverride(self.rows, self.nominal.reshape(batch + self.nominal.shape[-2:]), r(self.sym, 3),
+                           r(self.asym, 3))
 
 
 def _function_factor(m: _ScalarMod, x: NDArray[Any], shape: tuple[int, ...]) -> tuple[NDArray[Any], NDArray[Any]]:
@@ -140,11 +142,11 @@ class _ScalarMod:
     kind: str  # normfactor | lumi | normsys | function
     param: int
     mask: NDArray[Any]  # (S, C) bool
-    lo: NDArray[Any] | None = None
-    hi: NDArray[Any] | None = None
-    coef: NDArray[Any] | None = None
+    lo: Any = None  # normsys: factors at α = ∓1 per (sample, channel), and code-4 coefficients
+    hi: Any = None
+    coef: Any = None
     fn: Any = None  # function: callable x → (value, derivative), per sample in ``fn_samples``
-    fn_samples: NDArray[Any] | None = None
+    fn_samples: Any = None
 
 
 @dataclass
@@ -174,14 +176,14 @@ class _BatchPrep:
     c2: NDArray[Any]
     dc2: NDArray[Any]
     F: NDArray[Any]
-    terms: list
-    dF: NDArray[Any] | None
-    ovb: RowOverride | None
+    terms: list[Any]
+    dF: Any
+    ovb: Any
 
     def override_rows(self, sl: slice) -> NDArray[Any]:
         """The overridden rows' templates [n, r, b] on the bins ``sl``, histosys applied."""
         ov = self.ovb
-        base = ov.nominal[:, :, sl]
+        base: NDArray[Any] = ov.nominal[:, :, sl]
         if self.H and ov.sym is not None:
             base = base + np.einsum("nh,nhrb->nrb", self.a, ov.sym[:, :, :, sl]) \
                 + np.einsum("nh,nhrb->nrb", self.c2, ov.asym[:, :, :, sl])
@@ -198,6 +200,8 @@ class BinnedModel:
     parameters : the :class:`ParameterSet` (with the POI).
     spec : the modifier specification (for pyhf export).
     """
+
+    _flat_cache: FlatEvaluator
 
     def __init__(self, channels: list[tuple[str, int]], samples: list[str], nominal: NDArray[Any],
                  parameters: ParameterSet, scalar_mods: list[_ScalarMod], histo: dict[int, tuple[NDArray[Any], NDArray[Any]]],
@@ -279,7 +283,7 @@ class BinnedModel:
             return histo.sym, histo.asym
         return HistoParts.from_shifts(*histo).astuple()
 
-    def _factor_terms(self, th: NDArray[Any], batch: tuple[int, ...], need_grad: bool) -> tuple[NDArray[Any], list]:
+    def _factor_terms(self, th: NDArray[Any], batch: tuple[int, ...], need_grad: bool) -> tuple[NDArray[Any], list[Any]]:
         """Multiplicative factors F[..., S, C] = Π_m κ_m(θ) and, with ``need_grad``, the
         product-rule terms (parameter, ∂F/∂θ_p contribution [..., S, C]) of every modifier
         (prefix/suffix products: no division, so R = 0 is safe)."""
@@ -315,7 +319,7 @@ class BinnedModel:
         """The general evaluator (built once; it depends on the structure and templates only)."""
         if "_flat_cache" not in self.__dict__:
             self._flat_cache = FlatEvaluator(self)
-        return self._flat_cache  # type: ignore[no-any-return]
+        return self._flat_cache
 
     def _uses_fast_path(self, nominal: NDArray[Any] | RowOverride | None, histo: Any) -> bool:
         """The BLAS fast path serves ganom's own models (one or two large channels, no per-bin
@@ -329,7 +333,7 @@ class BinnedModel:
         """A RowOverride as full [..., S, B] templates (for the general path)."""
         if not isinstance(nominal, RowOverride):
             return nominal
-        full = np.broadcast_to(self.nominal, nominal.batch_shape + self.nominal.shape).copy()
+        full: NDArray[Any] = np.broadcast_to(self.nominal, nominal.batch_shape + self.nominal.shape).copy()
         full[..., nominal.rows, :] = nominal.nominal
         if nominal.sym is not None:
             raise ModelError("a RowOverride with histosys rows needs the fast path (a model without per-bin γ's)")
@@ -359,7 +363,8 @@ class BinnedModel:
 
     def _static(self, rows: tuple[int, ...]) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
         """Shared templates with the overridden rows zeroed: (nominal, sym, asym)."""
-        cache = self.__dict__.setdefault("_static_cache", {})
+        cache: dict[tuple[int, ...], tuple[NDArray[Any], NDArray[Any], NDArray[Any]]] = \
+            self.__dict__.setdefault("_static_cache", {})
         if rows not in cache:
             nom = self.nominal.copy()
             hs, ha = self._histo_parts(None) if self._histo_params.size else (np.zeros((0,) + nom.shape),) * 2
@@ -375,9 +380,9 @@ class BinnedModel:
     def _touched(self) -> list[dict[int, NDArray[Any]]]:
         """Per channel, the samples each scalar-modifier parameter multiplies (sparsity of ∂F)."""
         if "_touched_cache" not in self.__dict__:
-            out: list[dict[int, set]] = [dict() for _ in self.channels]
+            out: list[dict[int, set[int]]] = [dict() for _ in self.channels]
             for m in self._scalar:
-                mask = m.mask if m.kind != "normsys" else ((m.lo != 1) | (m.hi != 1))
+                mask: NDArray[Any] = m.mask if m.kind != "normsys" else ((m.lo != 1) | (m.hi != 1))
                 for c in range(len(self.channels)):
                     for s_i in np.nonzero(mask[:, c])[0]:
                         out[c].setdefault(m.param, set()).add(int(s_i))
@@ -387,7 +392,7 @@ class BinnedModel:
     def _stacked(self, rows: tuple[int, ...], c: int, p: int, samp: NDArray[Any], nom_s: NDArray[Any], hs_s: NDArray[Any],
                  ha_s: NDArray[Any]) -> NDArray[Any]:
         """[nominal | sym_h | asym_h ...] of the samples ``samp`` in channel c, side by side (cached)."""
-        cache = self.__dict__.setdefault("_stack_cache", {})
+        cache: dict[tuple[Any, ...], NDArray[Any]] = self.__dict__.setdefault("_stack_cache", {})
         key = (rows, c, p)
         if key not in cache:
             sl = self.channel_slices[self.channels[c]]
@@ -411,10 +416,10 @@ class BinnedModel:
         a = th2[:, self._histo_params]
         c2, dc2 = _code4p_c2(a) if H else (a, a)
         F, terms = self._factor_terms(th2, (n,), need_grad)
-        dF = np.zeros((n, len(self.channels), self.n_params, len(self.samples))) if need_grad else None
+        dF: Any = np.zeros((n, len(self.channels), self.n_params, len(self.samples))) if need_grad else None
         for p_i, d in terms:
             dF[:, :, p_i, :] += np.swapaxes(d, 1, 2)
-        ovb = None if ov is None else (ov.broadcast(batch) if ov.batch_shape != batch else ov).reshape((n,))
+        ovb: Any = None if ov is None else (ov.broadcast(batch) if ov.batch_shape != batch else ov).reshape((n,))
         return _BatchPrep(batch, n, th2, rows, *self._static(rows), H, a, c2, dc2, F, terms, dF, ovb)
 
     def _fast(self, th: NDArray[Any], ov: RowOverride | None, need_grad: bool) -> tuple[NDArray[Any], NDArray[Any] | None]:
@@ -428,8 +433,8 @@ class BinnedModel:
         H, a, c2, dc2, F, ovb = bp.H, bp.a, bp.c2, bp.dc2, bp.F, bp.ovb
         dF = bp.dF if bp.terms else None
         P, B = self.n_params, self.n_bins
-        mu = np.empty((n, B))
-        jt = np.zeros((n, P, B)) if need_grad else None  # ∂μ/∂θ, parameter-major (contiguous rows)
+        mu: Any = np.empty((n, B))
+        jt: Any = np.zeros((n, P, B)) if need_grad else None  # ∂μ/∂θ, parameter-major (contiguous rows)
         touched = self._touched()  # per channel: {param: sample indices its factors act on}
         for c, ch in enumerate(self.channels):
             sl = self.channel_slices[ch]
@@ -487,7 +492,7 @@ class BinnedModel:
         batch, n, th2, nom_s, hs_s, ha_s = bp.batch, bp.n, bp.th2, bp.nom_s, bp.hs_s, bp.ha_s
         H, a, c2, dc2, F, dF, ovb = bp.H, bp.a, bp.c2, bp.dc2, bp.F, bp.dF, bp.ovb
         P, B = self.n_params, self.n_bins
-        mu = np.empty((n, B))
+        mu: Any = np.empty((n, B))
         base_r = {}
         for c, ch in enumerate(self.channels):
             sl = self.channel_slices[ch]
@@ -524,6 +529,7 @@ class BinnedModel:
             grad += np.einsum("nps,ns->np", dF[:, c], y)
         aux2 = np.broadcast_to(aux, batch + aux.shape[-1:]).reshape(n, -1)
         cval, cgrad = self._constraint(th2, aux2, True)
+        assert cgrad is not None
         return (val + cval).reshape(batch), (grad + cgrad).reshape(batch + (P,))
 
     def _flat_value_and_gradient(self, theta: ArrayLike, main: NDArray[Any], aux: NDArray[Any],
@@ -540,6 +546,7 @@ class BinnedModel:
         grad = fl.weighted_gradient(th2, w, pieces)
         aux2 = np.broadcast_to(aux, batch + aux.shape[-1:]).reshape(n, -1)
         cval, cgrad = self._constraint(th2, aux2, True)
+        assert cgrad is not None
         return (val + cval).reshape(batch), (grad + cgrad).reshape(batch + (self.n_params,))
 
     def expected(self, theta: ArrayLike, nominal: NDArray[Any] | RowOverride | None = None,
@@ -653,13 +660,14 @@ class BinnedModel:
         th = np.asarray(theta, dtype=float)
         mu = np.maximum(self.expected(th, nominal, histo), MU_FLOOR)
         c, _ = self._constraint(th, data.aux, False)
-        return np.sum(poisson_nll(data.main, mu), axis=-1) + c
+        out: NDArray[np.float64] = np.sum(poisson_nll(data.main, mu), axis=-1) + c
+        return out
 
     def deviance_terms(self, mu: NDArray[Any], n: NDArray[Any]) -> NDArray[Any]:
         """μ − n + n ln(n/μ) per bin: ≥ 0 and well conditioned (−ln L minus its constant)."""
         mu = np.maximum(mu, MU_FLOOR)
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = mu - n + np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0) / mu), 0.0)
+            t: NDArray[Any] = mu - n + np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0) / mu), 0.0)
         return t
 
     def objective(self, theta: ArrayLike, data: Data, nominal: NDArray[Any] | None = None,
@@ -702,7 +710,8 @@ class BinnedModel:
         if self._poisson.size:
             lam = th[self._poisson] * self._sigma[self._poisson]
             aux[:, self._poisson] = rng.poisson(np.broadcast_to(lam, (n_toys, lam.size))).astype(float)
-        return aux
+        out: NDArray[np.float64] = aux
+        return out
 
     @property
     def histosys_parameters(self) -> NDArray[np.int64]:

