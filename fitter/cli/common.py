@@ -11,12 +11,17 @@ from typing import Any
 import click
 import numpy as np
 
+from ganom.exceptions import GanomError
 from ganom.models.detectors import DEFAULT_DETECTOR
 from ganom.models.sources import load_source, parse_activity
 
 __all__ = [
     "BadInput",
     "FitFailed",
+    "ActivityType",
+    "ACTIVITY",
+    "activity_option",
+    "exit_if_invalid",
     "parse_floats",
     "parse_days",
     "parse_run",
@@ -41,6 +46,30 @@ def exit_if_invalid(res: Any, what: str) -> None:
     """After printing a fit result: an invalid fit says why on stderr and exits with code 3."""
     if not res.valid:
         raise FitFailed(f"{what}: the fit is not valid: {res.message or 'invalid minimum'}")
+
+
+class ActivityType(click.ParamType):
+    """An activity: a number [Bq] or a number with a unit (3MCi, 62.5PBq, 409kCi) → Bq."""
+
+    name = "ACTIVITY"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_activity(value, f"--{param.name}" if param is not None and param.name else "activity")
+        except GanomError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+ACTIVITY = ActivityType()
+
+
+def activity_option(f: Any) -> Any:
+    """``--activity/-a``: the source's activity at t = 0 (in Bq after conversion)."""
+    return click.option("--activity", "-a", type=ACTIVITY, default=None,
+                        help="Activity at t=0: a number [Bq] or with a unit, e.g. 3MCi, 62.5PBq, 409kCi. "
+                             "Default: the source's.")(f)
 
 
 def parse_floats(text: str, option: str, allowed: str = "numbers", minimum: float | None = None,
@@ -132,16 +161,17 @@ def _configuration_options(f: Any) -> Any:
     f = click.option("--days", default="30", show_default=True, help="Run length(s) [days], comma-separated.")(f)
     f = click.option("--distance", "-D", default="centre", show_default=True,
                      help="Source distance from the centre [m] or a named position.")(f)
-    f = click.option("--activity", "-a", default=None, help="Activity at t=0 (e.g. 3MCi).")(f)
+    f = activity_option(f)
     f = click.option("--source", "-s", default="cr51", show_default=True, help="Source preset or TOML file.")(f)
     f = click.option("--detector", "-d", default=DEFAULT_DETECTOR, show_default=True,
                      help="Detector preset name or TOML file.")(f)
     return f
 
 
-def _source(source: str, activity: str | None) -> Any:
+def _source(source: str, activity_bq: float | None) -> Any:
+    """The source preset or file, with the activity of ``--activity`` when given [Bq]."""
     src = load_source(source)
-    return src.with_activity(parse_activity(activity, "--activity")) if activity else src
+    return src.with_activity(activity_bq) if activity_bq is not None else src
 
 
 def _load_counts(path: str, model: Any) -> Any:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from ganom.fitter.cli.common import BadInput, _echo_json, _save, _source, parse_run
+from ganom.fitter.cli.common import BadInput, _echo_json, _save, _source, activity_option, parse_run
 from ganom.fitter.io import format_table, jsonable, write_json
 from ganom.models.detectors import DEFAULT_DETECTOR
 
@@ -20,7 +20,7 @@ METHODS = ("wilks", "raster", "fc", "cls")
 @click.command("contour")
 @click.option("--detector", "-d", default=DEFAULT_DETECTOR, show_default=True, help="Detector preset or TOML file.")
 @click.option("--source", "-s", default="cr51", show_default=True, help="Source preset or TOML file.")
-@click.option("--activity", "-a", default=None, help="Activity at t=0 (e.g. 3MCi).")
+@activity_option
 @click.option("--distance", "-D", default="centre", show_default=True, help="Source position (name or metres).")
 @click.option("--days", default="30", show_default=True, help="Run length [days].")
 @click.option("--method", "-m", default="wilks", show_default=True,
@@ -45,7 +45,7 @@ METHODS = ("wilks", "raster", "fc", "cls")
               help="Overlay the gallium allowed region and best fit (all six source experiments).")
 @click.option("--out", default="ganom-output/contour", show_default=True, type=click.Path(), help="Output folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
-def contour_cmd(detector: str, source: str, activity: str | None, distance: str, days: str, method: str, grid: str,
+def contour_cmd(detector: str, source: str, activity: float | None, distance: str, days: str, method: str, grid: str,
                 dm2_range: str, levels: str, toys: int, fc_stride: int, bands: int, seed: int, workers: int,
                 scheduler: str | None, r_free: bool, angular: float | None, data_file: str | None, overlay: str | None,
                 out: str, as_json: bool) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ganom.fitter.cli.common import BadInput, _echo_json, _save, check_figure_path, parse_days
+from ganom.fitter.cli.common import BadInput, _echo_json, _save, activity_option, check_figure_path, parse_days
 from ganom.fitter.io import format_table
 from ganom.models.detectors import preset_names
 from ganom.models.gallium import EXPERIMENT_SETS, XSEC_MODELS
@@ -98,13 +98,13 @@ def gallium_cmd(model: str, experiments: str, contour: bool, out: str | None, gr
               help=f"Detector preset ({', '.join(preset_names())}) or TOML file (repeatable).")
 @click.option("--days", default="10,30", show_default=True, help="Run lengths [days], comma-separated.")
 @click.option("--source", "-s", default="cr51", show_default=True, help="Source preset or TOML file.")
-@click.option("--activity", "-a", default=None, help="Activity at t=0 (e.g. 3MCi). Default: the source's.")
+@activity_option
 @click.option("--distance", "-D", default="centre", show_default=True, help="Source distance [m] or named position.")
 @click.option("--model", "-m", type=click.Choice(list(XSEC_MODELS)), default="bahcall", show_default=True,
               help="71Ga cross-section model of the gallium part.")
 @click.option("--no-sterile", is_flag=True, help="Only the source and detection hypotheses.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON records.")
-def discriminate_cmd(detectors: tuple[str, ...], days: str, source: str, activity: str | None, distance: str,
+def discriminate_cmd(detectors: tuple[str, ...], days: str, source: str, activity: float | None, distance: str,
                      model: str, no_sterile: bool, as_json: bool) -> None:
     """Source or detection? How strongly an ES run tells the explanations of the gallium
     deficit apart (Asimov ES data, measured gallium data, joint likelihood).

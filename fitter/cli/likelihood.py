@@ -13,6 +13,7 @@ from ganom.fitter.cli.common import (
     _load_counts,
     _save,
     _source,
+    activity_option,
     check_figure_path,
     exit_if_invalid,
     parse_assignments,
@@ -30,7 +31,9 @@ __all__ = ["fit_cmd", "significance_cmd", "compare_cmd"]
 @_configuration_options
 @click.option("--asimov", default=None, help="Fit the Asimov dataset at these values, e.g. R=0.82 (default R=1).")
 @click.option("--data", "data_file", default=None, type=click.Path(), help="Observed counts (.json/.npy/.npz).")
-@click.option("--fix", default="", help="Parameters held fixed, e.g. activity=0,escale=0.")
+@click.option("--fix", default="",
+              help="Parameters held fixed, in the model's own units: R, B in natural units; normsys and histosys "
+                   "α's (activity, fiducial, escale, bkg_*) in σ of their constraint, e.g. activity=0,escale=0.")
 @click.option("--minos", is_flag=True, help="MINOS errors for R.")
 @click.option("--json", "as_json", is_flag=True, help="Print the fit result as JSON.")
 @click.option("--plot", default=None, type=click.Path(), help="Write the post-fit spectrum figure (PNG/PDF).")
@@ -40,7 +43,7 @@ __all__ = ["fit_cmd", "significance_cmd", "compare_cmd"]
 @click.option("--poi", default=None,
               help="With --workspace: the parameter of interest instead of the measurement's ('none': no POI, "
                    "e.g. for a background-only workspace).")
-def fit_cmd(detector: str, source: str, activity: str | None, distance: str, days: str, background_scale: float,
+def fit_cmd(detector: str, source: str, activity: float | None, distance: str, days: str, background_scale: float,
             source_off: float, angular: float | None, asimov: str | None, data_file: str | None, fix: str, minos: bool,
             as_json: bool, plot: str | None, workspace: str | None, measurement: str | None,
             poi: str | None) -> None:
@@ -100,7 +103,7 @@ def fit_cmd(detector: str, source: str, activity: str | None, distance: str, day
               help="Values of the --vary knob (activity accepts units, e.g. 1MCi,3MCi).")
 @click.option("--plot", default=None, type=click.Path(), help="With --vary: write the curve figure.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON records.")
-def significance_cmd(detector: str, source: str, activity: str | None, distance: str, days: str,
+def significance_cmd(detector: str, source: str, activity: float | None, distance: str, days: str,
                      background_scale: float, source_off: float, angular: float | None, toys: int, seed: int,
                      vary: str | None, vary_values: str | None, plot: str | None, as_json: bool) -> None:
     """Expected significance of an R deficit: reject R=1 if R=0.82, and R=0.82 if R=1.
@@ -175,13 +178,13 @@ def significance_cmd(detector: str, source: str, activity: str | None, distance:
 @click.command("compare")
 @click.option("--detector", "-d", "detectors", multiple=True, help="Presets to compare (default: all).")
 @click.option("--source", "-s", default="cr51", show_default=True, help="Source preset or TOML file.")
-@click.option("--activity", "-a", default=None, help="Activity at t=0 (e.g. 3MCi).")
+@activity_option
 @click.option("--days", default="10,30", show_default=True, help="Run lengths [days].")
 @click.option("--angular-resolution", "angular", type=float, default=None,
               help="Directional analysis (cos θ to the source) with this resolution [degrees].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON records.")
 @click.option("--plot", default=None, type=click.Path(), help="Write the comparison figure.")
-def compare_cmd(detectors: tuple[str, ...], source: str, activity: str | None, days: str, angular: float | None,
+def compare_cmd(detectors: tuple[str, ...], source: str, activity: float | None, days: str, angular: float | None,
                 as_json: bool, plot: str | None) -> None:
     """Side-by-side detector comparison: events, background, σ_R and both significances.
 

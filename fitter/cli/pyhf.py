@@ -13,7 +13,15 @@ from typing import Any
 import click
 
 from ganom.exceptions import WorkspaceError
-from ganom.fitter.cli.common import BadInput, _echo_json, exit_if_invalid, parse_assignments, parse_days, parse_floats
+from ganom.fitter.cli.common import (
+    BadInput,
+    _echo_json,
+    activity_option,
+    exit_if_invalid,
+    parse_assignments,
+    parse_days,
+    parse_floats,
+)
 from ganom.fitter.io import format_table
 from ganom.models.detectors import load_detector, preset_names
 
@@ -27,7 +35,7 @@ __all__ = ["export_cmd", "patch_cmd", "validate_cmd", "fit_workspace"]
               help="Source distance [m] or named position (repeatable). Default: every named position.")
 @click.option("--days", default="30", show_default=True, help="Run length(s) [days], comma-separated.")
 @click.option("--source", "-s", default="cr51", show_default=True, help="Source preset or TOML file.")
-@click.option("--activity", "-a", default=None, help="Activity at t=0 (e.g. 3MCi). Default: the source's.")
+@activity_option
 @click.option("--patchset", is_flag=True, help="Also write a patchset of 3+1 oscillation hypotheses.")
 @click.option("--grid", default="5x5", show_default=True,
               help="Patchset grid NxM: N log-spaced dm2 in [0.01, 100] eV^2 x M sin^2 2theta in [1e-3, 1].")
@@ -37,7 +45,7 @@ __all__ = ["export_cmd", "patch_cmd", "validate_cmd", "fit_workspace"]
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON records of the written files.")
 def export_cmd(detectors: tuple[str, ...], all_presets: bool, distances: tuple[str, ...], days: str, source: str,
-               activity: str | None, patchset: bool, grid: str, digits: int, angular: float | None, out_dir: str, as_json: bool) -> None:
+               activity: float | None, patchset: bool, grid: str, digits: int, angular: float | None, out_dir: str, as_json: bool) -> None:
     """Write pyhf workspaces (and oscillation patchsets) of detector configurations.
 
     Each workspace has channel source_on (E x L x t flattened, C order), one sample per signal

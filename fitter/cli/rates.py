@@ -7,11 +7,11 @@ from typing import Any
 
 import click
 
-from ganom.fitter.cli.common import _echo_json, parse_days
+from ganom.fitter.cli.common import _echo_json, activity_option, parse_days
 from ganom.fitter.io import format_table
 from ganom.models.detectors import DEFAULT_DETECTOR, load_detector, preset_names
 from ganom.models.rates import RateResult, signal_rate
-from ganom.models.sources import load_source, parse_activity
+from ganom.models.sources import load_source
 
 __all__ = ["rates", "detectors"]
 
@@ -37,7 +37,7 @@ def _rates_table(results: Sequence[RateResult], days: Sequence[float]) -> str:
               help="Detector preset name or TOML file.")
 @click.option("--all", "all_presets", is_flag=True, help="Every preset at each of its named source positions.")
 @click.option("--source", "-s", default="cr51", show_default=True, help="Source preset (cr51, ar37) or TOML file.")
-@click.option("--activity", "-a", default=None, help="Activity at t=0, e.g. 3MCi, 1.1e17 (Bq), 62.5PBq. Default: the source's.")
+@activity_option
 @click.option("--distance", "-D", default=None, type=str,
               help="Source distance from the detector centre [m] or a named position (centre, outside). "
                    "Default: every named position of the detector.")
@@ -48,7 +48,7 @@ def _rates_table(results: Sequence[RateResult], days: Sequence[float]) -> str:
 @click.option("--dm2", type=float, default=None, help="3+1 Δm² [eV²] (with --sin2-2theta).")
 @click.option("--sin2-2theta", "s22t", type=float, default=None, help="3+1 sin²2θ (with --dm2).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON records instead of a table.")
-def rates(detector: str, all_presets: bool, source: str, activity: str | None, distance: str | None,
+def rates(detector: str, all_presets: bool, source: str, activity: float | None, distance: str | None,
           threshold: float | None, days: str, xsec: str, dm2: float | None, s22t: float | None,
           as_json: bool) -> None:
     """Expected signal: events/day at t=0, events per run, share of each neutrino line.
@@ -62,7 +62,7 @@ def rates(detector: str, all_presets: bool, source: str, activity: str | None, d
     run_days = parse_days(days)
     src = load_source(source)
     if activity is not None:
-        src = src.with_activity(parse_activity(activity, "--activity"))
+        src = src.with_activity(activity)
     detectors = preset_names() if all_presets else [detector]
     results = []
     for name in detectors:
