@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 from ganom.exceptions import InputError, PhysicsInputError
 from ganom.fitter.hf.builder import ModelBuilder
 from ganom.fitter.hf.model import BinnedModel
+from ganom.fitter.hf.parameters import SIGNAL_STRENGTH
 from ganom.models.detectors import Detector, load_detector
 from ganom.models.sources import NeutrinoSource, load_source
 from ganom.models.templates import Templates, build_templates
@@ -165,7 +166,7 @@ def build_model(templates: Templates, config: AnalysisConfig | None = None) -> B
     sig = [n for n in keep if templates.info[n].kind == "signal"]
     bkg = [n for n in keep if templates.info[n].kind == "background"]
 
-    b.add_normfactor("R", sig, init=1.0, bounds=cfg.r_bounds)
+    b.add_normfactor(SIGNAL_STRENGTH, sig, init=1.0, bounds=cfg.r_bounds)
     if cfg.measure_branch is not None:
         if cfg.measure_branch not in BRANCH_MODES:
             raise InputError(f"measure_branch = {cfg.measure_branch!r}; allowed: {' | '.join(BRANCH_MODES)}")
@@ -207,9 +208,9 @@ def build_model(templates: Templates, config: AnalysisConfig | None = None) -> B
                     odn, oup = templates.source_off_escale[n]
                     shapes[(n, "source_off")] = (odn.ravel(), oup.ravel())
         b.add_histosys("escale", shapes)
-    model = b.build(poi="B" if cfg.measure_branch else "R")
+    model = b.build(poi="B" if cfg.measure_branch else SIGNAL_STRENGTH)
     if cfg.measure_branch == "rate":
-        model = model.with_parameters(model.config().fix("R", 1.0))
+        model = model.with_parameters(model.config().fix(SIGNAL_STRENGTH, 1.0))
     for name in cfg.free:
         if name in model.parameters and model.parameters[name].constraint == "normal":
             model = model.with_parameters(model.config().unconstrain(name))

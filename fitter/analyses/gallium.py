@@ -41,6 +41,7 @@ from scipy.stats import norm
 
 from ganom.exceptions import FitError, InputError, PhysicsInputError
 from ganom.fitter.hf.interpolation import code4p
+from ganom.fitter.hf.parameters import SIGNAL_STRENGTH
 from ganom.fitter.infer.oscillation import OscillationGrid
 from ganom.fitter.infer.parallel import array_digest
 from ganom.models.gallium import (
@@ -677,7 +678,7 @@ class JointLikelihood:
         self.es_model = es_model
         self.osc = OscillationModel(es_model, es_templates)
         self.gallium = gallium
-        self._ir = es_model.parameters.index("R")
+        self._ir = es_model.parameters.index(SIGNAL_STRENGTH)
         self._offset = self._constraint_offset()
 
     def _constraint_offset(self) -> float:
@@ -726,7 +727,7 @@ class JointLikelihood:
 
     def es_asimov(self, r_source: float = 1.0, dm2: float | None = None, sin2_2theta: float | None = None) -> Any:
         """The ES Asimov dataset with signal strength ``r_source`` (and oscillation if given)."""
-        return self.osc.asimov({"R": r_source}, dm2, sin2_2theta)
+        return self.osc.asimov({SIGNAL_STRENGTH: r_source}, dm2, sin2_2theta)
 
     # -- hypotheses --------------------------------------------------------------------
     def fit(self, hypothesis: str, es_data: Any, ga_data: GalliumData | None = None,

@@ -19,9 +19,12 @@ from numpy.typing import NDArray
 
 from ganom.exceptions import ParameterError
 
-__all__ = ["CONSTRAINTS", "Parameter", "ParameterSet"]
+__all__ = ["CONSTRAINTS", "SIGNAL_STRENGTH", "Parameter", "ParameterSet"]
 
 CONSTRAINTS = ("free", "normal", "poisson")
+SIGNAL_STRENGTH = "R"
+"""The name of the signal-strength parameter of ganom's source analyses (the POI: the measured
+rate over the predicted one; R = 0.82 is a gallium-like deficit)."""
 
 
 @dataclass(frozen=True)

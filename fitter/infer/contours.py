@@ -33,6 +33,7 @@ from scipy.stats import chi2 as chi2_dist
 from ganom.exceptions import InputError
 from ganom.fitter.hf.data import Data
 from ganom.fitter.hf.model import MU_FLOOR
+from ganom.fitter.hf.parameters import SIGNAL_STRENGTH
 from ganom.fitter.infer.minimize import minimize_batch
 from ganom.fitter.infer.oscillation import OscillationGrid, OscillationModel
 from ganom.fitter.infer.parallel import (
@@ -248,8 +249,8 @@ class ESGridProblem:
         self.fit_tol = float(fit_tol)  # in −ln L: Δχ² of every toy exact to ~2·fit_tol
         self.data = data
         th0 = m.parameters.inits.copy()
-        if "R" in m.parameters:
-            th0[m.parameters.index("R")] = 1.0
+        if SIGNAL_STRENGTH in m.parameters:
+            th0[m.parameters.index(SIGNAL_STRENGTH)] = 1.0
         self.theta0 = th0
         self.fixed = fixed_mask(m, r_free)
         self.free = np.nonzero(~self.fixed)[0]

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from ganom.fitter.hf.data import Data
 from ganom.fitter.hf.model import BinnedModel
+from ganom.fitter.hf.parameters import SIGNAL_STRENGTH
 from ganom.fitter.infer.fit import fit
 from ganom.fitter.infer.minimize import minimize_batch
 from ganom.fitter.infer.oscillation import OscillationGrid, OscillationModel
@@ -88,8 +89,8 @@ def _chunk_size(model: BinnedModel) -> int:
 def fixed_mask(model: BinnedModel, r_free: bool) -> NDArray[np.bool_]:
     """The model's fixed parameters, plus R unless ``r_free``."""
     fixed = model.parameters.fixed.copy()
-    if not r_free and "R" in model.parameters:
-        fixed[model.parameters.index("R")] = True
+    if not r_free and SIGNAL_STRENGTH in model.parameters:
+        fixed[model.parameters.index(SIGNAL_STRENGTH)] = True
     return fixed
 
 
@@ -97,8 +98,8 @@ def null_start(om: OscillationModel, data: Data, r_free: bool) -> tuple[NDArray,
     """Profiled nuisances and objective under no oscillation (the warm start of every point)."""
     m = om.model
     th0 = m.parameters.inits.copy()
-    if "R" in m.parameters:
-        th0[m.parameters.index("R")] = 1.0
+    if SIGNAL_STRENGTH in m.parameters:
+        th0[m.parameters.index(SIGNAL_STRENGTH)] = 1.0
     res = minimize_batch(m, data.main, data.aux, th0, fixed_mask(m, r_free))
     return res.theta, float(res.objective)
 
@@ -173,5 +174,5 @@ def polish_minimum(om: OscillationModel, data: Data, best: dict[str, float], the
 def fit_point(om: OscillationModel, data: Data, dm2: float, s22t: float, r_free: bool = False):
     """An iminuit fit (MIGRAD) at one grid point: the per-point reference of the vectorised scan."""
     model = om.at(dm2, s22t)
-    fix = {} if r_free or "R" not in model.parameters else {"R": 1.0}
+    fix = {} if r_free or SIGNAL_STRENGTH not in model.parameters else {SIGNAL_STRENGTH: 1.0}
     return fit(model, data, fix=fix, hesse=False)

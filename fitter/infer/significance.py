@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from ganom.exceptions import FitError, PhysicsInputError
 from ganom.fitter.hf.model import BinnedModel
+from ganom.fitter.hf.parameters import SIGNAL_STRENGTH
 from ganom.fitter.infer.fit import fit
 from ganom.fitter.infer.minimize import minimize_batch
 
@@ -74,7 +75,7 @@ def _check_hypotheses(r_true: float, r_test: float) -> None:
 
 
 def asimov_significance(model: BinnedModel, r_true: float = R_DEFICIT, r_test: float = 1.0,
-                        poi: str = "R") -> SignificanceResult:
+                        poi: str = SIGNAL_STRENGTH) -> SignificanceResult:
     """Median significance to reject R = r_test when the truth is R = r_true (Asimov data)."""
     _check_hypotheses(r_true, r_test)
     data = model.asimov({poi: r_true})
@@ -85,14 +86,14 @@ def asimov_significance(model: BinnedModel, r_true: float = R_DEFICIT, r_test: f
     return SignificanceResult(r_true, r_test, math.sqrt(q), q, sigma)
 
 
-def sigma_r(model: BinnedModel, r_true: float = 1.0, poi: str = "R") -> float:
+def sigma_r(model: BinnedModel, r_true: float = 1.0, poi: str = SIGNAL_STRENGTH) -> float:
     """HESSE uncertainty of R on the Asimov dataset at R = r_true."""
     res = fit(model, model.asimov({poi: r_true})).require_valid("Asimov fit for σ_R")
     return res.error(poi)
 
 
 def toy_significance(model: BinnedModel, r_true: float = R_DEFICIT, r_test: float = 1.0, n_toys: int = 1000,
-                     seed: int = 0, poi: str = "R", chunk: int = 500) -> tuple[NDArray, NDArray]:
+                     seed: int = 0, poi: str = SIGNAL_STRENGTH, chunk: int = 500) -> tuple[NDArray, NDArray]:
     """Per-toy significances Z = √q and fitted R̂ for ``n_toys`` toys generated at R = r_true.
 
     Toys fluctuate the main counts (Poisson) and every auxiliary measurement; both the free
