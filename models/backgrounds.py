@@ -28,6 +28,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import loggamma
 
 from ganom.exceptions import ConfigError, PhysicsInputError
+from ganom.models._numerics import decay_integral, endpoint_nodes
 from ganom.models.constants import (
     ALPHA_EM,
     ATOMIC_WEIGHT,
@@ -95,12 +96,7 @@ class Spectrum:
         if self.pdf is not None and self.hi > self.lo:
             pts = np.concatenate([[self.lo, self.hi], self.breaks, np.asarray(extra_breaks, dtype=float)])
             pts = np.unique(pts[(pts >= self.lo) & (pts <= self.hi)])
-            x, w = np.polynomial.legendre.leggauss(n)
-            x01, w01 = 0.5 * (x + 1.0), 0.5 * w
-            a, b = pts[:-1, None], pts[1:, None]
-            t = b - (b - a) * x01**2
-            wt = 2.0 * (b - a) * x01 * w01
-            t, wt = t.ravel(), wt.ravel()
+            t, wt = endpoint_nodes(pts, n)
             dens = np.clip(self.pdf(t), 0.0, None) * wt
             total = dens.sum()
             if not total > 0:
@@ -250,11 +246,9 @@ class BackgroundComponent:
 
     def time_integral(self, t1_days: ArrayLike, t2_days: ArrayLike) -> NDArray[np.float64]:
         """∫ rate(t)/rate(0) dt over [t1, t2] [days]."""
-        t1, t2 = np.asarray(t1_days, dtype=float), np.asarray(t2_days, dtype=float)
         if self.half_life_days is None:
-            return t2 - t1
-        tau = self.half_life_days / math.log(2.0)
-        return tau * np.exp(-t1 / tau) * -np.expm1(-(t2 - t1) / tau)
+            return np.asarray(t2_days, dtype=float) - np.asarray(t1_days, dtype=float)
+        return decay_integral(self.half_life_days / math.log(2.0), t1_days, t2_days)
 
 
 def c14_specific_activity_bq_per_kg_carbon(ratio: float) -> float:

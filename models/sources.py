@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ganom.exceptions import ConfigError, PhysicsInputError, UnknownPresetError
+from ganom.models._numerics import decay_integral
 from ganom.models.constants import CURIE_BQ, SECONDS_PER_DAY
 
 __all__ = [
@@ -199,9 +200,7 @@ class NeutrinoSource:
 
     def decay_fraction(self, t1_days: ArrayLike, t2_days: ArrayLike) -> NDArray[np.float64]:
         """∫_{t1}^{t2} e^{−t/τ} dt [days]: the run exposure in 'days at the t = 0 activity'."""
-        tau = self.mean_life_days
-        t1, t2 = np.asarray(t1_days, dtype=float), np.asarray(t2_days, dtype=float)
-        return tau * np.exp(-t1 / tau) * -np.expm1(-(t2 - t1) / tau)
+        return decay_integral(self.mean_life_days, t1_days, t2_days)
 
     def decays_between(self, t1_days: ArrayLike, t2_days: ArrayLike) -> NDArray[np.float64]:
         """Number of decays in [t1, t2] [days]."""

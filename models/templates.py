@@ -31,6 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
 from ganom.exceptions import PhysicsInputError
+from ganom.models._numerics import endpoint_nodes
 from ganom.models.backgrounds import BackgroundComponent, detector_backgrounds
 from ganom.models.constants import CM2_TO_M2, SECONDS_PER_DAY
 from ganom.models.detectors import Detector, load_detector
@@ -219,11 +220,7 @@ def vertex_sigma_grid(detector: Detector, energy_edges: NDArray) -> tuple[NDArra
 
 def _recoil_nodes(lo: float, hi: float, breaks: NDArray, n: int = 12) -> tuple[NDArray, NDArray]:
     """Quadrature on [lo, hi] split at ``breaks``; T = b − Δu² in each piece (soft endpoint logs)."""
-    pts = np.unique(np.concatenate([[lo, hi], breaks[(breaks > lo) & (breaks < hi)]]))
-    x, w = np.polynomial.legendre.leggauss(n)
-    x01, w01 = 0.5 * (x + 1.0), 0.5 * w
-    a, b = pts[:-1, None], pts[1:, None]
-    return (b - (b - a) * x01**2).ravel(), (2.0 * (b - a) * x01 * w01).ravel()
+    return endpoint_nodes(np.unique(np.concatenate([[lo, hi], breaks[(breaks > lo) & (breaks < hi)]])), n)
 
 
 # ----------------------------------------------------------------------------- signal kernel
