@@ -148,8 +148,13 @@ def _parity_toy(detector, position="centre", seed=11):
     _check(model, model.data(main_[0], aux[0]), detector)
 
 
-@pytest.mark.parametrize("detector", preset_names())
+LARGE_PRESETS = ("jne-500t", "juno")  # 1620–2700 bins: their pyhf fits take 20–35 s each
+
+
+@pytest.mark.parametrize("detector", [pytest.param(d, marks=pytest.mark.slow) if d in LARGE_PRESETS else d
+                                      for d in preset_names()])
 def test_parity_asimov_every_preset(detector):
+    """Asimov parity on every preset; the large ones run with the slow tests (CI runs both)."""
     _parity_asimov(detector)
 
 
