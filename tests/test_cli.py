@@ -135,3 +135,24 @@ def test_significance_and_compare_commands(tmp_path):
     assert {r["detector"] for r in recs} == {"jne-1t"} and out.exists()
     assert set(recs[0]) == {"detector", "distance_m", "days", "signal_events", "background_events", "sigma_R",
                             "z_reject_R1_if_R082", "z_reject_R082_if_R1"}
+
+
+def test_json_stays_json_when_the_fit_fails(tmp_path):
+    """All-zero data cannot be fitted validly: ``ganom fit --json`` still prints valid JSON on
+    stdout (MINUIT's C++ diagnostics go to stderr), says why on stderr and exits with 3."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
+    zeros = tmp_path / "zeros.npy"
+    np.save(zeros, np.zeros(360))
+    exe = Path(sys.executable).with_name("ganom")
+    res = subprocess.run([str(exe), "fit", "-d", "jne-1t", "--data", str(zeros), "--json"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 3, res.stderr[-2000:]
+    out = json.loads(res.stdout)
+    assert out["valid"] is False and "do not constrain" in out["message"]
+    assert "the fit is not valid" in res.stderr

@@ -73,10 +73,10 @@ def fit_cmd(detector: str, source: str, activity: float | None, distance: str, d
     truth = parse_assignments(asimov or "R=1", "--asimov", model)
     data = _load_counts(data_file, model) if data_file else model.asimov(truth)
     res = fit(model, data, fix=parse_assignments(fix, "--fix", model), minos=minos)
+    what = f"data from {data_file}" if data_file else f"Asimov data at {truth}"
     if as_json:
         _echo_json(res.to_dict())
     else:
-        what = f"data from {data_file}" if data_file else f"Asimov data at {truth}"
         click.echo(f"{tpl.detector.label}, source at D = {tpl.distance_m:g} m, {run:g} days, "
                    f"{model.n_bins} bins; fit to {what}")
         click.echo(res.table())

@@ -7,8 +7,11 @@ functions that need a valid minimum call :meth:`FitResult.require_valid`.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,6 +110,27 @@ class FitResult:
         return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def _minuit_messages_to_stderr() -> Iterator[None]:
+    """MINUIT's C++ core prints diagnostics ("Initial matrix not pos.def.") on file descriptor 1;
+    during a fit they go to stderr, so that a command's JSON on stdout stays valid JSON."""
+    try:
+        out_fd = sys.stdout.fileno()
+        err_fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # no real descriptors (e.g. a notebook)
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(out_fd)
+    try:
+        os.dup2(err_fd, out_fd)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, out_fd)
+        os.close(saved)
+
+
 def fit(
     model: BinnedModel,
     data: Data,
@@ -186,7 +210,7 @@ def fit(
         m.strategy = strat
         m.tol = tolerance
         m.limits = [tuple(bounds[i]) for i in free]
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _minuit_messages_to_stderr():
             warnings.simplefilter("ignore")
             m.migrad()
         return m
@@ -225,7 +249,7 @@ def fit(
         if flat:
             exact_cov = h_free
         else:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), _minuit_messages_to_stderr():
                 warnings.simplefilter("ignore")
                 m.hesse()
         loose = _unconstrained(h_free, names)
@@ -240,7 +264,7 @@ def fit(
     if want and m.valid:
         sel = [n for n in want if n in names]
         if sel:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), _minuit_messages_to_stderr():
                 warnings.simplefilter("ignore")
                 m.minos(*sel)
             for n in sel:
