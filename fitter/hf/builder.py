@@ -292,19 +292,11 @@ class ModelBuilder:
 
     def _gamma(self, name: str, mods: list[Modifier], params: ParameterSet, nominal: FloatArray, snames: list[str],
                chans: list[str], sl_of: Callable[[int], slice]) -> _GammaMod:
-        kind = mods[0].kind  # one kind per name: add_modifier checked it
+        # one kind per name, one bin count, staterror in one channel, shapesys on one sample:
+        # add_modifier checked all of it (_check_sharing)
+        kind = mods[0].kind
         used = list(dict.fromkeys(m.channel for m in mods))
-        nbins = {self._nbins(c) for c in used}
-        if len(nbins) > 1:
-            raise ModelError(f"{kind} '{name}' is used in channels of different bin counts "
-                             f"({', '.join(f'{c}: {self._nbins(c)}' for c in used)}); its γ's are one per bin")
-        nb = nbins.pop()
-        if kind == "shapesys" and len(mods) > 1:
-            raise ModelError(f"shapesys '{name}' is on {len(mods)} sample/channel pairs; a shapesys belongs to one "
-                             f"sample in one channel (pyhf refuses a shared one too)")
-        if kind == "staterror" and len(used) > 1:
-            raise ModelError(f"staterror '{name}' is used in channels {', '.join(used)}; its σ_b are computed "
-                             f"per bin of one channel (pyhf cannot share it either): name it per channel")
+        nb = self._nbins(used[0])
         blocks = []
         for c_name in used:
             mask = np.zeros(len(snames), dtype=bool)
