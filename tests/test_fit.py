@@ -120,3 +120,89 @@ def test_covariance_with_shared_templates_equals_per_element(small):
     own = minimize_batch(model, main, aux, None, None, om.override(dm2[tix], s22[tix]), tol=1e-9, covariance=True)
     np.testing.assert_allclose(shared.theta, own.theta, atol=1e-6)
     np.testing.assert_allclose(shared.covariance, own.covariance, rtol=1e-4, atol=1e-9)
+
+
+# -- the batched minimiser core, the Hessian and the polisher on analytic problems ----------------
+def _rosenbrock(a):
+    """f = (a − x)² + 100 (y − x²)², one problem per row of ``a`` [N]: minimum (a, a²);
+    H is the Gauss–Newton matrix 2JᵀJ of the residuals (a − x, 10 (y − x²))."""
+
+    def evaluate(t, rows, order):
+        x, y, ai = t[:, 0], t[:, 1], a[rows]
+        f = (ai - x) ** 2 + 100.0 * (y - x**2) ** 2
+        if order == 0:
+            return f, None, None
+        g = np.stack([-2.0 * (ai - x) - 400.0 * x * (y - x**2), 200.0 * (y - x**2)], axis=-1)
+        if order == 1:
+            return f, g, None
+        H = np.empty((len(rows), 2, 2))
+        H[:, 0, 0] = 2.0 + 800.0 * x**2
+        H[:, 0, 1] = H[:, 1, 0] = -400.0 * x
+        H[:, 1, 1] = 200.0
+        return f, g, H
+
+    return evaluate
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_newton_core_finds_analytic_minima_and_respects_bounds(lazy):
+    from ganom.fitter.infer.minimize import newton_batch
+
+    a = np.array([1.0, -0.5, 2.0, 0.3])
+    lo, hi = np.array([-5.0, -5.0]), np.array([5.0, 5.0])
+    th, f, ok, _ = newton_batch(_rosenbrock(a), np.full((4, 2), -1.2), lo, hi, np.zeros((4, 2), bool),
+                                tol=1e-14, max_iter=500, lazy=lazy)
+    assert ok.all()
+    np.testing.assert_allclose(th, np.stack([a, a**2], axis=-1), atol=1e-6)
+    # y ≤ 1 cuts off the minimum (2, 4) of the third problem: the constrained minimum of
+    # (2 − x)² + 100 (1 − x²)² on y = 1 is at x ≈ 1.0049 (root of its derivative)
+    th, f, ok, _ = newton_batch(_rosenbrock(a), np.zeros((4, 2)), lo, np.array([5.0, 1.0]), np.zeros((4, 2), bool),
+                                tol=1e-14, max_iter=500, lazy=lazy)
+    assert ok.all() and th[2, 1] == 1.0
+    x = th[2, 0]
+    assert abs(-2.0 * (2.0 - x) - 400.0 * x * (1.0 - x**2)) < 1e-6
+    # a fixed coordinate keeps its value
+    fixed = np.zeros((4, 2), bool)
+    fixed[:, 1] = True
+    th, _, ok, _ = newton_batch(_rosenbrock(a), np.full((4, 2), 0.5), lo, hi, fixed, tol=1e-14, max_iter=500)
+    assert ok.all() and np.all(th[:, 1] == 0.5)
+
+
+def test_hessian_from_gradient_single_and_batched_points():
+    from ganom.fitter.infer.minimize import hessian_from_gradient
+
+    A = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, -0.2], [0.5, -0.2, 2.0]])
+
+    def grad(t):  # f = ½ tᵀAt + Σ t⁴/4: H = A + diag(3t²)
+        return t @ A + t**3
+
+    th = np.array([0.3, -1.0, 2.0])
+    exact = A + np.diag(3.0 * th**2)
+    np.testing.assert_allclose(hessian_from_gradient(grad, th), exact, rtol=1e-8)
+    both = hessian_from_gradient(grad, np.stack([th, 2 * th]))
+    np.testing.assert_allclose(both[0], exact, rtol=1e-8)
+    np.testing.assert_allclose(both[1], A + np.diag(12.0 * th**2), rtol=1e-8)
+    idx = np.array([0, 2])
+    np.testing.assert_allclose(hessian_from_gradient(grad, th, index=idx), exact[np.ix_(idx, idx)], rtol=1e-8)
+    # on a bound: one-sided differences stay inside
+    bounds = np.array([[0.3, 1.0], [-2.0, 2.0], [-3.0, 2.0]])
+    seen = []
+    hessian_from_gradient(lambda t: seen.append(t.copy()) or grad(t), th, bounds)
+    pts = np.concatenate(seen)
+    assert np.all(pts >= bounds[:, 0]) and np.all(pts <= bounds[:, 1])
+
+
+def test_refine_minimum_finds_an_off_grid_minimum():
+    from ganom.fitter.infer.oscillation import OscillationGrid
+    from ganom.fitter.infer.scan import refine_minimum
+
+    g = OscillationGrid.from_spec("15x15")
+    d0, s0 = 1.37, 0.137
+
+    def chi2(d, s):
+        return 10.0 + ((np.log10(d) - np.log10(d0)) / 0.1) ** 2 + ((s - s0) / 0.02) ** 2
+
+    d, s = np.meshgrid(g.dm2, g.sin2_2theta, indexing="ij")
+    best = refine_minimum(chi2, g, chi2(d, s), k=2)
+    assert best["dm2"] == pytest.approx(d0, rel=1e-4) and best["sin2_2theta"] == pytest.approx(s0, abs=1e-5)
+    assert 10.0 <= best["chi2"] < 10.0 + 1e-8

@@ -42,8 +42,10 @@ from scipy.stats import norm
 from ganom.exceptions import FitError, InputError, PhysicsInputError
 from ganom.fitter.hf.interpolation import code4p
 from ganom.fitter.hf.parameters import SIGNAL_STRENGTH
+from ganom.fitter.infer.minimize import Damping, newton_batch
 from ganom.fitter.infer.oscillation import OscillationGrid
 from ganom.fitter.infer.parallel import array_digest
+from ganom.fitter.infer.scan import refine_minimum
 from ganom.models.gallium import (
     REFERENCE_MODEL,
     XSEC_MODELS,
@@ -68,7 +70,6 @@ __all__ = [
     "GalliumFitResult",
     "default_gallium_grid",
     "fit_oscillation",
-    "local_minima",
     "GalliumGridProblem",
     "HYPOTHESES",
     "DISCRIMINATE_GRID",
@@ -79,6 +80,8 @@ __all__ = [
 ]
 
 SIGMA_LEVELS = (1, 2, 3)
+# undamped Newton steps; damping only after a step that raises χ²
+GALLIUM_DAMPING = Damping(start=0.0, shrink=0.1, floor=0.0, reject_floor=1e-3)
 
 
 def wilks_level(n_sigma: float, dof: int = 2) -> float:
@@ -268,9 +271,10 @@ class GalliumLikelihood:
 
         ``pred`` [*B, E] (or [E]) and ``scale`` [*B] (ignored if free) are broadcast against the
         n datasets: the result has shape [n, *B]. With ``paired``, ``pred`` is [n, *B, E]: one
-        prediction batch per dataset. Newton iteration with exact derivatives (Gauss–Newton
-        curvature where the exact Hessian is not positive definite), step acceptance per
-        element; converged when the Newton decrement ½ gᵀH⁻¹g < ``tol``.
+        prediction batch per dataset. The batched Newton core
+        (:func:`ganom.fitter.infer.minimize.newton_batch`) with exact derivatives (Gauss–Newton
+        curvature where the exact Hessian is not positive definite); converged when the Newton
+        decrement ½ gᵀH⁻¹g < ``tol``.
         """
         T = np.asarray(pred, dtype=float)
         E = len(self.names)
@@ -348,34 +352,18 @@ class GalliumLikelihood:
             H = np.where(_positive_definite(H)[:, None, None], H, Hgn)
             return val, grad, H
 
-        val, grad, H = evaluate(p, Tf, Rf, Af, s0f)
-        lam = np.zeros(N)
-        ok = np.zeros(N, dtype=bool)
-        act = np.arange(N)
-        eye = np.eye(P)
-        for _ in range(max_iter):
-            h_a, g_a, l_a = H[act], grad[act], lam[act]
-            diag = np.diagonal(h_a, axis1=-2, axis2=-1)
-            step = -np.linalg.solve(h_a + (l_a[:, None] * diag)[:, :, None] * eye, g_a[..., None])[..., 0]
-            dec = -0.5 * np.einsum("ip,ip->i", g_a, step)
-            conv = dec < tol
-            ok[act[conv]] = True
-            keep = ~conv & (l_a <= 1e10)
-            act, step, l_a = act[keep], step[keep], l_a[keep]
-            if act.size == 0:
-                break
+        def batch_terms(t: NDArray, rows: NDArray, order: int):
+            return evaluate(t, Tf[rows], Rf[rows], Af[rows], s0f[rows], need=order > 0)
+
+        def keep_scale_positive(t: NDArray, step: NDArray, rows: NDArray) -> NDArray:
             if free_scale:
-                step[:, K] = np.maximum(step[:, K], -0.5 * p[act, K])
-            trial = p[act] + step
-            sub = (Tf[act], Rf[act], Af[act], s0f[act])
-            v_new = evaluate(trial, *sub, need=False)[0]
-            upd = v_new <= val[act] + 1e-12 * np.maximum(1.0, np.abs(val[act]))
-            if np.any(upd):
-                iu = act[upd]
-                p[iu] = trial[upd]
-                v2, g2, H2 = evaluate(p[iu], Tf[iu], Rf[iu], Af[iu], s0f[iu])
-                val[iu], grad[iu], H[iu] = v2, g2, H2
-            lam[act] = np.where(upd, l_a * 0.1, np.maximum(l_a * 10.0, 1e-3))
+                step[:, K] = np.maximum(step[:, K], -0.5 * t[:, K])
+            return step
+
+        unbounded = np.full(P, np.inf)
+        p, val, ok, _ = newton_batch(batch_terms, p, -unbounded, unbounded, np.zeros((N, P), dtype=bool),
+                                     max_iter=max_iter, tol=tol, damping=GALLIUM_DAMPING, lazy=True,
+                                     limit_step=keep_scale_positive)
         out_shape = (n,) + bshape
         scale_out = p[:, K] if free_scale else s0f[:, 0]
         return ProfileOutput(val.reshape(out_shape), p[:, :K].reshape(out_shape + (K,)),
@@ -547,49 +535,13 @@ def fit_oscillation(experiments: str | Iterable[str] = "all", model: str | Cross
     problem = GalliumGridProblem(lk, g)
     chi2 = problem.chi2_grid(data)[0]
 
-    def f(x: NDArray) -> float:
-        d, s = _from_search(g, x)
+    def f(d: float, s: float) -> float:
         return float(lk.profile(lk.predicted(d, s), data).chi2[0])
 
-    best, c_min = _refine(f, g, chi2, extra_starts=())
+    best = refine_minimum(f, g, chi2, k=3)
     null = float(lk.profile(np.ones(len(lk.names)), data).chi2[0])
-    return GalliumFitResult(lk.names, lk.model.name, g, chi2, best[0], best[1], c_min, null, len(lk.names) - 2)
-
-
-def _from_search(g: OscillationGrid, x: ArrayLike) -> tuple[float, float]:
-    """(Δm², sin²2θ) from search coordinates (log10 Δm², sin²2θ), clipped to the grid's Δm² range."""
-    lo, hi = np.log10(g.dm2[[0, -1]])
-    return float(10.0 ** np.clip(x[0], lo, hi)), float(np.clip(x[1], 0.0, 1.0))
-
-
-def local_minima(chi2: NDArray, k: int = 3) -> list[tuple[int, int]]:
-    """The ``k`` lowest local minima of a 2-d map (points not above any of their 8 neighbours)."""
-    c = np.asarray(chi2, dtype=float)
-    pad = np.pad(c, 1, constant_values=np.inf)
-    is_min = np.ones(c.shape, dtype=bool)
-    for di in (-1, 0, 1):
-        for dj in (-1, 0, 1):
-            if di or dj:
-                is_min &= c <= pad[1 + di:1 + di + c.shape[0], 1 + dj:1 + dj + c.shape[1]]
-    ii, jj = np.nonzero(is_min)
-    order = np.argsort(c[ii, jj])[:k]
-    return [(int(ii[o]), int(jj[o])) for o in order]
-
-
-def _refine(f: Any, g: OscillationGrid, chi2: NDArray, extra_starts: Sequence[tuple[float, float]] = (),
-            k: int = 3, xatol: float = 1e-5, fatol: float = 1e-8, maxiter: int = 400) -> tuple[tuple[float, float], float]:
-    """Nelder–Mead in (log10 Δm², sin²2θ) from the ``k`` lowest local grid minima and any extra
-    starts; returns the best ((Δm², sin²2θ), χ²), never worse than the best start."""
-    starts = [(float(g.dm2[i]), float(g.sin2_2theta[j])) for i, j in local_minima(chi2, k)] + list(extra_starts)
-    c_best = float(np.min(chi2))
-    i0, j0 = np.unravel_index(np.argmin(chi2), chi2.shape)
-    best = (float(g.dm2[i0]), float(g.sin2_2theta[j0]))
-    for d0, s0 in starts:
-        res = optimize.minimize(f, [np.log10(d0), s0], method="Nelder-Mead",
-                                options={"xatol": xatol, "fatol": fatol, "maxiter": maxiter})
-        if float(res.fun) < c_best:
-            best, c_best = _from_search(g, res.x), float(res.fun)
-    return best, c_best
+    return GalliumFitResult(lk.names, lk.model.name, g, chi2, best["dm2"], best["sin2_2theta"], best["chi2"], null,
+                            len(lk.names) - 2)
 
 
 class GalliumGridProblem:
@@ -767,12 +719,12 @@ class JointLikelihood:
             d, s = np.meshgrid(g.dm2, g.sin2_2theta, indexing="ij")
             tot = lk.profile(lk.predicted(d, s), ga).chi2[0] + self.es_profile(es_data, 1.0, d, s)
 
-            def f(x: NDArray) -> float:
-                dd, ss = _from_search(g, x)
+            def f(dd: float, ss: float) -> float:
                 return (float(self.es_profile(es_data, 1.0, dd, ss).ravel()[0])
                         + float(lk.profile(lk.predicted(dd, ss), ga).chi2[0]))
 
-            (dd, ss), _ = _refine(f, g, tot, starts, k=2, xatol=1e-4, fatol=1e-6, maxiter=150)
+            best = refine_minimum(f, g, tot, starts, k=2, xatol=1e-4, fatol=1e-6, maxiter=150)
+            dd, ss = best["dm2"], best["sin2_2theta"]
             ce = float(self.es_profile(es_data, 1.0, dd, ss).ravel()[0])
             cg = float(lk.profile(lk.predicted(dd, ss), ga).chi2[0])
             return JointFit("sterile", 1.0, 1.0, dd, ss, ce + cg - self._offset, ce - self._offset, cg)

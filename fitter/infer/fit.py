@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 from ganom.exceptions import FitError, InputError, ParameterError
 from ganom.fitter.hf.data import Data
 from ganom.fitter.hf.model import BinnedModel
-from ganom.fitter.infer.minimize import hessian_batched, hessian_from_gradient, minimize_batch
+from ganom.fitter.infer.minimize import hessian_from_gradient, minimize_batch
 
 __all__ = ["FitResult", "fit", "ProfileResult", "profile_scan"]
 
@@ -186,9 +186,7 @@ def fit(
         return evaluate(xf)[1][free]  # type: ignore[no-any-return]
 
     def hess(xf: NDArray) -> NDArray:
-        if model.uses_flat_evaluator:  # all 2k gradients in one batched evaluation
-            return hessian_batched(lambda t: model.objective(t, data)[1], full(np.asarray(xf)), bounds, free)
-        return hessian_from_gradient(lambda t: model.objective(t, data)[1], full(np.asarray(xf)), bounds)[np.ix_(free, free)]
+        return hessian_from_gradient(lambda t: model.objective(t, data)[1], full(np.asarray(xf)), bounds, free)
 
     names = [ps.names[i] for i in free]
     if free.size == 0:

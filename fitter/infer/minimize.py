@@ -15,6 +15,7 @@ exact, so the minima are the exact maximum-likelihood points; the results agree 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,58 +27,143 @@ from ganom.fitter.hf.interpolation import HistoParts
 from ganom.fitter.hf.model import MU_FLOOR, BinnedModel, RowOverride
 from ganom.fitter.infer.parallel import single_blas_thread
 
-__all__ = ["hessian_from_gradient", "hessian_batched", "BatchFit", "minimize_batch", "profile_batch"]
+__all__ = ["hessian_from_gradient", "Damping", "newton_batch", "BatchFit", "minimize_batch", "profile_batch"]
 
 
-def hessian_from_gradient(grad: Any, theta: NDArray, bounds: NDArray | None = None, rel_step: float = 1e-5) -> NDArray:
-    """Symmetric Hessian by finite differences of an analytic gradient (2P gradient calls).
+def hessian_from_gradient(grad: Any, theta: NDArray, bounds: NDArray | None = None, index: NDArray | None = None,
+                          rel_step: float = 1e-5) -> NDArray:
+    """Symmetric Hessian by finite differences of an analytic gradient, over the coordinates
+    ``index`` (default all): [..., P] → [..., k, k].
 
-    Central differences, one-sided next to a bound (a fitted R = 0 sits on its bound).
-    Works on a batch: ``theta`` [..., P] → [..., P, P].
+    Central differences, one-sided next to a bound (a fitted R = 0 sits on its bound). For a
+    single point (θ [P]) all 2k perturbed points go to ``grad`` as one [2k, P] batch; for a
+    batch of points (θ [..., P]) ``grad`` is called once per coordinate with the whole batch.
     """
     th = np.asarray(theta, dtype=float)
-    P = th.shape[-1]
-    h = rel_step * np.maximum(1.0, np.abs(th))
-    out = np.empty(th.shape + (P,))
-    for i in range(P):
-        hp = h[..., i]
-        up = np.ones_like(hp)
-        dn = np.ones_like(hp)
-        if bounds is not None:
-            dn = np.where(th[..., i] - hp < bounds[i, 0], 0.0, 1.0)  # no room below: forward difference
-            up = np.where(th[..., i] + hp > bounds[i, 1], 0.0, 1.0)  # no room above: backward difference
-            both = (up == 0) & (dn == 0)
-            up = np.where(both, 1.0, up)
-        e_up = np.zeros_like(th)
-        e_dn = np.zeros_like(th)
-        e_up[..., i] = hp * up
-        e_dn[..., i] = hp * dn
-        out[..., i, :] = (grad(th + e_up) - grad(th - e_dn)) / ((hp * (up + dn))[..., None])
-    return 0.5 * (out + np.swapaxes(out, -1, -2))
-
-
-def hessian_batched(grad: Any, theta: NDArray, bounds: NDArray | None = None, index: NDArray | None = None,
-                    rel_step: float = 1e-5) -> NDArray:
-    """:func:`hessian_from_gradient` with all 2k perturbed points in one batched call:
-    ``grad`` maps θ [m, P] → ∇ [m, P]; the Hessian is taken over the coordinates ``index``
-    (default all) and returned as [k, k]. The same central/one-sided differences."""
-    th = np.asarray(theta, dtype=float)
-    idx = np.arange(th.size) if index is None else np.asarray(index)
+    idx = np.arange(th.shape[-1]) if index is None else np.asarray(index)
     k = idx.size
-    h = rel_step * np.maximum(1.0, np.abs(th[idx]))
-    up = np.ones(k)
-    dn = np.ones(k)
+    h = rel_step * np.maximum(1.0, np.abs(th[..., idx]))
+    up = np.ones_like(h)
+    dn = np.ones_like(h)
     if bounds is not None:
-        dn = np.where(th[idx] - h < bounds[idx, 0], 0.0, 1.0)
-        up = np.where(th[idx] + h > bounds[idx, 1], 0.0, 1.0)
+        dn = np.where(th[..., idx] - h < bounds[idx, 0], 0.0, 1.0)  # no room below: forward difference
+        up = np.where(th[..., idx] + h > bounds[idx, 1], 0.0, 1.0)  # no room above: backward difference
         up = np.where((up == 0) & (dn == 0), 1.0, up)
-    pts = np.broadcast_to(th, (2 * k, th.size)).copy()
-    rows = np.arange(k)
-    pts[rows, idx] += h * up
-    pts[k + rows, idx] -= h * dn
-    g = np.asarray(grad(pts))[:, idx]
-    out = (g[:k] - g[k:]) / (h * (up + dn))[:, None]
-    return 0.5 * (out + out.T)  # type: ignore[no-any-return]
+    if th.ndim == 1:
+        pts = np.broadcast_to(th, (2 * k, th.size)).copy()
+        rows = np.arange(k)
+        pts[rows, idx] += h * up
+        pts[k + rows, idx] -= h * dn
+        g = np.asarray(grad(pts))[:, idx]
+        g_up, g_dn = g[:k], g[k:]
+    else:
+        g_up = np.empty(th.shape[:-1] + (k, k))
+        g_dn = np.empty_like(g_up)
+        for j, i in enumerate(idx):
+            e = np.zeros_like(th)
+            e[..., i] = h[..., j] * up[..., j]
+            g_up[..., j, :] = np.asarray(grad(th + e))[..., idx]
+            e[..., i] = h[..., j] * dn[..., j]
+            g_dn[..., j, :] = np.asarray(grad(th - e))[..., idx]
+    out = (g_up - g_dn) / (h * (up + dn))[..., None]
+    return 0.5 * (out + np.swapaxes(out, -1, -2))  # type: ignore[no-any-return]
+
+
+Evaluate = Callable[[NDArray, NDArray, int], tuple[NDArray, "NDArray | None", "NDArray | None"]]
+
+
+@dataclass(frozen=True)
+class Damping:
+    """Levenberg–Marquardt damping schedule of :func:`newton_batch`: λ starts at ``start``,
+    becomes max(λ·``shrink``, ``floor``) after an accepted step and max(λ·``grow``,
+    ``reject_floor``) after a rejected one; an element whose λ passes ``give_up`` stops,
+    not converged."""
+
+    start: float = 1e-3
+    shrink: float = 0.3
+    floor: float = 1e-9
+    grow: float = 10.0
+    reject_floor: float = 0.0
+    give_up: float = 1e10
+
+
+def newton_batch(evaluate: Evaluate, theta0: NDArray, lower: NDArray, upper: NDArray, fixed: NDArray, *,
+                 max_iter: int = 100, tol: float = 1e-7, damping: Damping = Damping(), refresh: int | None = None,
+                 lazy: bool = False, start: tuple[NDArray, NDArray, NDArray] | None = None,
+                 limit_step: Callable[[NDArray, NDArray, NDArray], NDArray] | None = None,
+                 ) -> tuple[NDArray, NDArray, NDArray, int]:
+    """The batched minimiser core: bounded, damped Newton steps for N independent problems.
+
+    ``evaluate(θ [m, P], rows [m], order)`` returns (f [m], ∇f [m, P], H [m, P, P]) of the
+    problems ``rows`` at θ, with ∇f (order ≥ 1) and H (order 2) left ``None`` when not asked.
+    H must be positive semi-definite (a Fisher or Gauss–Newton matrix, or the exact Hessian
+    where that is positive definite): the steps are then descent directions.
+    Each iteration solves (H + λ diag H) δ = −∇f per active element; a parameter on a bound
+    whose gradient points outward is held for that step (active set). A step is accepted when
+    f does not rise; an element has converged when ½gᵀH⁻¹g < ``tol`` with λ < 1 (or after an
+    accepted step that gained < tol/10 with the same estimate).
+
+    ``refresh``: recompute H only every ``refresh``-th iteration (order-1 evaluations between:
+    quasi-frozen curvature for good starting points). ``lazy``: evaluate only f at a trial
+    point and the derivatives where the step is accepted. ``start``: (f, ∇f, H) at θ₀ if
+    known. ``limit_step(θ, δ, rows)`` may shorten the steps (e.g. keep a scale positive).
+    Returns (θ̂ [N, P], f [N], converged [N], iterations).
+    """
+    th = np.clip(np.array(theta0, dtype=float), lower, upper)
+    n, P = th.shape
+    allidx = np.arange(n)
+    if start is None:
+        f, g, H = evaluate(th, allidx, 2)
+    else:
+        f, g, H = (np.array(a, dtype=float) for a in start)
+    lam = np.full(n, damping.start)
+    done = np.zeros(n, dtype=bool)
+    stuck = np.zeros(n, dtype=bool)
+    eye = np.eye(P)
+    it = 0
+    for it in range(1, max_iter + 1):
+        act = np.nonzero(~done)[0]
+        if act.size == 0:
+            break
+        tha, ga, Ha, fa, la, fixa = th[act], g[act], H[act], f[act], lam[act], fixed[act]
+        hold = fixa | ((tha <= lower) & (ga > 0)) | ((tha >= upper) & (ga < 0))
+        gf = np.where(hold, 0.0, ga)
+        keep = ~hold
+        Hf = Ha * (keep[:, :, None] & keep[:, None, :]) + eye * hold[:, None, :]
+        diag = np.diagonal(Hf, axis1=-2, axis2=-1)
+        A = Hf + (la[:, None] * np.maximum(diag, 1e-12))[:, :, None] * eye
+        step = -np.linalg.solve(A, gf[..., None])[..., 0]
+        edm = 0.5 * np.einsum("np,np->n", -gf, step)
+        small = (np.abs(edm) < tol) & (la < 1.0)  # |·|: an indefinite H gives edm < 0, not convergence
+        done[act[small]] = True
+        go = ~small
+        act, tha, step, fa, la, edm = act[go], tha[go], step[go], fa[go], la[go], edm[go]
+        if act.size == 0:
+            break
+        if limit_step is not None:
+            step = limit_step(tha, step, act)
+        trial = np.clip(tha + step, lower, upper)
+        order = 1 if refresh is not None and it % refresh else 2
+        f_t, g_t, H_t = evaluate(trial, act, 0 if lazy else order)
+        better = f_t <= fa + 1e-12 * np.maximum(1.0, np.abs(fa))
+        acc = act[better]
+        th[acc], f[acc] = trial[better], f_t[better]
+        if lazy:
+            if acc.size:
+                f[acc], g_l, H_l = evaluate(th[acc], acc, order)
+                g[acc] = g_l
+                if H_l is not None:
+                    H[acc] = H_l
+        else:
+            g[acc] = g_t[better]
+            H[acc] = (Ha[go] if order == 1 else H_t)[better]
+        done[act[better & (fa - f_t < 0.1 * tol) & (np.abs(edm) < tol)]] = True
+        lam[act] = np.where(better, np.maximum(la * damping.shrink, damping.floor),
+                            np.maximum(la * damping.grow, damping.reject_floor))
+        bad = act[~better & (lam[act] > damping.give_up)]
+        stuck[bad] = True
+        done[bad] = True
+    return th, f, done & ~stuck, it
 
 
 @dataclass
@@ -202,59 +288,23 @@ def minimize_batch(
         hs = histo if his_b is None else his_b[idx]
         return main_b[idx], aux_b[idx], nm, hs
 
-    lam = np.full(n, 1e-3)
     allidx = np.arange(n)
     # frozen Fisher matrix: exact gradients without ∂μ/∂θ between refreshes (fast-path models)
     src_nom, src_his = (_gather[0], _gather[1]) if _gather is not None else (nominal, histo)
     frozen = (hessian == "frozen" and not model.has_per_bin and src_his is None
               and (src_nom is None or isinstance(src_nom, RowOverride)))
-    refresh = 8
+
+    def evaluate(t: NDArray, rows: NDArray, order: int) -> tuple[NDArray, NDArray | None, NDArray | None]:
+        if order == 2:
+            return _terms(model, t, *sub(rows))
+        return (*_value_grad(model, t, *sub(rows)), None)
+
+    start = None
     if frozen and hessian0 is not None:
-        f, g = _value_grad(model, th, *sub(allidx))
-        H = np.broadcast_to(np.asarray(hessian0, dtype=float), (n, P, P)).copy()
-    else:
-        f, g, H = _terms(model, th, *sub(allidx))
-    done = np.zeros(n, dtype=bool)
-    stuck = np.zeros(n, dtype=bool)
-    eye = np.eye(P)
-    it = 0
-    for it in range(1, max_iter + 1):
-        act = np.nonzero(~done)[0]
-        if act.size == 0:
-            break
-        tha, ga, Ha, fa, la, fixa = th[act], g[act], H[act], f[act], lam[act], fix[act]
-        at_lo = (tha <= lo) & (ga > 0)
-        at_hi = (tha >= hi) & (ga < 0)
-        hold = fixa | at_lo | at_hi
-        gf = np.where(hold, 0.0, ga)
-        keep = ~hold
-        Hf = Ha * (keep[:, :, None] & keep[:, None, :]) + eye * hold[:, None, :]
-        diag = np.diagonal(Hf, axis1=-2, axis2=-1)
-        A = Hf + (la[:, None] * np.maximum(diag, 1e-12))[:, :, None] * eye
-        step = -np.linalg.solve(A, gf[..., None])[..., 0]
-        edm = 0.5 * np.einsum("np,np->n", -gf, step)
-        small = (edm < tol) & (la < 1.0)
-        go = ~small
-        fin = act[small]
-        done[fin] = True
-        act, tha, step, fa, la, edm = act[go], tha[go], step[go], fa[go], la[go], edm[go]
-        if act.size == 0:
-            break
-        trial = np.clip(tha + step, lo, hi)
-        if frozen and (it % refresh):
-            f_t, g_t = _value_grad(model, trial, *sub(act))
-            H_t = Ha[go]
-        else:
-            f_t, g_t, H_t = _terms(model, trial, *sub(act))
-        better = f_t <= fa + 1e-12 * np.maximum(1.0, np.abs(fa))
-        acc = act[better]
-        th[acc], f[acc], g[acc], H[acc] = trial[better], f_t[better], g_t[better], H_t[better]
-        done[act[better & (fa - f_t < 0.1 * tol) & (edm < tol)]] = True
-        lam[act] = np.where(better, np.maximum(la * 0.3, 1e-9), la * 10.0)
-        bad = act[~better & (lam[act] > 1e10)]
-        stuck[bad] = True
-        done[bad] = True
-    converged = done & ~stuck
+        start = (*_value_grad(model, th, *sub(allidx)),
+                 np.broadcast_to(np.asarray(hessian0, dtype=float), (n, P, P)))
+    th, f, converged, it = newton_batch(evaluate, th, lo, hi, fix, max_iter=max_iter, tol=tol,
+                                        refresh=8 if frozen else None, start=start)
     cov = None
     if covariance:
         inputs = sub(allidx)  # the templates each element was fitted with (gathered if need be)
@@ -263,6 +313,7 @@ def minimize_batch(
             return _terms(model, t, *inputs)[1]
 
         Hx = hessian_from_gradient(grad_fn, th, ps.bounds)
+        eye = np.eye(P)
         free2 = ~fix[:, :, None] & ~fix[:, None, :]
         cov = (np.linalg.inv(Hx * free2 + eye * fix[:, None, :]) * free2).reshape(batch + (P, P))
     th = th.reshape(batch + (P,))

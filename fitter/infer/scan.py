@@ -3,7 +3,8 @@
 At every grid point all nuisance parameters are profiled by the batched Newton minimiser,
 all grid points of a chunk at once; the only per-point work is a contraction of the signal
 kernel. The global minimum is the lowest of: every grid point, the no-oscillation hypothesis
-(sin²2θ = 0) and an iminuit polish of the best grid point in continuous (Δm², sin²2θ).
+(sin²2θ = 0) and the best grid point polished in continuous (Δm², sin²2θ) by
+:func:`refine_minimum`, the polisher every oscillation fit of ganom uses.
 
 The signal strength ``R`` is held at 1 by default (a source experiment predicts the rate: an
 average deficit at large Δm² is part of the sterile signature); ``r_free=True`` profiles it
@@ -12,8 +13,7 @@ instead, for a shape-only (baseline and energy) analysis.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,8 @@ __all__ = [
     "null_start",
     "profile_points",
     "scan_grid",
+    "local_minima",
+    "refine_minimum",
     "polish_minimum",
     "fit_point",
 ]
@@ -140,35 +142,74 @@ def scan_grid(om: OscillationModel, data: Data, grid: OscillationGrid, r_free: b
     if 2.0 * f[k] < best["chi2"]:
         best = {"dm2": float(d[k]), "sin2_2theta": float(s[k]), "chi2": float(2.0 * f[k])}
         if polish:
-            best = polish_minimum(om, data, best, th[k], r_free, grid)
+            best = polish_minimum(om, data, grid, chi2, th[k], r_free)
     return ScanResult(grid, chi2, 2.0 * f_null, best, th.reshape(grid.shape + (-1,)), conv.reshape(grid.shape),
                       r_free, list(om.model.parameters.names))
 
 
-def polish_minimum(om: OscillationModel, data: Data, best: dict[str, float], theta: NDArray, r_free: bool,
-                   grid: OscillationGrid) -> dict[str, float]:
-    """Refine the best grid point in continuous (log₁₀ Δm², sin²2θ) with iminuit, nuisances profiled."""
-    from iminuit import Minuit
+def local_minima(chi2: NDArray, k: int = 3) -> list[tuple[int, int]]:
+    """The ``k`` lowest local minima of a 2-d map (points not above any of their 8 neighbours)."""
+    c = np.asarray(chi2, dtype=float)
+    pad = np.pad(c, 1, constant_values=np.inf)
+    is_min = np.ones(c.shape, dtype=bool)
+    for di in (-1, 0, 1):
+        for dj in (-1, 0, 1):
+            if di or dj:
+                is_min &= c <= pad[1 + di:1 + di + c.shape[0], 1 + dj:1 + dj + c.shape[1]]
+    ii, jj = np.nonzero(is_min)
+    order = np.argsort(c[ii, jj])[:k]
+    return [(int(ii[o]), int(jj[o])) for o in order]
 
+
+def refine_minimum(chi2_at: Callable[[float, float], float], grid: OscillationGrid, chi2: NDArray,
+                   starts: Sequence[tuple[float, float]] = (), k: int = 1, xatol: float = 1e-5,
+                   fatol: float = 1e-8, maxiter: int = 400) -> dict[str, float]:
+    """The one polisher of every oscillation fit: the minimum of a profiled χ²(Δm², sin²2θ) off
+    the grid.
+
+    Nelder–Mead in (log₁₀ Δm², sin²2θ), clipped to the grid's Δm² range and sin²2θ ∈ [0, 1],
+    from the ``k`` lowest local minima of the map ``chi2`` [n_dm2, n_s22t] and any extra
+    ``starts`` (Δm², sin²2θ). A simplex method, because ``chi2_at`` is itself a minimisation
+    whose value carries the inner tolerance: finite-difference gradients of it are noise.
+    Returns {"dm2", "sin2_2theta", "chi2"}, never worse than the best grid point.
+    """
+    from scipy import optimize
+
+    lo, hi = np.log10(grid.dm2[[0, -1]])
+
+    def point(x: NDArray) -> tuple[float, float]:
+        return float(10.0 ** np.clip(x[0], lo, hi)), float(np.clip(x[1], 0.0, 1.0))
+
+    def objective(x: NDArray) -> float:
+        return chi2_at(*point(x))
+
+    c = np.asarray(chi2, dtype=float)
+    i0, j0 = np.unravel_index(np.argmin(c), c.shape)
+    best = {"dm2": float(grid.dm2[i0]), "sin2_2theta": float(grid.sin2_2theta[j0]), "chi2": float(c[i0, j0])}
+    for d0, s0 in [(float(grid.dm2[i]), float(grid.sin2_2theta[j])) for i, j in local_minima(c, k)] + list(starts):
+        res = optimize.minimize(objective, [np.log10(d0), s0], method="Nelder-Mead",
+                                options={"xatol": xatol, "fatol": fatol, "maxiter": maxiter})
+        if float(res.fun) < best["chi2"]:
+            d, s = point(res.x)
+            best = {"dm2": d, "sin2_2theta": s, "chi2": float(res.fun)}
+    return best
+
+
+def polish_minimum(om: OscillationModel, data: Data, grid: OscillationGrid, chi2: NDArray, theta: NDArray,
+                   r_free: bool) -> dict[str, float]:
+    """:func:`refine_minimum` of a scan's map, nuisances profiled by the batched minimiser
+    (warm-started from the best grid point's θ̂ [P], inner tolerance 1e-10)."""
     fixed = fixed_mask(om.model, r_free)
     state = {"theta": theta.copy()}
 
-    def prof(x: NDArray) -> float:
-        ov = om.override(np.array([10.0 ** x[0]]), np.array([x[1]]))
-        res = minimize_batch(om.model, data.main, data.aux, state["theta"][None], fixed, ov)
+    def prof(dm2: float, s22t: float) -> float:
+        ov = om.override(np.array([dm2]), np.array([s22t]))
+        res = minimize_batch(om.model, data.main, data.aux, state["theta"][None], fixed, ov, tol=1e-10)
         if res.converged[0]:
             state["theta"] = res.theta[0]
         return float(2.0 * res.objective[0])
 
-    lo, hi = np.log10(grid.dm2[[0, -1]])
-    m = Minuit(prof, np.array([math.log10(best["dm2"]), best["sin2_2theta"]]), name=["log10_dm2", "sin2_2theta"])
-    m.errordef = Minuit.LEAST_SQUARES
-    m.limits = [(lo, hi), (0.0, 1.0)]
-    m.errors = [0.02, 0.01 * max(best["sin2_2theta"], 1e-3)]
-    m.migrad(ncall=400)
-    if m.fval < best["chi2"]:
-        return {"dm2": float(10.0 ** m.values[0]), "sin2_2theta": float(m.values[1]), "chi2": float(m.fval)}
-    return best
+    return refine_minimum(prof, grid, chi2, k=1)
 
 
 def fit_point(om: OscillationModel, data: Data, dm2: float, s22t: float, r_free: bool = False):
