@@ -24,6 +24,7 @@ import os
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ __all__ = [
     "save_npz",
     "format_table",
     "markdown_table",
+    "Table",
 ]
 
 FIGURE_DPI = 200
@@ -183,3 +185,22 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
     return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A result table: what commands print and reports embed (rows already formatted)."""
+
+    header: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+
+    def text(self) -> str:
+        """Fixed-width text (the command line)."""
+        return format_table(self.header, self.rows)
+
+    def markdown(self) -> str:
+        """GitHub-flavoured Markdown (reports)."""
+        return markdown_table(self.header, self.rows)
+
+    def __str__(self) -> str:
+        return self.text()

@@ -158,10 +158,10 @@ def _rates_section(dets, src, cfg: StudyConfig, out: Path, res: StudyResult, log
 
 
 def _detector_section(det, src, cfg: StudyConfig, out: Path, res: StudyResult, log) -> str:
-    from ganom.fitter.config import build_configuration, window_counts
-    from ganom.fitter.infer.contours import ESGridProblem, feldman_cousins, parse_levels, raster, wilks, write_outputs
+    from ganom.fitter.analyses.comparison import comparison_table, deficit_record
+    from ganom.fitter.config import build_configuration
+    from ganom.fitter.infer.contours import ESGridProblem, contour_regions, parse_levels, write_outputs
     from ganom.fitter.infer.oscillation import OscillationGrid, OscillationModel
-    from ganom.fitter.infer.significance import R_DEFICIT, asimov_significance
     from ganom.fitter.plotting.gallium import overlay_gallium
     from ganom.fitter.plotting.likelihood import plot_contours, plot_stack, refresh_legend
 
@@ -169,28 +169,20 @@ def _detector_section(det, src, cfg: StudyConfig, out: Path, res: StudyResult, l
     days_max = max(cfg.days)
     text = [f"## {det.label}\n"]
     log(f"[2] {name}: templates and spectra")
-    sig_rows, sig_recs = [], []
+    sig_recs = []
     rng = np.random.default_rng(cfg.seed)
     for pos in det.source_positions_m:
         for d in cfg.days:
             tpl, model = build_configuration(det, src, pos, d)
-            s, b = window_counts(tpl)
-            z1 = asimov_significance(model, R_DEFICIT, 1.0)
-            z2 = asimov_significance(model, 1.0, R_DEFICIT)
-            rec = {"detector": name, "position": pos, "distance_m": tpl.distance_m, "days": d, "signal_events": s,
-                   "background_events": b, "sigma_R": z2.sigma_r, "z_reject_R1_if_R082": z1.z_asimov,
-                   "z_reject_R082_if_R1": z2.z_asimov}
-            sig_recs.append(rec)
-            sig_rows.append([pos, f"{tpl.distance_m:g}", f"{d:g}", f"{s:.0f}", f"{b:.0f}", f"{z2.sigma_r:.4f}",
-                             f"{z1.z_asimov:.2f}", f"{z2.z_asimov:.2f}"])
+            sig_recs.append(deficit_record(tpl, model, d, pos))
             if d == days_max:
                 data = rng.poisson(tpl.total())
                 for axis in ("energy", "baseline"):
                     f = plot_stack(tpl, axis, data=data)
                     res.files.append(save_figure(f, out / name / f"{axis}_{pos}.png"))
-    res.files.append(write_text_atomic(dumps(jsonable(sig_recs), sort_keys=True), out / name / "significance.json"))
-    table = markdown_table(["position", "D [m]", "days", "signal", "background", "σ_R", "Z: reject R=1 if R=0.82",
-                       "Z: reject R=0.82 if R=1"], sig_rows)
+    res.files.append(write_text_atomic(dumps(jsonable([{**r.to_record(), "position": r.position} for r in sig_recs]),
+                                             sort_keys=True), out / name / "significance.json"))
+    table = comparison_table(sig_recs).markdown()
     text.append(f"### Spectra and baselines\n\nStacked expected counts ({days_max:g}-day run) with one pseudo-dataset "
                 "(seeded) on top: the ⁵¹Cr recoil continuum ends at 556 keV (ground-state lines) with a step at "
                 "267 keV (320 keV branch); backgrounds are computed from their physics. In baseline the signal "
@@ -211,11 +203,12 @@ def _detector_section(det, src, cfg: StudyConfig, out: Path, res: StudyResult, l
         tpl, model = build_configuration(det, src, pos, days_max)
         prob = ESGridProblem(OscillationModel(model, tpl), grid)
         scan = prob.scan()
-        results = [wilks(scan, lv), raster(scan, lv)]
+        results, _ = contour_regions(prob, scan, ["wilks", "raster"], lv)
         if cfg.fc_toys:
             log(f"    FC, {cfg.fc_toys} toys at 1 in {FC_STRIDE} grid points per axis, {pos}, {cfg.workers} worker(s)")
-            results.append(feldman_cousins(prob, {"90%": 0.9}, cfg.fc_toys, cfg.seed, scan, stride=FC_STRIDE,
-                                           workers=cfg.workers, progress=True))
+            fc, _ = contour_regions(prob, scan, ["fc"], {"90%": 0.9}, n_toys=cfg.fc_toys, seed=cfg.seed,
+                                    fc_stride=FC_STRIDE, workers=cfg.workers, progress=True)
+            results += fc
         for r in results:
             contour_files += write_outputs(r, out / name, f"contour_{pos}_{r.method}")
         fig = plot_contours(results, levels=["90%"], title=f"{det.label}, 3+1 sensitivity, {src.isotope}, "
@@ -236,6 +229,7 @@ def _detector_section(det, src, cfg: StudyConfig, out: Path, res: StudyResult, l
 
     log(f"[4] {name}: ⁵¹Cr branching ratio")
     from ganom.fitter.analyses.branching import b_explaining_deficit, branch_sensitivity
+    from ganom.fitter.infer.significance import R_DEFICIT
 
     b_alt = b_explaining_deficit(R_DEFICIT, src)
     brs = [branch_sensitivity(det, src, "centre", days_max, None, b_alternative=b_alt)]
@@ -267,7 +261,7 @@ def _detector_section(det, src, cfg: StudyConfig, out: Path, res: StudyResult, l
 
 
 def _comparison_section(cfg: StudyConfig, src, out: Path, res: StudyResult, log) -> str:
-    from ganom.fitter.analyses.comparison import compare_detectors
+    from ganom.fitter.analyses.comparison import compare_detectors, comparison_table
     from ganom.fitter.plotting.likelihood import plot_comparison
 
     days = [max(cfg.days)] if cfg.quick else list(cfg.days)
@@ -276,18 +270,19 @@ def _comparison_section(cfg: StudyConfig, src, out: Path, res: StudyResult, log)
     res.files.append(write_text_atomic(dumps(jsonable([r.to_record() for r in recs]), sort_keys=True), out / "comparison.json"))
     title = f"{src.activity_mci:.3g} MCi {src.isotope}: detector comparison (Asimov, 1σ systematics included)"
     res.files.append(save_figure(plot_comparison(recs, title=title), out / "comparison.png"))
-    rows = [[r.detector, r.position, f"{r.distance_m:g}", f"{r.days:g}", f"{r.signal_events:.0f}",
-             f"{r.background_events:.0f}", f"{r.sigma_R:.4f}", f"{r.z_reject_R1_if_R082:.2f}",
-             f"{r.z_reject_R082_if_R1:.2f}"] for r in recs]
     return ("## Detector comparison\n\nEvery bundled preset at each of its source positions, Asimov data, all "
             "systematics: events in the analysis window, background, σ_R and both R-deficit significances. "
             "Files: `comparison.json`, `comparison.png`.\n\n"
-            + markdown_table(["detector", "position", "D [m]", "days", "signal", "background", "σ_R",
-                         "Z: reject R=1 if R=0.82", "Z: reject R=0.82 if R=1"], rows) + "\n\n![comparison](./comparison.png)\n")
+            + comparison_table(recs).markdown() + "\n\n![comparison](./comparison.png)\n")
 
 
 def _gallium_section(cfg: StudyConfig, out: Path, res: StudyResult, log) -> str:
-    from ganom.fitter.analyses.gallium import combined_ratio_table, fit_oscillation
+    from ganom.fitter.analyses.gallium import (
+        combined_ratio_table,
+        fit_oscillation,
+        oscillation_fits_table,
+        ratios_table,
+    )
     from ganom.fitter.plotting.gallium import plot_combined_ratios, plot_gallium_allowed
 
     log("[7] gallium anomaly")
@@ -297,16 +292,12 @@ def _gallium_section(cfg: StudyConfig, out: Path, res: StudyResult, log) -> str:
                                                            "fits": [f.to_dict() for f in fits]}), sort_keys=True), out / "gallium.json"))
     res.files.append(save_figure(plot_combined_ratios(table), out / "gallium_ratios.png"))
     res.files.append(save_figure(plot_gallium_allowed(fits), out / "gallium_allowed.png"))
-    rows = [[t.label, f"{t.r_mean:.3f}", f"−{t.r_err_lo:.3f}/+{t.r_err_hi:.3f}", f"{t.significance_sigma:.2f}"]
-            for t in table]
-    bf = [[", ".join(f.experiments), f"{f.best_dm2:.3g}", f"{f.best_sin2_2theta:.3g}", f"{f.null_delta_chi2:.1f}"]
-          for f in fits]
     return ("## The gallium anomaly\n\nThe six source experiments (GALLEX-1/2, SAGE-Cr/Ar, BEST inner/outer) with "
             "path lengths from their geometries: the combined ratio R̄ per ⁷¹Ga cross-section model (the "
             "cross-section uncertainty as a shared pull) with the significance of the deficit, and the 3+1 "
             "best fits. Files: `gallium.json`, `gallium_ratios.png`, `gallium_allowed.png`.\n\n"
-            + markdown_table(["cross-section model", "R̄", "error", "deficit [σ]"], rows) + "\n\n"
-            + markdown_table(["experiments", "best Δm² [eV²]", "best sin²2θ", "Δχ² of no oscillation"], bf)
+            + ratios_table(table, per_experiment=False).markdown() + "\n\n"
+            + oscillation_fits_table(fits).markdown()
             + "\n\n![gallium](./gallium_allowed.png)\n")
 
 

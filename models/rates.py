@@ -24,7 +24,7 @@ from ganom.models.oscillation import p_ee_mean
 from ganom.models.sources import NeutrinoSource, load_source
 from ganom.models.xsec import Model, sigma, t_max
 
-__all__ = ["LineRate", "RateResult", "oscillated_flux_weight", "check_threshold", "signal_rate"]
+__all__ = ["LineRate", "RateResult", "oscillated_flux_weight", "check_threshold", "signal_rate", "signal_rates"]
 
 
 @dataclass(frozen=True)
@@ -164,3 +164,19 @@ def signal_rate(
         dm2_ev2=dm2,
         sin2_2theta=sin2_2theta,
     )
+
+
+def signal_rates(detectors: Sequence[Detector | str], source: NeutrinoSource | str = "cr51",
+                 distance_m: float | str | None = None, threshold_mev: float | None = None,
+                 days: Sequence[float] = (10.0, 30.0), dm2: float | None = None, sin2_2theta: float | None = None,
+                 xsec_model: Model = "bks") -> list[RateResult]:
+    """:func:`signal_rate` of each detector at ``distance_m``, or (None) at each of its named
+    source positions."""
+    src = load_source(source)
+    out = []
+    for name in detectors:
+        det = load_detector(name)
+        positions = [distance_m] if distance_m is not None else list(det.source_positions_m)
+        out += [signal_rate(det, src, det.source_distance(p), threshold_mev, days, dm2, sin2_2theta, xsec_model)
+                for p in positions]
+    return out

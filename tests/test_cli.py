@@ -116,6 +116,15 @@ def test_fit_command_with_data_file(tmp_path):
     (["br", "-d", "jne-1t", "--exposures", "0"], "--exposures: 0"),
     (["br", "-d", "jne-1t", "--resolutions", "200"], "0–180 degrees"),
     (["compare", "--plot", "c.xyz"], "allowed suffixes"),
+    (["contour", "-d", "jne-1t", "--grid", "1x30"], "--grid: grid '1x30': need at least 2×2"),
+    (["contour", "-d", "jne-1t", "--grid", "thirty"], "expected 'NxM'"),
+    (["contour", "-d", "jne-1t", "--dm2-range", "10,1"], "--dm2-range: '10,1' is not allowed"),
+    (["contour", "-d", "jne-1t", "--method", "wilks,fk"], "--method: fk not allowed"),
+    (["contour", "-d", "jne-1t", "--days", "10,30"], "takes one"),
+    (["export", "-d", "jne-1t", "--grid", "5", "--out", "x"], "--grid"),
+    (["significance", "-d", "jne-1t", "--background-scale", "-1"], "--background-scale"),
+    (["significance", "-d", "jne-1t", "--angular-resolution", "181"], "--angular-resolution"),
+    (["significance", "-d", "jne-1t", "--vary", "days", "--values", "10", "--days", "10,30"], "takes one"),
 ])
 def test_likelihood_commands_bad_input(args, needle):
     res = run(*args)
@@ -156,3 +165,26 @@ def test_json_stays_json_when_the_fit_fails(tmp_path):
     out = json.loads(res.stdout)
     assert out["valid"] is False and "do not constrain" in out["message"]
     assert "the fit is not valid" in res.stderr
+
+
+def test_shared_option_types_convert_and_refuse():
+    from ganom.fitter.cli.common import ASSIGNMENTS, DAYS, GRID, RUN, BadInput, Interval, NumberList
+
+    assert DAYS.convert("10, 30,100", None, None) == [10.0, 30.0, 100.0]
+    assert RUN.convert("30", None, None) == 30.0
+    assert GRID.convert("50x40", None, None) == (50, 40)
+    assert Interval("eV²").convert("0.1,10", None, None) == (0.1, 10.0)
+    assert ASSIGNMENTS.convert("R=0.82, activity=-1", None, None) == {"R": 0.82, "activity": -1.0}
+    assert NumberList("degrees", 0.0, maximum=180.0).convert("0,180", None, None) == [0.0, 180.0]
+    for typ, text in ((DAYS, "0"), (DAYS, ""), (DAYS, "inf"), (RUN, "1,2"), (GRID, "2x1"), (ASSIGNMENTS, "R"),
+                      (Interval("m"), "1"), (NumberList("degrees", 0.0, maximum=180.0), "181")):
+        with pytest.raises(BadInput):
+            typ.convert(text, None, None)
+
+
+def test_tables_render_as_text_and_markdown():
+    from ganom.fitter.io import Table
+
+    t = Table(["a", "σ"], [["x", "1.00"], ["yy", "10.00"]])
+    assert t.text().splitlines()[0].split() == ["a", "σ"] and t.text().splitlines()[-1].split() == ["yy", "10.00"]
+    assert t.markdown().splitlines() == ["| a | σ |", "|---|---|", "| x | 1.00 |", "| yy | 10.00 |"]

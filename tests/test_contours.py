@@ -6,12 +6,16 @@ import numpy as np
 import pytest
 import yaml
 
+from ganom.exceptions import InputError
 from ganom.fitter.config import build_model
 from ganom.fitter.hf.data import Data
 from ganom.fitter.infer.contours import (
     ESGridProblem,
+    band_method,
+    contour_regions,
     feldman_cousins,
     gaussian_cls,
+    limits_table,
     parse_levels,
     raster,
     sensitivity_bands,
@@ -198,6 +202,29 @@ def test_methods_outputs_and_limits(small, tmp_path):
     row = 12
     stat = scan.chi2[row] - min(scan.chi2[row].min(), scan.chi2_null)
     assert r.limit_curve("90%")[row] == pytest.approx(upper_limits(g.sin2_2theta, stat[None], r.critical["90%"])[0], rel=1e-9)
+    # one call runs any set of methods, in the order asked, with the same maps
+    both, band = contour_regions(prob, scan, ["raster", "wilks", "cls"], lv)
+    assert [x.method for x in both] == ["raster", "wilks", "cls"] and band is None
+    np.testing.assert_array_equal(both[1].statistic, w.statistic)
+    np.testing.assert_array_equal(both[2].statistic, c.statistic)
+    with pytest.raises(InputError, match="fk not allowed"):
+        contour_regions(prob, scan, ["wilks", "fk"], lv)
+    table = limits_table(both, list(lv))
+    assert len(table.rows) == 3 * 2 * 3 and table.rows[0][:2] == ["raster", "90%"]
+    assert band_method(["wilks"]) == "wilks" and band_method(["wilks", "raster"]) == "raster"
+
+
+def test_polished_best_fit_recovers_an_off_grid_truth(big):
+    """Asimov data at a point between grid nodes: the polished minimum is the truth, χ² ≈ 0."""
+    _, model, om = big
+    g = OscillationGrid.from_spec("30x30")
+    d0, s0 = 1.234, 0.0567
+    data = om.asimov(model.parameters.vector({"R": 1.0}), d0, s0)
+    scan = scan_grid(om, data, g)
+    at_truth = 2.0 * model.constraint_saturated(data.aux)  # deviance 0, constraints at their minimum
+    assert scan.chi2.min() - at_truth > 0.1  # no grid node is the truth
+    assert scan.best["chi2"] - at_truth < 1e-5
+    assert scan.best["dm2"] == pytest.approx(d0, rel=2e-3) and scan.best["sin2_2theta"] == pytest.approx(s0, rel=2e-3)
 
 
 def test_sensitivity_bands_median_matches_asimov(big):

@@ -5,15 +5,27 @@ configurations (:mod:`ganom.fitter.infer.significance` on each built configurati
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ganom.fitter.config import AnalysisConfig, _configure, build_configuration, window_counts
-from ganom.fitter.infer.significance import R_DEFICIT, asimov_significance
+from ganom.fitter.hf.model import BinnedModel
+from ganom.fitter.infer.significance import R_DEFICIT, asimov_significance, significance
+from ganom.fitter.io import Table
 from ganom.models.detectors import Detector, load_detector, preset_names
 from ganom.models.sources import NeutrinoSource, load_source
+from ganom.models.templates import Templates
 
-__all__ = ["SensitivityPoint", "sensitivity_curve", "ComparisonRecord", "compare_detectors"]
+__all__ = [
+    "SensitivityPoint",
+    "sensitivity_curve",
+    "sensitivity_table",
+    "ComparisonRecord",
+    "deficit_record",
+    "deficit_significances",
+    "compare_detectors",
+    "comparison_table",
+]
 
 
 @dataclass
@@ -44,9 +56,17 @@ def sensitivity_curve(detector: Detector | str, knob: str, values: Sequence[floa
     return out
 
 
+def sensitivity_table(points: Sequence[SensitivityPoint]) -> Table:
+    """``ganom significance --vary``: one row per value of the knob."""
+    return Table(["knob", "value", "signal", "background", "σ_R", "Z(R=1 | R=0.82)", "Z(R=0.82 | R=1)"],
+                 [[p.knob, f"{p.value:.4g}", f"{p.signal_events:.0f}", f"{p.background_events:.0f}",
+                   f"{p.sigma_r:.4f}", f"{p.z_reject_r1:.2f}", f"{p.z_reject_r082:.2f}"] for p in points])
+
+
 @dataclass
 class ComparisonRecord:
-    """One row of ``ganom compare`` (keys of :meth:`to_record` are a stable interface)."""
+    """The R-deficit significances of one configuration: a row of ``ganom compare`` and
+    ``ganom significance`` (the keys of :meth:`to_record` are a stable interface)."""
 
     detector: str
     distance_m: float
@@ -57,12 +77,70 @@ class ComparisonRecord:
     z_reject_R1_if_R082: float
     z_reject_R082_if_R1: float
     position: str = ""
+    toys: int = 0
+    z_reject_R1_if_R082_toys_median: float | None = None
+    z_reject_R082_if_R1_toys_median: float | None = None
+    bands_R1_if_R082: dict[str, float] = field(default_factory=dict)
+    bands_R082_if_R1: dict[str, float] = field(default_factory=dict)
 
-    def to_record(self) -> dict[str, Any]:
-        return {"detector": self.detector, "distance_m": self.distance_m, "days": self.days,
-                "signal_events": self.signal_events, "background_events": self.background_events,
-                "sigma_R": self.sigma_R, "z_reject_R1_if_R082": self.z_reject_R1_if_R082,
-                "z_reject_R082_if_R1": self.z_reject_R082_if_R1}
+    def to_record(self, toys: bool = False) -> dict[str, Any]:
+        """The JSON record; with ``toys``, also the toy medians and bands (``ganom significance``)."""
+        out: dict[str, Any] = {
+            "detector": self.detector, "distance_m": self.distance_m, "days": self.days,
+            "signal_events": self.signal_events, "background_events": self.background_events,
+            "sigma_R": self.sigma_R, "z_reject_R1_if_R082": self.z_reject_R1_if_R082,
+            "z_reject_R082_if_R1": self.z_reject_R082_if_R1}
+        if toys:
+            out.update({"toys": self.toys, "z_reject_R1_if_R082_toys_median": self.z_reject_R1_if_R082_toys_median,
+                        "z_reject_R082_if_R1_toys_median": self.z_reject_R082_if_R1_toys_median,
+                        "bands_R1_if_R082": self.bands_R1_if_R082, "bands_R082_if_R1": self.bands_R082_if_R1})
+        return out
+
+
+def deficit_record(templates: Templates, model: BinnedModel, days: float, position: str = "", toys: int = 0,
+                   seed: int = 0) -> ComparisonRecord:
+    """Events in the analysis window, σ_R and both R-deficit significances of one built
+    configuration (Asimov; with ``toys``, also toy medians and bands: seeds ``seed``, ``seed + 1``)."""
+    s, b = window_counts(templates)
+    z1 = significance(model, R_DEFICIT, 1.0, toys, seed)
+    z2 = significance(model, 1.0, R_DEFICIT, toys, seed + 1)
+    return ComparisonRecord(templates.detector.name, templates.distance_m, float(days), s, b, z2.sigma_r,
+                            z1.z_asimov, z2.z_asimov, position, toys, z1.z_toys_median, z2.z_toys_median,
+                            z1.z_toys_bands, z2.z_toys_bands)
+
+
+def deficit_significances(detector: Detector | str, source: NeutrinoSource | str, distance_m: float | str,
+                          days: Sequence[float], background_scale: float = 1.0, source_off_days: float = 0.0,
+                          angular_resolution_deg: float | None = None, toys: int = 0,
+                          seed: int = 0) -> list[ComparisonRecord]:
+    """:func:`deficit_record` of one detector, source and position for each run length."""
+    out = []
+    for d in days:
+        tpl, model = build_configuration(detector, source, distance_m, float(d), background_scale, source_off_days,
+                                         angular_resolution_deg=angular_resolution_deg)
+        out.append(deficit_record(tpl, model, d, str(distance_m), toys, seed))
+    return out
+
+
+def comparison_table(records: Sequence[ComparisonRecord], toys: bool = False) -> Table:
+    """One row per configuration; with ``toys``, the toy medians too."""
+    header = ["detector", "position", "D [m]", "days", "signal", "background", "σ_R", "Z(R=1 | R=0.82)",
+              "Z(R=0.82 | R=1)"]
+    rows = []
+    for r in records:
+        row = [r.detector, r.position, f"{r.distance_m:g}", f"{r.days:g}", f"{r.signal_events:.0f}",
+               f"{r.background_events:.0f}", f"{r.sigma_R:.4f}", f"{r.z_reject_R1_if_R082:.2f}",
+               f"{r.z_reject_R082_if_R1:.2f}"]
+        if toys:
+            row += [_fmt(r.z_reject_R1_if_R082_toys_median), _fmt(r.z_reject_R082_if_R1_toys_median)]
+        rows.append(row)
+    if toys:
+        header += ["toy median Z(R=1 | R=0.82)", "toy median Z(R=0.82 | R=1)"]
+    return Table(header, rows)
+
+
+def _fmt(z: float | None) -> str:
+    return "—" if z is None else f"{z:.2f}"
 
 
 def compare_detectors(detectors: Iterable[str] | None = None, days: Sequence[float] = (10.0, 30.0),
@@ -79,9 +157,5 @@ def compare_detectors(detectors: Iterable[str] | None = None, days: Sequence[flo
             for d in days:
                 tpl, model = build_configuration(det, src, pos, float(d), config=config,
                                                  angular_resolution_deg=angular_resolution_deg)
-                s, b = window_counts(tpl)
-                z1 = asimov_significance(model, R_DEFICIT, 1.0)
-                z2 = asimov_significance(model, 1.0, R_DEFICIT)
-                out.append(ComparisonRecord(det.name, det.source_distance(pos), float(d), s, b, z2.sigma_r,
-                                            z1.z_asimov, z2.z_asimov, pos))
+                out.append(deficit_record(tpl, model, d, pos))
     return out

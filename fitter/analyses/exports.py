@@ -16,7 +16,7 @@ from ganom.fitter.hf.model import BinnedModel
 if TYPE_CHECKING:
     from ganom.fitter.infer.oscillation import OscillationGrid
     from ganom.models.templates import Templates
-from ganom.fitter.io import dumps, write_text_atomic
+from ganom.fitter.io import Table, dumps, write_text_atomic
 from ganom.fitter.pyhf.export import export_workspace
 from ganom.fitter.pyhf.patchset import export_patchset
 
@@ -26,6 +26,7 @@ __all__ = [
     "export_configuration",
     "index_markdown",
     "write_exports",
+    "export_table",
 ]
 
 
@@ -47,6 +48,17 @@ class ExportedConfiguration:
     @property
     def files(self) -> list[str]:
         return [f"{self.stem}.workspace.json"] + ([f"{self.stem}.patchset.json"] if self.patchset else [])
+
+    @property
+    def n_bins(self) -> int:
+        return sum(len(c["samples"][0]["data"]) for c in self.workspace["channels"])
+
+    def to_record(self, out_dir: str | Path) -> dict[str, Any]:
+        """What was written where: the JSON record of ``ganom export`` (after :func:`write_exports`)."""
+        paths = {f: Path(out_dir) / f for f in self.files}
+        return {"detector": self.detector, "position": self.position, "distance_m": self.distance_m,
+                "days": self.days, "bins": self.n_bins, "files": {f: str(p) for f, p in paths.items()},
+                "bytes": sum(p.stat().st_size for p in paths.values())}
 
 
 def binning_record(templates: Templates) -> dict[str, Any]:
@@ -154,3 +166,13 @@ def write_exports(exports: Sequence[ExportedConfiguration], out_dir: str | Path,
     if index:
         texts.append((out / "INDEX.md", index_markdown(exports)))
     return [write_text_atomic(t, p) for p, t in texts]
+
+
+def export_table(exports: Sequence[ExportedConfiguration], out_dir: str | Path) -> Table:
+    """One row per written workspace (after :func:`write_exports`)."""
+    rows = []
+    for e in exports:
+        rec = e.to_record(out_dir)
+        rows.append([e.files[0], e.detector, e.position, f"{e.distance_m:g}", f"{e.days:g}", rec["bins"],
+                     len(e.patchset["patches"]) if e.patchset else 0, f"{rec['bytes'] / 1e3:.0f}"])
+    return Table(["workspace", "detector", "position", "D [m]", "days", "bins", "patches", "size [kB]"], rows)

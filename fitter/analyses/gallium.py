@@ -46,6 +46,7 @@ from ganom.fitter.infer.minimize import Damping, newton_batch
 from ganom.fitter.infer.oscillation import OscillationGrid
 from ganom.fitter.infer.parallel import array_digest
 from ganom.fitter.infer.scan import refine_minimum
+from ganom.fitter.io import Table
 from ganom.models.gallium import (
     REFERENCE_MODEL,
     XSEC_MODELS,
@@ -68,6 +69,9 @@ __all__ = [
     "combined_ratio",
     "combined_ratio_table",
     "GalliumFitResult",
+    "ratios_table",
+    "oscillation_fits_table",
+    "discrimination_table",
     "default_gallium_grid",
     "fit_oscillation",
     "GalliumGridProblem",
@@ -513,21 +517,21 @@ class GalliumFitResult:
                 "delta_chi2": self.delta_chi2.tolist()}
 
 
-def default_gallium_grid(spec: str = "80x80") -> OscillationGrid:
+def default_gallium_grid(spec: str | tuple[int, int] = "80x80") -> OscillationGrid:
     """Δm² 0.05–100 eV² × sin²2θ 0.01–1 (the region the gallium data constrain)."""
     return OscillationGrid.from_spec(spec, (0.05, 100.0), (0.01, 1.0))
 
 
-def _as_grid(grid: OscillationGrid | str | None) -> OscillationGrid:
+def _as_grid(grid: OscillationGrid | str | tuple[int, int] | None) -> OscillationGrid:
     if grid is None:
         return default_gallium_grid()
-    if isinstance(grid, str):
+    if isinstance(grid, (str, tuple)):
         return default_gallium_grid(grid)
     return grid
 
 
 def fit_oscillation(experiments: str | Iterable[str] = "all", model: str | CrossSectionModel = REFERENCE_MODEL,
-                    grid: OscillationGrid | str | None = None, likelihood: GalliumLikelihood | None = None) -> GalliumFitResult:
+                    grid: OscillationGrid | str | tuple[int, int] | None = None, likelihood: GalliumLikelihood | None = None) -> GalliumFitResult:
     """3+1 fit: profiled χ² on the grid, best fit refined off the grid, χ² of no oscillation."""
     lk = likelihood or GalliumLikelihood(experiments, model)
     g = _as_grid(grid)
@@ -806,3 +810,34 @@ def discriminate(detector: str, days: float, source: str = "cr51", distance: str
         c_best = min(f.chi2 for f in fits[t].values())
         delta[t] = {h: f.chi2 - c_best for h, f in fits[t].items()}
     return DiscriminationRecord(tpl.detector.name, float(tpl.distance_m), float(days), lk.model.name, truths, delta, fits)
+
+
+# ----------------------------------------------------------------------------- tables
+def ratios_table(results: Sequence[CombinedRatio], per_experiment: bool = True) -> Table:
+    """Combined ratio per cross-section model: (each experiment's R ± symmetrised error,) R̄
+    with its profile-likelihood errors, χ²/ndf and the deficit in σ."""
+    names = list(results[0].ratios) if per_experiment else []
+    header = ["model"] + names + ["R_mean", "err_lo", "err_hi", "χ²/ndf", "deficit [σ]"]
+    rows = [[c.label] + [f"{c.ratios[n][0]:.3f}±{0.5 * (c.ratios[n][1] + c.ratios[n][2]):.3f}" for n in names]
+            + [f"{c.r_mean:.3f}", f"{c.r_err_lo:.3f}", f"{c.r_err_hi:.3f}", f"{c.chi2_min:.2f}/{c.ndf}",
+               f"{c.significance_sigma:.2f}"] for c in results]
+    return Table(header, rows)
+
+
+def oscillation_fits_table(results: Sequence[GalliumFitResult]) -> Table:
+    """The 3+1 best fit of each experiment set, its χ²/ndf and the rejection of no oscillation."""
+    rows = [[" + ".join(r.experiments), r.model, f"{r.best_dm2:.3g}", f"{r.best_sin2_2theta:.3f}",
+             f"{r.chi2_min:.2f}/{r.ndf}", f"{r.null_delta_chi2:.2f}", f"{r.null_z:.2f}"] for r in results]
+    return Table(["experiments", "model", "best Δm² [eV²]", "best sin²2θ", "χ²/ndf", "Δχ²(no osc.)",
+                  "Z(no osc., Wilks 2 dof)"], rows)
+
+
+def discrimination_table(records: Sequence[DiscriminationRecord]) -> Table:
+    """Per configuration and true explanation: Δχ² and Z of each hypothesis."""
+    hyps = list(next(iter(records[0].delta_chi2.values()))) if records else []
+    rows = []
+    for r in records:
+        for t in r.delta_chi2:
+            rows.append([r.detector, f"{r.distance_m:g}", f"{r.days:g}", t]
+                        + [f"{r.delta_chi2[t][h]:.2f}" for h in hyps] + [f"{r.z[t][h]:.2f}" for h in hyps])
+    return Table(["detector", "D [m]", "days", "truth"] + [f"Δχ²({h})" for h in hyps] + [f"Z({h})" for h in hyps], rows)

@@ -23,10 +23,24 @@ __all__ = [
     "activity_option",
     "exit_if_invalid",
     "parse_floats",
-    "parse_days",
-    "parse_run",
     "check_figure_path",
     "parse_assignments",
+    "check_assignments",
+    "NumberList",
+    "DAYS",
+    "RUN",
+    "GridShape",
+    "GRID",
+    "Interval",
+    "Assignments",
+    "ASSIGNMENTS",
+    "days_option",
+    "grid_option",
+    "json_option",
+    "detector_option",
+    "source_option",
+    "distance_option",
+    "angular_option",
 ]
 
 
@@ -73,8 +87,8 @@ def activity_option(f: Any) -> Any:
 
 
 def parse_floats(text: str, option: str, allowed: str = "numbers", minimum: float | None = None,
-                 strict: bool = False) -> list[float]:
-    """'10,30' → [10.0, 30.0], every value finite and ≥ ``minimum`` (> it if ``strict``)."""
+                 strict: bool = False, maximum: float | None = None) -> list[float]:
+    """'10,30' → [10.0, 30.0], every value finite, ≥ ``minimum`` (> it if ``strict``) and ≤ ``maximum``."""
     out = []
     for part in str(text).split(","):
         part = part.strip()
@@ -84,7 +98,8 @@ def parse_floats(text: str, option: str, allowed: str = "numbers", minimum: floa
             value = float(part)
         except ValueError:
             raise BadInput(f"{option}: '{part}' is not a number; expected comma-separated {allowed}") from None
-        if not np.isfinite(value) or (minimum is not None and (value <= minimum if strict else value < minimum)):
+        if (not np.isfinite(value) or (minimum is not None and (value <= minimum if strict else value < minimum))
+                or (maximum is not None and value > maximum)):
             raise BadInput(f"{option}: {part} is not allowed; allowed: {allowed}")
         out.append(value)
     if not out:
@@ -92,18 +107,127 @@ def parse_floats(text: str, option: str, allowed: str = "numbers", minimum: floa
     return out
 
 
-def parse_days(text: str, option: str = "--days") -> list[float]:
-    """'10,30' → [10.0, 30.0]; every run length must be a number > 0."""
-    return parse_floats(text, option, "run lengths > 0 days", 0.0, strict=True)
+def _option_name(param: click.Parameter | None) -> str:
+    return param.opts[0] if param is not None and param.opts else "value"
 
 
-def parse_run(text: str, option: str = "--days") -> float:
-    """One run length [days] (commands that fit a single configuration)."""
-    days = parse_days(text, option)
-    if len(days) > 1:
-        raise BadInput(f"{option}: '{text}' gives {len(days)} run lengths; this command takes one "
-                         "(ganom significance and ganom compare take several)")
-    return days[0]
+class _Parsed(click.ParamType):
+    """A ParamType whose conversion raises :class:`BadInput` (exit 2, the option's own words)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        return self.parse(value, _option_name(param))
+
+    def parse(self, text: str, option: str) -> Any:
+        raise NotImplementedError
+
+
+class NumberList(_Parsed):
+    """Comma-separated numbers → list[float], each finite, ≥ ``minimum`` (> it if ``strict``)
+    and ≤ ``maximum``; ``single``: exactly one number → float."""
+
+    name = "NUMBERS"
+
+    def __init__(self, allowed: str, minimum: float | None = None, strict: bool = False, single: bool = False,
+                 maximum: float | None = None):
+        self.allowed, self.minimum, self.strict, self.single, self.maximum = allowed, minimum, strict, single, maximum
+
+    def parse(self, text: str, option: str) -> Any:
+        values = parse_floats(text, option, self.allowed, self.minimum, self.strict, self.maximum)
+        if not self.single:
+            return values
+        if len(values) > 1:
+            raise BadInput(f"{option}: '{text}' gives {len(values)} values; this command takes one")
+        return values[0]
+
+
+DAYS = NumberList("run lengths > 0 days", 0.0, strict=True)
+RUN = NumberList("run lengths > 0 days", 0.0, strict=True, single=True)
+
+
+class GridShape(_Parsed):
+    """'NxM' → (N, M) grid points (Δm² × sin²2θ), each ≥ 2."""
+
+    name = "NxM"
+
+    def parse(self, text: str, option: str) -> tuple[int, int]:
+        from ganom.fitter.infer.oscillation import parse_grid_shape
+
+        try:
+            return parse_grid_shape(text)
+        except GanomError as exc:
+            raise BadInput(f"{option}: {exc}") from None
+
+
+GRID = GridShape()
+
+
+class Interval(_Parsed):
+    """'low,high' → (low, high) with 0 < low < high (a range in the option's units)."""
+
+    name = "LOW,HIGH"
+
+    def __init__(self, unit: str):
+        self.unit = unit
+
+    def parse(self, text: str, option: str) -> tuple[float, float]:
+        vals = parse_floats(text, option, f"'low,high' in {self.unit}, 0 < low < high", 0.0, strict=True)
+        if len(vals) != 2 or not vals[0] < vals[1]:
+            raise BadInput(f"{option}: '{text}' is not allowed; allowed: 'low,high' in {self.unit} with 0 < low < high")
+        return vals[0], vals[1]
+
+
+class Assignments(_Parsed):
+    """'R=0.82,alpha_activity=0.5' → {'R': 0.82, 'alpha_activity': 0.5} (names checked
+    against a model by :func:`check_assignments` once the model exists)."""
+
+    name = "NAME=VALUE,..."
+
+    def parse(self, text: str, option: str) -> dict[str, float]:
+        return parse_assignments(text, option)
+
+
+ASSIGNMENTS = Assignments()
+
+
+def days_option(default: str = "30", several: bool = False, help: str | None = None) -> Any:
+    """``--days``: one run length [days] → float, or with ``several`` a comma-separated list."""
+    return click.option("--days", type=DAYS if several else RUN, default=default, show_default=True,
+                        help=help or ("Run lengths [days], comma-separated." if several else "Run length [days]."))
+
+
+def grid_option(default: str, help: str) -> Any:
+    """``--grid NxM`` → (N, M)."""
+    return click.option("--grid", type=GRID, default=default, show_default=True, help=help)
+
+
+def json_option(help: str = "Print JSON.") -> Any:
+    """``--json`` → ``as_json``."""
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+def detector_option(f: Any) -> Any:
+    """``--detector/-d``: one detector preset or TOML file."""
+    return click.option("--detector", "-d", default=DEFAULT_DETECTOR, show_default=True,
+                        help="Detector preset name or TOML file.")(f)
+
+
+def source_option(f: Any) -> Any:
+    """``--source/-s``: the source preset or TOML file."""
+    return click.option("--source", "-s", default="cr51", show_default=True, help="Source preset or TOML file.")(f)
+
+
+def distance_option(f: Any) -> Any:
+    """``--distance/-D``: the source position, metres from the centre or a named position."""
+    return click.option("--distance", "-D", default="centre", show_default=True,
+                        help="Source distance from the centre [m] or a named position.")(f)
+
+
+def angular_option(f: Any) -> Any:
+    """``--angular-resolution`` [degrees] → ``angular`` (0–180)."""
+    return click.option("--angular-resolution", "angular", type=click.FloatRange(0.0, 180.0), default=None,
+                        help="Directional analysis (cos θ to the source) with this resolution [degrees].")(f)
 
 
 def check_figure_path(path: str | None, option: str) -> None:
@@ -127,8 +251,8 @@ def _echo_json(obj: Any) -> None:
 
 # ----------------------------------------------------------------------------- likelihood
 def parse_assignments(text: str, option: str, model: Any = None) -> dict[str, float]:
-    """'R=0.82,activity=0.5' → {'R': 0.82, 'activity': 0.5}; with ``model``, every name must be
-    one of its parameters and every value finite and inside that parameter's bounds."""
+    """'R=0.82,activity=0.5' → {'R': 0.82, 'activity': 0.5}; with ``model``, checked by
+    :func:`check_assignments`."""
     out: dict[str, float] = {}
     for part in str(text).split(","):
         if not part.strip():
@@ -140,32 +264,38 @@ def parse_assignments(text: str, option: str, model: Any = None) -> dict[str, fl
             out[k.strip()] = float(v)
         except ValueError:
             raise BadInput(f"{option}: '{v}' is not a number (in '{part}')") from None
-    if model is not None:
-        ps = model.parameters
-        for k, v in out.items():
-            if k not in ps:
-                raise BadInput(f"{option}: unknown parameter '{k}'; known: {', '.join(ps.names)}")
-            lo, hi = ps.bounds[ps.index(k)]
-            if not (np.isfinite(v) and lo <= v <= hi):
-                raise BadInput(f"{option}: {k} = {v:g} is not allowed; allowed: {lo:g} ≤ {k} ≤ {hi:g}")
-    return out
+    return out if model is None else check_assignments(out, option, model)
 
 
-def _configuration_options(f: Any) -> Any:
-    f = click.option("--angular-resolution", "angular", type=float, default=None,
-                     help="Directional analysis (cos θ to the source) with this resolution [degrees].")(f)
-    f = click.option("--source-off", "source_off", type=float, default=0.0, show_default=True,
-                     help="Days of background-only data before the run (a second channel).")(f)
-    f = click.option("--background-scale", type=float, default=1.0, show_default=True,
-                     help="Multiply every background rate of the preset.")(f)
-    f = click.option("--days", default="30", show_default=True, help="Run length(s) [days], comma-separated.")(f)
-    f = click.option("--distance", "-D", default="centre", show_default=True,
-                     help="Source distance from the centre [m] or a named position.")(f)
-    f = activity_option(f)
-    f = click.option("--source", "-s", default="cr51", show_default=True, help="Source preset or TOML file.")(f)
-    f = click.option("--detector", "-d", default=DEFAULT_DETECTOR, show_default=True,
-                     help="Detector preset name or TOML file.")(f)
-    return f
+def check_assignments(values: dict[str, float], option: str, model: Any) -> dict[str, float]:
+    """Every name one of ``model``'s parameters, every value finite and inside its bounds."""
+    ps = model.parameters
+    for k, v in values.items():
+        if k not in ps:
+            raise BadInput(f"{option}: unknown parameter '{k}'; known: {', '.join(ps.names)}")
+        lo, hi = ps.bounds[ps.index(k)]
+        if not (np.isfinite(v) and lo <= v <= hi):
+            raise BadInput(f"{option}: {k} = {v:g} is not allowed; allowed: {lo:g} ≤ {k} ≤ {hi:g}")
+    return values
+
+
+def _configuration_options(several_days: bool = False) -> Any:
+    """The options of a detector configuration: ``--days`` → one run length [days], or with
+    ``several_days`` a list of them."""
+
+    def decorate(f: Any) -> Any:
+        f = angular_option(f)
+        f = click.option("--source-off", "source_off", type=click.FloatRange(min=0.0), default=0.0, show_default=True,
+                         help="Days of background-only data before the run (a second channel).")(f)
+        f = click.option("--background-scale", type=click.FloatRange(min=0.0), default=1.0, show_default=True,
+                         help="Multiply every background rate of the preset.")(f)
+        f = days_option(several=several_days)(f)
+        f = distance_option(f)
+        f = activity_option(f)
+        f = source_option(f)
+        return detector_option(f)
+
+    return decorate
 
 
 def _source(source: str, activity_bq: float | None) -> Any:

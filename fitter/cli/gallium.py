@@ -3,29 +3,26 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
-from ganom.fitter.cli.common import BadInput, _echo_json, _save, activity_option, check_figure_path, parse_days
-from ganom.fitter.io import format_table
+from ganom.fitter.cli.common import (
+    DAYS,
+    BadInput,
+    _echo_json,
+    _save,
+    activity_option,
+    check_figure_path,
+    distance_option,
+    grid_option,
+    json_option,
+    source_option,
+)
 from ganom.models.detectors import preset_names
 from ganom.models.gallium import EXPERIMENT_SETS, XSEC_MODELS
 
 __all__ = ["gallium_cmd", "discriminate_cmd"]
 
 _MODEL_CHOICES = list(XSEC_MODELS) + ["all"]
-
-
-def _ratios_table(results: list[Any]) -> str:
-    names = list(results[0].ratios)
-    header = ["model"] + names + ["R_mean", "err_lo", "err_hi", "chi2/ndf", "deficit [sigma]"]
-    rows = []
-    for c in results:
-        rows.append([c.label] + [f"{c.ratios[n][0]:.3f}±{0.5 * (c.ratios[n][1] + c.ratios[n][2]):.3f}" for n in names]
-                    + [f"{c.r_mean:.3f}", f"{c.r_err_lo:.3f}", f"{c.r_err_hi:.3f}", f"{c.chi2_min:.2f}/{c.ndf}",
-                       f"{c.significance_sigma:.2f}"])
-    return format_table(header, rows)
 
 
 @click.command("gallium")
@@ -37,11 +34,10 @@ def _ratios_table(results: list[Any]) -> str:
 @click.option("--out", default=None, type=click.Path(dir_okay=False),
               help="Figure file (PNG/PDF): the allowed regions with --contour (default gallium_allowed.png), "
                    "the R_mean-per-model figure with --plot (default gallium_ratios.png).")
-@click.option("--grid", default="80x80", show_default=True,
-              help="With --contour: NxM grid, N log dm2 in [0.05, 100] eV^2 x M log sin^2 2theta in [0.01, 1].")
+@grid_option("80x80", "With --contour: NxM grid, N log dm2 in [0.05, 100] eV^2 x M log sin^2 2theta in [0.01, 1].")
 @click.option("--plot", is_flag=True, help="Without --contour: also write the R_mean-per-model figure to --out.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def gallium_cmd(model: str, experiments: str, contour: bool, out: str | None, grid: str, plot: bool,
+@json_option()
+def gallium_cmd(model: str, experiments: str, contour: bool, out: str | None, grid: tuple[int, int], plot: bool,
                 as_json: bool) -> None:
     """The gallium anomaly: measured/predicted ratios, combined R and its significance per
     cross-section model (the cross section as a correlated, asymmetric nuisance), or the 3+1
@@ -57,7 +53,7 @@ def gallium_cmd(model: str, experiments: str, contour: bool, out: str | None, gr
       ganom gallium --model all
       ganom gallium --contour --experiments best --out best.png
     """
-    from ganom.fitter.analyses.gallium import combined_ratio, fit_oscillation
+    from ganom.fitter.analyses.gallium import combined_ratio, fit_oscillation, oscillation_fits_table, ratios_table
 
     if not experiments.strip():
         raise BadInput(f"--experiments: empty; allowed: {', '.join(EXPERIMENT_SETS)} or experiment names")
@@ -73,10 +69,7 @@ def gallium_cmd(model: str, experiments: str, contour: bool, out: str | None, gr
         if as_json:
             _echo_json([{k: v for k, v in r.to_dict().items() if k not in ("delta_chi2", "grid")} for r in results])
         else:
-            rows = [[" + ".join(r.experiments), r.model, f"{r.best_dm2:.3g}", f"{r.best_sin2_2theta:.3f}",
-                     f"{r.chi2_min:.2f}/{r.ndf}", f"{r.null_delta_chi2:.2f}", f"{r.null_z:.2f}"] for r in results]
-            click.echo(format_table(["experiments", "model", "best dm2 [eV^2]", "best sin^2 2theta", "chi2/ndf",
-                                     "dchi2(no osc.)", "Z(no osc., Wilks 2 dof)"], rows))
+            click.echo(oscillation_fits_table(results).text())
         _save(plot_gallium_allowed(results), out or "gallium_allowed.png")
         return
     results = [combined_ratio(m, experiments) for m in models]
@@ -86,7 +79,7 @@ def gallium_cmd(model: str, experiments: str, contour: bool, out: str | None, gr
     else:
         click.echo("Gallium source experiments: R = measured/predicted (experimental errors); R_mean with the "
                    "cross section as a correlated nuisance; deficit = sqrt(chi2(R=1) - chi2_min)")
-        click.echo(_ratios_table(results))
+        click.echo(ratios_table(results).text())
     if plot:
         from ganom.fitter.plotting.gallium import plot_combined_ratios
 
@@ -96,15 +89,15 @@ def gallium_cmd(model: str, experiments: str, contour: bool, out: str | None, gr
 @click.command("discriminate")
 @click.option("--detector", "-d", "detectors", multiple=True, required=True,
               help=f"Detector preset ({', '.join(preset_names())}) or TOML file (repeatable).")
-@click.option("--days", default="10,30", show_default=True, help="Run lengths [days], comma-separated.")
-@click.option("--source", "-s", default="cr51", show_default=True, help="Source preset or TOML file.")
+@click.option("--days", type=DAYS, default="10,30", show_default=True, help="Run lengths [days], comma-separated.")
+@source_option
 @activity_option
-@click.option("--distance", "-D", default="centre", show_default=True, help="Source distance [m] or named position.")
+@distance_option
 @click.option("--model", "-m", type=click.Choice(list(XSEC_MODELS)), default="bahcall", show_default=True,
               help="71Ga cross-section model of the gallium part.")
 @click.option("--no-sterile", is_flag=True, help="Only the source and detection hypotheses.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON records.")
-def discriminate_cmd(detectors: tuple[str, ...], days: str, source: str, activity: float | None, distance: str,
+@json_option("Print JSON records.")
+def discriminate_cmd(detectors: tuple[str, ...], days: list[float], source: str, activity: float | None, distance: str,
                      model: str, no_sterile: bool, as_json: bool) -> None:
     """Source or detection? How strongly an ES run tells the explanations of the gallium
     deficit apart (Asimov ES data, measured gallium data, joint likelihood).
@@ -118,23 +111,17 @@ def discriminate_cmd(detectors: tuple[str, ...], days: str, source: str, activit
     Example:
       ganom discriminate -d jne-500t -d juno --days 10,30
     """
-    from ganom.fitter.analyses.gallium import HYPOTHESES, discriminate
+    from ganom.fitter.analyses.gallium import HYPOTHESES, discriminate, discrimination_table
 
     hyps = tuple(h for h in HYPOTHESES if not (no_sterile and h == "sterile"))
     records = [discriminate(det, d, source, distance, model, "all", hyps, activity=activity)
-               for det in detectors for d in parse_days(days)]
+               for det in detectors for d in days]
     if as_json:
         _echo_json([r.to_dict() for r in records])
         return
-    header = ["detector", "D [m]", "days", "truth"] + [f"dchi2({h})" for h in hyps] + [f"Z({h})" for h in hyps]
-    rows = []
-    for r in records:
-        for t in r.delta_chi2:
-            rows.append([r.detector, f"{r.distance_m:g}", f"{r.days:g}", t]
-                        + [f"{r.delta_chi2[t][h]:.2f}" for h in hyps] + [f"{r.z[t][h]:.2f}" for h in hyps])
     click.echo(f"Gallium: 6 experiments, {XSEC_MODELS[model].label} cross section; truth 'source' has "
                f"R_source = R_mean of the gallium data, 'sterile' the gallium 3+1 best fit.")
-    click.echo(format_table(header, rows))
+    click.echo(discrimination_table(records).text())
     click.echo("Z(source vs detection): " + "; ".join(
         f"{r.detector} {r.days:g} d: reject detection {r.z_source_vs_detection[0]:.1f} sigma if the source is low, "
         f"reject source {r.z_source_vs_detection[1]:.1f} sigma if detection is" for r in records))

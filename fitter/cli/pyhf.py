@@ -7,22 +7,24 @@ The pyhf files of the repository (``workspaces/``) are regenerated with
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
 
 from ganom.exceptions import WorkspaceError
 from ganom.fitter.cli.common import (
+    DAYS,
     BadInput,
     _echo_json,
     activity_option,
+    angular_option,
+    check_assignments,
     exit_if_invalid,
-    parse_assignments,
-    parse_days,
+    grid_option,
+    json_option,
     parse_floats,
+    source_option,
 )
-from ganom.fitter.io import format_table
 from ganom.models.detectors import load_detector, preset_names
 
 __all__ = ["export_cmd", "patch_cmd", "validate_cmd", "fit_workspace"]
@@ -33,19 +35,19 @@ __all__ = ["export_cmd", "patch_cmd", "validate_cmd", "fit_workspace"]
 @click.option("--all", "all_presets", is_flag=True, help="Every preset.")
 @click.option("--distance", "-D", "distances", multiple=True,
               help="Source distance [m] or named position (repeatable). Default: every named position.")
-@click.option("--days", default="30", show_default=True, help="Run length(s) [days], comma-separated.")
-@click.option("--source", "-s", default="cr51", show_default=True, help="Source preset or TOML file.")
+@click.option("--days", type=DAYS, default="30", show_default=True, help="Run length(s) [days], comma-separated.")
+@source_option
 @activity_option
 @click.option("--patchset", is_flag=True, help="Also write a patchset of 3+1 oscillation hypotheses.")
-@click.option("--grid", default="5x5", show_default=True,
-              help="Patchset grid NxM: N log-spaced dm2 in [0.01, 100] eV^2 x M sin^2 2theta in [1e-3, 1].")
-@click.option("--digits", type=click.IntRange(min=1, max=17), default=7, show_default=True, help="Significant digits of every yield.")
-@click.option("--angular-resolution", "angular", type=float, default=None,
-              help="Directional binning (cos θ to the source) with this resolution [degrees].")
+@grid_option("5x5", "Patchset grid NxM: N log-spaced dm2 in [0.01, 100] eV^2 x M sin^2 2theta in [1e-3, 1].")
+@click.option("--digits", type=click.IntRange(min=1, max=17), default=7, show_default=True,
+              help="Significant digits of every yield.")
+@angular_option
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON records of the written files.")
-def export_cmd(detectors: tuple[str, ...], all_presets: bool, distances: tuple[str, ...], days: str, source: str,
-               activity: float | None, patchset: bool, grid: str, digits: int, angular: float | None, out_dir: str, as_json: bool) -> None:
+@json_option("Print JSON records of the written files.")
+def export_cmd(detectors: tuple[str, ...], all_presets: bool, distances: tuple[str, ...], days: list[float],
+               source: str, activity: float | None, patchset: bool, grid: tuple[int, int], digits: int,
+               angular: float | None, out_dir: str, as_json: bool) -> None:
     """Write pyhf workspaces (and oscillation patchsets) of detector configurations.
 
     Each workspace has channel source_on (E x L x t flattened, C order), one sample per signal
@@ -59,7 +61,7 @@ def export_cmd(detectors: tuple[str, ...], all_presets: bool, distances: tuple[s
       ganom export -d juno -D outside --days 10,30 --out ws
       pyhf fit ws/juno_outside_30d.workspace.json
     """
-    from ganom.fitter.analyses.exports import export_configuration, write_exports
+    from ganom.fitter.analyses.exports import export_configuration, export_table, write_exports
     from ganom.fitter.infer.oscillation import OscillationGrid
 
     names = list(preset_names()) if all_presets else list(detectors)
@@ -70,22 +72,14 @@ def export_cmd(detectors: tuple[str, ...], all_presets: bool, distances: tuple[s
     for name in names:
         det = load_detector(name)
         for pos in (distances or tuple(det.source_positions_m)):
-            for d in parse_days(days):
+            for d in days:
                 exports.append(export_configuration(name, pos, d, source, osc_grid, digits, activity,
                                                     angular_resolution_deg=angular))
     paths = write_exports(exports, out_dir)
-    sizes = {p.name: p.stat().st_size for p in paths}
-    recs = [{"detector": e.detector, "position": e.position, "distance_m": e.distance_m, "days": e.days,
-             "bins": sum(len(c["samples"][0]["data"]) for c in e.workspace["channels"]),
-             "files": {f: str(Path(out_dir) / f) for f in e.files}, "bytes": sum(sizes[f] for f in e.files)}
-            for e in exports]
     if as_json:
-        _echo_json(recs)
+        _echo_json([e.to_record(out_dir) for e in exports])
         return
-    click.echo(format_table(["workspace", "detector", "position", "D [m]", "days", "bins", "patches", "size [kB]"],
-                            [[e.files[0], e.detector, e.position, f"{e.distance_m:g}", f"{e.days:g}", r["bins"],
-                              len(e.patchset["patches"]) if e.patchset else 0, f"{r['bytes'] / 1e3:.0f}"]
-                             for e, r in zip(exports, recs)]))
+    click.echo(export_table(exports, out_dir).text())
     click.echo(f"wrote {len(paths)} files to {out_dir} (with INDEX.md)", err=True)
 
 
@@ -137,8 +131,9 @@ def validate_cmd(workspace: str, patchset: str | None) -> None:
         click.echo(f"{patchset}: valid; {len(ps['patches'])} patches apply to {workspace}")
 
 
-def fit_workspace(path: str, asimov: str | None, data_file: str | None, fix: str, minos: bool, as_json: bool,
-                  plot: str | None, measurement: str | None = None, poi: str | None = None) -> None:
+def fit_workspace(path: str, asimov: dict[str, float] | None, data_file: str | None, fix: dict[str, float],
+                  minos: bool, as_json: bool, plot: str | None, measurement: str | None = None,
+                  poi: str | None = None) -> None:
     """``ganom fit --workspace FILE``: the native fit of a pyhf workspace's observations."""
     from ganom.fitter.cli.common import _load_counts
     from ganom.fitter.hf.data import Data
@@ -155,11 +150,11 @@ def fit_workspace(path: str, asimov: str | None, data_file: str | None, fix: str
     model, data = load_workspace(path, measurement, poi=poi_arg)
     what = "the workspace's observations"
     if asimov:
-        truth = parse_assignments(asimov, "--asimov", model)
+        truth = check_assignments(asimov, "--asimov", model)
         data, what = model.asimov(truth), f"Asimov data at {truth}"
     elif data_file:
         data, what = Data(_load_counts(data_file, model).main, data.aux), f"data from {data_file}"
-    res = fit(model, data, fix=parse_assignments(fix, "--fix", model), minos=minos)
+    res = fit(model, data, fix=check_assignments(fix, "--fix", model), minos=minos)
     if as_json:
         _echo_json({"workspace": path, **res.to_dict()})
     else:

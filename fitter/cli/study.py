@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ganom.fitter.cli.common import parse_days
+from ganom.fitter.cli.common import DAYS, source_option
 
 __all__ = ["study_cmd"]
 
@@ -17,15 +17,15 @@ __all__ = ["study_cmd"]
 @click.command("study")
 @click.option("--detector", "-d", "detectors", multiple=True,
               help="Detector preset(s) or TOML file(s) (repeatable). Default: the bundled default detector.")
-@click.option("--days", default="10,30", show_default=True, help="Run lengths [days].")
-@click.option("--source", "-s", default="cr51", show_default=True, help="Source preset or TOML file.")
+@click.option("--days", type=DAYS, default="10,30", show_default=True, help="Run lengths [days], comma-separated.")
+@source_option
 @click.option("--out", default="ganom-study", show_default=True, type=click.Path(file_okay=False),
               help="Output folder.")
 @click.option("--quick", is_flag=True, help="Coarse grids and no toys: the whole study in under a minute.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of pseudo-data and toys.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Local processes for the FC toys [default: every core]; results do not depend on it.")
-def study_cmd(detectors: tuple[str, ...], days: str, source: str, out: str, quick: bool, seed: int,
+def study_cmd(detectors: tuple[str, ...], days: list[float], source: str, out: str, quick: bool, seed: int,
               workers: int | None) -> None:
     """A complete sensitivity study: rates, spectra, R-deficit significances, 3+1 contours with
     the gallium region, detector comparison, ⁵¹Cr branching ratio, pyhf workspaces and a report.
@@ -38,7 +38,7 @@ def study_cmd(detectors: tuple[str, ...], days: str, source: str, out: str, quic
     from ganom.fitter.study import StudyConfig, run_study
     from ganom.models.detectors import DEFAULT_DETECTOR
 
-    cfg = StudyConfig(detectors or (DEFAULT_DETECTOR,), parse_days(days), out=Path(out),
+    cfg = StudyConfig(detectors or (DEFAULT_DETECTOR,), days, out=Path(out),
                       quick=quick, seed=seed, source=source, workers=workers or os.cpu_count() or 1,
                       command="ganom " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["study"]
                       else "ganom study" + (" --quick" if quick else ""))

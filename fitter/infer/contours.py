@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr
 from scipy.stats import chi2 as chi2_dist
+from threadpoolctl import threadpool_limits
 
 from ganom.exceptions import InputError
 from ganom.fitter.hf.data import Data
@@ -45,6 +46,7 @@ from ganom.fitter.infer.parallel import (
     task_seeds,
 )
 from ganom.fitter.infer.scan import ScanResult, fixed_mask, scan_grid
+from ganom.fitter.io import Table
 
 __all__ = [
     "LEVEL_NAMES",
@@ -62,6 +64,11 @@ __all__ = [
     "SensitivityBands",
     "sensitivity_bands",
     "upper_limits",
+    "METHODS",
+    "fc_run_estimate",
+    "band_method",
+    "contour_regions",
+    "limits_table",
 ]
 
 LEVEL_NAMES = {"68%": 0.6827, "90%": 0.90, "95%": 0.95, "99%": 0.99,
@@ -276,6 +283,13 @@ class ESGridProblem:
 
     def scan(self, data: Data | None = None, progress: Any = None) -> ScanResult:
         return scan_grid(self.om, data or self.observed(), self.grid, self.r_free, progress=progress)
+
+    def summary(self, scan: ScanResult) -> dict[str, Any]:
+        """The scan of the observed data in numbers: best fit, goodness of fit (χ²_min minus the
+        saturated constraint terms, for ``n_bins`` bins) and the Δχ² of no oscillation."""
+        m = self.om.model
+        return {"best_fit": scan.best, "chi2_gof": scan.chi2_min - 2.0 * m.constraint_saturated(self.observed().aux),
+                "n_bins": m.n_bins, "delta_chi2_no_oscillation": scan.delta_chi2_null}
 
     def chi2_grid(self, data: Sequence[Data] | Data) -> NDArray:
         """Exact profiled χ² maps of one or several datasets [n, n_dm2, n_s22t]."""
@@ -580,3 +594,76 @@ def _linear_maps(problem: ESGridProblem, main: NDArray, aux: NDArray) -> tuple[N
     s = g.sin2_2theta
     maps = (s[None, None, :] ** 2) * np.diag(G)[None, :, None] - 2.0 * s[None, None, :] * A_k[:, :, None]
     return maps, np.zeros(main.shape[0])
+
+
+# ----------------------------------------------------------------------------- one call for the CLI and the study
+METHODS = ("wilks", "raster", "fc", "cls")
+"""The region constructions of :func:`contour_regions`."""
+
+
+def fc_run_estimate(problem: Any, n_toys: int, stride: int = 1, workers: int = 1,
+                    sample: int = 50) -> tuple[int, float]:
+    """(true points, expected wall time [s]) of :func:`feldman_cousins`, from ``sample`` toys
+    timed at the grid's centre (the same per-toy work as the run)."""
+    import time
+
+    g = problem.grid
+    n_pts = len(fc_true_points(g, stride))
+    t0 = time.perf_counter()
+    with threadpool_limits(limits=1):
+        toy_statistics(problem, g.shape[0] // 2, g.shape[1] // 2, sample, np.random.default_rng(0))
+    per_toy = (time.perf_counter() - t0) / sample
+    return n_pts, per_toy * n_toys * n_pts / max(workers, 1)
+
+
+def band_method(methods: Sequence[str]) -> str:
+    """The convention of the expected-sensitivity bands drawn with ``methods``: raster unless
+    only Wilks is asked for. Raster is the exclusion whose toy median equals the Asimov limit;
+    a toy's 2-dof Wilks limit is measured from its own global minimum, which fluctuations pull
+    below the null, so the Wilks median lies left of the Wilks Asimov curve."""
+    return "wilks" if "wilks" in methods and "raster" not in methods else "raster"
+
+
+def contour_regions(problem: ESGridProblem, scan: ScanResult, methods: Sequence[str], levels: dict[str, float],
+                    kind: str = "exclusion", n_toys: int = 1000, seed: int = 0, fc_stride: int = 1,
+                    workers: int = 1, scheduler: str | None = None, checkpoint_path: str | Path | None = None,
+                    progress: bool = False, bands: int = 0) -> tuple[list[ContourResult], SensitivityBands | None]:
+    """The regions of ``scan`` by each of ``methods`` (:data:`METHODS`), in order, and with
+    ``bands`` > 0 the expected-sensitivity bands from that many toys of no oscillation."""
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise InputError(f"method: {', '.join(unknown) or 'none given'} not allowed; allowed: {', '.join(METHODS)}")
+    observed = problem.data is not None
+    results = []
+    with threadpool_limits(limits=1):
+        for m in methods:
+            if m == "wilks":
+                results.append(wilks(scan, levels, kind))
+            elif m == "raster":
+                results.append(raster(scan, levels, kind))
+            elif m == "cls":
+                results.append(gaussian_cls(problem, levels, observed=scan if observed else None))
+            else:
+                fc = feldman_cousins(problem, levels, n_toys, seed, scan, fc_stride, workers, scheduler,
+                                     checkpoint_path, progress=progress)
+                fc.kind = kind
+                results.append(fc)
+        band = None
+        if bands:
+            band = sensitivity_bands(problem, (next(iter(levels)), next(iter(levels.values()))), bands, seed,
+                                     band_method(methods))
+    return results, band
+
+
+def limits_table(results: Sequence[ContourResult], levels: Sequence[str],
+                 dm2_targets: Sequence[float] = (0.1, 1.0, 10.0)) -> Table:
+    """Upper limits on sin²2θ of every method and level at the grid's Δm² nearest each target [eV²]."""
+    rows = []
+    for r in results:
+        g = r.grid
+        for level in levels:
+            lim = r.limit_curve(level)
+            for target in dm2_targets:
+                i = int(np.argmin(np.abs(np.log(g.dm2 / target))))
+                rows.append([r.method, level, f"{g.dm2[i]:.3g}", "—" if np.isnan(lim[i]) else f"{lim[i]:.3g}"])
+    return Table(["method", "level", "Δm² [eV²]", "upper limit on sin²2θ"], rows)

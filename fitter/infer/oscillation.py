@@ -19,12 +19,26 @@ from ganom.fitter.hf.interpolation import HistoParts
 from ganom.fitter.hf.model import BinnedModel, RowOverride
 from ganom.models.templates import Templates
 
-__all__ = ["DEFAULT_DM2_RANGE", "DEFAULT_S22T_RANGE", "OscillationGrid", "OscillationModel"]
+__all__ = ["DEFAULT_DM2_RANGE", "DEFAULT_S22T_RANGE", "parse_grid_shape", "OscillationGrid", "OscillationModel"]
 
 DEFAULT_DM2_RANGE = (0.01, 100.0)  # eV²
 
 
 DEFAULT_S22T_RANGE = (1e-3, 1.0)
+
+
+def parse_grid_shape(spec: str | tuple[int, int]) -> tuple[int, int]:
+    """'NxM' → (N, M): Δm² points × sin²2θ points, at least 2 each."""
+    if isinstance(spec, tuple):
+        n, k = (int(v) for v in spec)
+    else:
+        m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", str(spec))
+        if not m:
+            raise InputError(f"grid '{spec}': expected 'NxM' (Δm² points × sin²2θ points), e.g. 60x60")
+        n, k = int(m.group(1)), int(m.group(2))
+    if n < 2 or k < 2:
+        raise InputError(f"grid '{spec}': need at least 2×2 points")
+    return n, k
 
 
 @dataclass(frozen=True)
@@ -42,15 +56,10 @@ class OscillationGrid:
             object.__setattr__(self, name, a)
 
     @classmethod
-    def from_spec(cls, spec: str = "60x60", dm2_range: tuple[float, float] = DEFAULT_DM2_RANGE,
+    def from_spec(cls, spec: str | tuple[int, int] = "60x60", dm2_range: tuple[float, float] = DEFAULT_DM2_RANGE,
                   s22t_range: tuple[float, float] = DEFAULT_S22T_RANGE) -> OscillationGrid:
-        """'NxM' → N log-spaced Δm² values × M log-spaced sin²2θ values."""
-        m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", str(spec))
-        if not m:
-            raise InputError(f"grid '{spec}': expected 'NxM' (Δm² points × sin²2θ points), e.g. 60x60")
-        n, k = int(m.group(1)), int(m.group(2))
-        if n < 2 or k < 2:
-            raise InputError(f"grid '{spec}': need at least 2×2 points")
+        """'NxM' (or (N, M)) → N log-spaced Δm² values × M log-spaced sin²2θ values."""
+        n, k = parse_grid_shape(spec)
         lo, hi = dm2_range
         slo, shi = s22t_range
         if not (0 < lo < hi) or not (0 < slo < shi <= 1):

@@ -22,6 +22,7 @@ __all__ = [
     "BACKGROUND_COLOURS",
     "DATA_STYLE",
     "plot_stack",
+    "plot_postfit",
     "plot_profile",
     "plot_comparison",
     "plot_sensitivity",
@@ -31,6 +32,8 @@ __all__ = [
     "refresh_legend",
     "plot_delta_chi2_map",
     "plot_sigma_b",
+    "plot_branching_exposure",
+    "plot_branching_resolution",
 ]
 
 SIGNAL_COLOURS = ["#EE6677", "#F4A6B0", "#CCBB44", "#E8DC8A"]
@@ -130,6 +133,18 @@ def plot_stack(templates: Templates, axis: str = "energy", samples: dict[str, ND
     ax.set_title(title or f"{det.label}, {src_.isotope} {src_.activity_mci:.3g} MCi at D = {templates.distance_m:g} m, "
                           f"{templates.binning.run_days:g} d", fontsize=9)
     return fig
+
+
+def plot_postfit(templates: Templates, model: Any, values: NDArray, data: Any, axis: str = "energy",
+                 ax: Any = None) -> Figure:
+    """:func:`plot_stack` of the fitted per-sample counts at ``values`` (the source-on channel)
+    with the fitted ``data`` on top."""
+    from ganom.fitter.config import unflatten
+
+    on = model.channel_slices["source_on"]
+    per = model.expected_samples(values)[..., on]
+    samples = {n: unflatten(templates, per[i]) for i, n in enumerate(model.samples)}
+    return plot_stack(templates, axis, samples=samples, data=unflatten(templates, data.main[on]), ax=ax)
 
 
 def plot_profile(profile: ProfileResult, ax: Any = None, label: str | None = None, levels: Sequence[float] = (1.0, 4.0),
@@ -306,4 +321,25 @@ def plot_sigma_b(results: Sequence[Any], x: str = "signal_events", ax: Any = Non
                    "angular_resolution_deg": "angular resolution σ_θ [degrees]"}.get(x, x))
     ax.set_ylabel(r"$\sigma_B$ (320 keV branching)")
     ax.legend(frameon=False, fontsize=8)
+    return fig
+
+
+def plot_branching_exposure(study: Any, ax: Any = None) -> Figure:
+    """σ_B versus exposure of a :class:`~ganom.fitter.analyses.branching.BranchingStudy`."""
+    e, ang = study.energy_only, study.result.angular_resolution_deg
+    fig = plot_sigma_b(study.vs_exposure, "signal_events", ax=ax, b_alternative=study.b_alternative, b_true=e.b_true,
+                       label="σ_B" + ("" if ang is None else f" ({ang:g}°)"))
+    fig.axes[0].set_title(f"{e.detector}, D = {e.distance_m:g} m, {e.mode} fit: σ_B vs exposure "
+                          f"({', '.join(f'{r.days:g}' for r in study.vs_exposure)} d)", fontsize=9)
+    return fig
+
+
+def plot_branching_resolution(study: Any, ax: Any = None) -> Figure:
+    """σ_B versus angular resolution of a :class:`~ganom.fitter.analyses.branching.BranchingStudy`,
+    with the energy-only σ_B as reference."""
+    e = study.energy_only
+    fig = plot_sigma_b(study.vs_resolution, "angular_resolution_deg", ax=ax, reference=e.sigma_b,
+                       b_alternative=study.b_alternative, b_true=e.b_true, logx=False)
+    fig.axes[0].set_title(f"{e.detector}, D = {e.distance_m:g} m, {e.days:g} d, {e.mode} fit: σ_B vs angular resolution",
+                          fontsize=9)
     return fig
