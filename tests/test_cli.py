@@ -188,3 +188,4 @@ def test_tables_render_as_text_and_markdown():
     t = Table(["a", "σ"], [["x", "1.00"], ["yy", "10.00"]])
     assert t.text().splitlines()[0].split() == ["a", "σ"] and t.text().splitlines()[-1].split() == ["yy", "10.00"]
     assert t.markdown().splitlines() == ["| a | σ |", "|---|---|", "| x | 1.00 |", "| yy | 10.00 |"]
+    assert Table(["Z(R=1 | R=0.82)"], [["1"]]).markdown().splitlines()[0] == "| Z(R=1 \\| R=0.82) |"
