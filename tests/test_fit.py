@@ -73,6 +73,15 @@ def test_profile_scan_matches_hesse(small):
     assert 0.5 * (hi - lo) == pytest.approx(best.error("R"), rel=0.03)
 
 
+def test_fit_table_says_what_each_value_is(small):
+    _, model = small
+    res = fit(model, model.asimov({"R": 1.0}))
+    assert res.kinds["R"] == "free" and res.kinds["activity"] == "α [σ]"
+    row = next(line for line in res.table().splitlines() if line.startswith("activity"))
+    assert "α [σ]" in row
+    assert res.to_dict()["parameters"]["activity"]["kind"] == "α [σ]"
+
+
 def test_user_fix_free_and_reconstrain(small):
     tpl, model = small
     r_fixed = fit(model, model.asimov({"R": 0.9}), fix={"activity": 0.0, "fiducial": 0.0})

@@ -24,7 +24,7 @@ from ganom.fitter.hf.data import Data
 from ganom.fitter.hf.model import BinnedModel
 from ganom.fitter.infer.minimize import hessian_from_gradient, minimize_batch
 
-__all__ = ["FitResult", "fit", "ProfileResult", "profile_scan"]
+__all__ = ["FitResult", "parameter_kind", "fit", "ProfileResult", "profile_scan"]
 
 
 @dataclass
@@ -33,7 +33,11 @@ class FitResult:
 
     ``nll`` is −ln L with all constants (comparable with pyhf's −logpdf); ``twice_nll``
     is 2·nll. ``pulls`` are (θ̂ − aux)/σ for normally constrained parameters and
-    ``constraints`` their post-fit σ relative to the prior.
+    ``constraints`` their post-fit σ relative to the prior. ``kinds`` says what each value
+    is: "α [σ]" for a nuisance in units of its Gaussian constraint (normsys, histosys: 0 is
+    nominal, ±1 the ±1σ variation; not a rate or an activity in Bq), "N(a, σ)" for another
+    Gaussian-constrained factor, "γ (Poisson)" for a Poisson-constrained one, "free" for an
+    unconstrained factor (R, normfactors, shapefactors).
     """
 
     names: list[str]
@@ -49,6 +53,7 @@ class FitResult:
     minos: dict[str, tuple[float, float]] = field(default_factory=dict)
     pulls: dict[str, float] = field(default_factory=dict)
     constraints: dict[str, float] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
 
     @property
     def twice_nll(self) -> float:
@@ -85,7 +90,7 @@ class FitResult:
             "message": self.message,
             "nll": self.nll,
             "edm": self.edm,
-            "parameters": {n: {"value": float(v), "error": float(e), "fixed": bool(f)}
+            "parameters": {n: {"value": float(v), "error": float(e), "fixed": bool(f), "kind": self.kinds.get(n, "")}
                            for n, v, e, f in zip(self.names, self.values, self.errors, self.fixed)},
             "minos": {k: list(v) for k, v in self.minos.items()},
             "pulls": self.pulls,
@@ -95,7 +100,8 @@ class FitResult:
         """A readable table of the fitted parameters."""
         sel = list(names) if names is not None else self.names
         w = max(len(n) for n in sel)
-        lines = [f"{'parameter':<{w}}  {'value':>12}  {'error':>10}  {'pull':>7}", "-" * (w + 36)]
+        k = max([len(self.kinds.get(n, "")) for n in sel] + [4])
+        lines = [f"{'parameter':<{w}}  {'kind':<{k}}  {'value':>12}  {'error':>10}  {'pull':>7}", "-" * (w + k + 38)]
         for n in sel:
             i = self.index(n)
             pull = self.pulls.get(n)
@@ -103,7 +109,7 @@ class FitResult:
             if n in self.minos:
                 lo, hi = self.minos[n]
                 extra += f"  MINOS {lo:+.4g}/{hi:+.4g}"
-            lines.append(f"{n:<{w}}  {self.values[i]:>12.6g}  {self.errors[i]:>10.4g}  "
+            lines.append(f"{n:<{w}}  {self.kinds.get(n, ''):<{k}}  {self.values[i]:>12.6g}  {self.errors[i]:>10.4g}  "
                          f"{'' if pull is None else f'{pull:+7.3f}':>7}{extra}")
         status = "valid" if self.valid else f"INVALID ({self.message})"
         lines.append(f"-ln L = {self.nll:.6f}, EDM = {self.edm:.2e}, {status}")
@@ -386,7 +392,15 @@ def _result(model: BinnedModel, th: NDArray, err: NDArray, cov: NDArray, nll: fl
         if p.constraint == "normal" and not fixed[i]:
             pulls[p.name] = float((th[i] - p.aux) / p.sigma)
             cons[p.name] = float(err[i] / p.sigma)
-    return FitResult(list(model.parameters.names), th, err, cov, nll, valid, fixed, edm, nfev, message, minos, pulls, cons)
+    return FitResult(list(model.parameters.names), th, err, cov, nll, valid, fixed, edm, nfev, message, minos, pulls, cons,
+                     {p.name: parameter_kind(p) for p in model.parameters})
+
+
+def parameter_kind(p: Any) -> str:
+    """What a fitted value means (see :class:`FitResult`)."""
+    if p.constraint == "normal":
+        return "α [σ]" if p.aux == 0.0 and p.sigma == 1.0 else f"N({p.aux:g}, {p.sigma:.3g})"
+    return "γ (Poisson)" if p.constraint == "poisson" else "free"
 
 
 # ----------------------------------------------------------------------------- profiles
