@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 # ----------------------------------------------------------------------------- studies
-KNOBS = ("days", "activity", "activity_uncertainty", "background_scale", "fiducial_radius")
+KNOBS = ("days", "activity", "activity_uncertainty", "background_scale", "fiducial_radius", "assembly_radius")
 
 
 def _configure(detector: Detector, source: NeutrinoSource, knob: str, value: float) -> tuple[Detector, NeutrinoSource, float]:
@@ -66,6 +66,8 @@ def _configure(detector: Detector, source: NeutrinoSource, knob: str, value: flo
         return replace(detector, fiducial_radius_m=float(value)), source, 1.0
     if knob == "background_scale":
         return detector, source, float(value)
+    if knob == "assembly_radius":
+        return detector, source.with_assembly_radius(float(value)), 1.0
     raise PhysicsInputError("knob", knob, " | ".join(KNOBS))
 
 

@@ -380,27 +380,46 @@ def detector_backgrounds(detector: Any, source_half_life_days: float | None = No
             "single-Compton electrons of external γ's, falling as e^{−(R−r)/λ} from the vessel"))
     if "source_gamma" in cfg and cfg["source_gamma"].get("enabled", True):
         tab = cfg["source_gamma"]
-        out.append(source_gamma_component(tab, f, source_half_life_days))
+        if "rate_per_day" in tab:
+            out.append(source_gamma_component(tab, f, source_half_life_days))
+        impurities = tab.get("impurities", {})
+        if not isinstance(impurities, dict):
+            raise ConfigError(f, "backgrounds.source_gamma.impurities", "expected tables [backgrounds.source_gamma.impurities.NAME]")
+        for key, imp in impurities.items():
+            where = f"backgrounds.source_gamma.impurities.{key}"
+            if not isinstance(imp, dict):
+                raise ConfigError(f, where, "expected a table with rate_per_day, gamma_mev and half_life_days")
+            half_life = _num(imp, "half_life_days", f, where)
+            if not half_life > 0:
+                raise ConfigError(f, f"{where}.half_life_days", f"got {half_life!r}; allowed range > 0 days")
+            out.append(source_gamma_component(imp, f, half_life, name=f"source_gamma_{key}", where=where,
+                                              label=f"source γ ({key})"))
     return out
 
 
-def source_gamma_component(tab: dict, file: str = "<config>", source_half_life_days: float | None = None) -> BackgroundComponent:
-    """A source-correlated γ background (shield leakage, impurities of the source material).
+def source_gamma_component(tab: dict, file: str = "<config>", source_half_life_days: float | None = None,
+                           name: str = "source_gamma", where: str = "backgrounds.source_gamma",
+                           label: str = "source γ") -> BackgroundComponent:
+    """A source-correlated γ background: leakage of the source's own γ line through the
+    shield, or an activation impurity of the source material.
 
-    It decays with the source and falls off as e^{−L/λ}/(4πL²) from it: time binning cannot
-    separate it from the signal, only its spatial shape can. Fields: ``rate_per_day`` (at t=0,
-    in the whole target), ``gamma_mev`` (list of γ energies), ``peak_fraction`` (share in the
-    full-energy line; the rest single-Compton), ``attenuation_length_m``, ``uncertainty``.
+    It falls off as e^{−L/λ}/(4πL²) from the source and decays with ``source_half_life_days``
+    — the source's own half-life for its γ line, the impurity's half-life for an impurity
+    (e.g. ⁴⁶Sc 83.79 d, ⁵⁹Fe 44.50 d, ⁶⁰Co 1925.3 d; ENSDF): time binning separates an
+    impurity from the signal only through that difference, otherwise only the spatial shape
+    can. Fields: ``rate_per_day`` (at t=0, in the whole target), ``gamma_mev`` (list of γ
+    energies), ``peak_fraction`` (share in the full-energy line; the rest single-Compton),
+    ``attenuation_length_m``, ``uncertainty``.
     """
     lines = tab.get("gamma_mev", [0.320])
     if isinstance(lines, (int, float)):
         lines = [lines]
     if not lines or any(isinstance(x, bool) or not isinstance(x, (int, float)) or x <= 0 for x in lines):
-        raise ConfigError(file, "backgrounds.source_gamma.gamma_mev", f"got {lines!r}; expected γ energies > 0 MeV")
-    peak = _num(tab, "peak_fraction", file, "backgrounds.source_gamma", 0.3)
+        raise ConfigError(file, f"{where}.gamma_mev", f"got {lines!r}; expected γ energies > 0 MeV")
+    peak = _num(tab, "peak_fraction", file, where, 0.3)
     if peak > 1:
-        raise ConfigError(file, "backgrounds.source_gamma.peak_fraction", f"got {peak!r}; allowed range [0, 1]")
-    lam = _num(tab, "attenuation_length_m", file, "backgrounds.source_gamma", 0.11)
+        raise ConfigError(file, f"{where}.peak_fraction", f"got {peak!r}; allowed range [0, 1]")
+    lam = _num(tab, "attenuation_length_m", file, where, 0.11)
     kn = [klein_nishina_electron(float(k)) for k in lines]
     norms = [np.sum(_GL16[1] * 0.5 * float(t_max(k)) * kn[i](0.5 * float(t_max(k)) * (_GL16[0] + 1)))
              for i, k in enumerate(lines)]
@@ -413,9 +432,10 @@ def source_gamma_component(tab: dict, file: str = "<config>", source_half_life_d
     if peak == 1.0:
         spec = Spectrum(None, lines=tuple((float(k), 1.0 / len(lines)) for k in lines))
     return BackgroundComponent(
-        "source_gamma", "source γ", spec, _num(tab, "rate_per_day", file, "backgrounds.source_gamma"),
-        Density("source", lam), source_half_life_days, _uncertainty(tab, file, "backgrounds.source_gamma", 0.3), False,
-        "γ's from the source (leakage/impurities): decays with the source, e^{−L/λ}/(4πL²) in space")
+        name, label, spec, _num(tab, "rate_per_day", file, where),
+        Density("source", lam), source_half_life_days, _uncertainty(tab, file, where, 0.3), False,
+        "γ's from the source assembly (leakage or impurities): e^{−L/λ}/(4πL²) in space, decaying with "
+        + ("its own half-life" if name != "source_gamma" else "the source"))
 
 
 def _solar_component(name: str) -> tuple[Spectrum, float]:

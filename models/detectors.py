@@ -167,11 +167,14 @@ class Detector:
     def fiducial_electrons(self) -> float:
         return self.electron_density_m3 * 4.0 / 3.0 * math.pi * self.fiducial_radius_m**3
 
-    def fiducial_geometry(self, distance_m: float) -> SphereGeometry:
-        return SphereGeometry(self.fiducial_radius_m, distance_m)
+    def fiducial_geometry(self, distance_m: float, exclusion_radius_m: float = 0.0) -> SphereGeometry:
+        """The fiducial sphere seen from a source at ``distance_m``, without the
+        ``exclusion_radius_m`` around it that the source assembly occupies [m]."""
+        return SphereGeometry(self.fiducial_radius_m, distance_m, exclusion_radius_m)
 
-    def target_geometry(self, distance_m: float) -> SphereGeometry:
-        return SphereGeometry(self.radius_m, distance_m)
+    def target_geometry(self, distance_m: float, exclusion_radius_m: float = 0.0) -> SphereGeometry:
+        """The whole target seen from a source at ``distance_m`` (see :meth:`fiducial_geometry`)."""
+        return SphereGeometry(self.radius_m, distance_m, exclusion_radius_m)
 
     def source_distance(self, position: str | float) -> float:
         """A named source position ("centre", "outside", ...) or a distance [m]."""

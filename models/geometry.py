@@ -10,6 +10,11 @@ The source sits at distance D ≥ 0 from the centre of a sphere of radius R, ins
 and the flux-weighted volume G = ∫ dV / (4πL²) = R/2 + (R² − D²)/(4D) ln[(D+R)/|D−R|]
 (→ R as D → 0). An event rate is A · n_e · ⟨σ⟩ · G. Lengths in metres.
 
+A source inside the volume is a capsule in a shield, not scintillator: with an exclusion
+sphere of radius r_x centred on the source, dV/dL = 0 for L < r_x and is unchanged above
+(every shell L ≥ r_x lies outside the exclusion), so G loses ∫₀^{r_x} dV/(4πL²) — exactly
+r_x when the exclusion sphere lies inside the volume (r_x ≤ R − D).
+
 All interval integrals are exact: they are split at the kinks |R − D| and R + D, and each
 smooth piece is integrated in closed form or by Gauss–Legendre rules that are exact (or
 accurate to rounding) for the piece's integrand.
@@ -38,16 +43,20 @@ def _log1p_ratio(x: NDArray) -> NDArray:
 
 @dataclass(frozen=True)
 class SphereGeometry:
-    """A sphere of radius ``radius_m`` and a point source at ``source_distance_m`` from its centre."""
+    """A sphere of radius ``radius_m`` and a point source at ``source_distance_m`` from its
+    centre, with no volume within ``exclusion_radius_m`` of the source (its capsule and shield)."""
 
     radius_m: float
     source_distance_m: float
+    exclusion_radius_m: float = 0.0
 
     def __post_init__(self) -> None:
         if not (np.isfinite(self.radius_m) and self.radius_m > 0):
             raise PhysicsInputError("radius_m", self.radius_m, "a finite radius > 0 m")
         if not (np.isfinite(self.source_distance_m) and self.source_distance_m >= 0):
             raise PhysicsInputError("source_distance_m", self.source_distance_m, "a finite distance ≥ 0 m")
+        if not (np.isfinite(self.exclusion_radius_m) and self.exclusion_radius_m >= 0):
+            raise PhysicsInputError("exclusion_radius_m", self.exclusion_radius_m, "a finite radius ≥ 0 m")
 
     # -- shorthands ---------------------------------------------------------------
     @property
@@ -56,9 +65,13 @@ class SphereGeometry:
         return 0.0 if self.source_distance_m < 1e-12 * self.radius_m else self.source_distance_m
 
     @property
+    def _x(self) -> float:
+        return self.exclusion_radius_m
+
+    @property
     def l_min(self) -> float:
         """Smallest source–vertex distance in the volume [m]."""
-        return max(0.0, self._d - self.radius_m)
+        return min(max(self._x, self._d - self.radius_m), self.l_max)
 
     @property
     def l_max(self) -> float:
@@ -71,7 +84,8 @@ class SphereGeometry:
 
     @property
     def volume_m3(self) -> float:
-        return 4.0 / 3.0 * np.pi * self.radius_m**3
+        """The volume outside the exclusion sphere [m³]."""
+        return float(self.volume_between([0.0, self.l_max])[0])
 
     # -- pointwise ----------------------------------------------------------------
     def cos_alpha_min(self, L: ArrayLike) -> NDArray[np.float64]:
@@ -95,29 +109,29 @@ class SphereGeometry:
         L = np.asarray(L, dtype=float)
         d, r = self._d, self.radius_m
         if d == 0.0:
-            return np.where((L >= 0) & (L < r), 4.0 * np.pi * L * L, 0.0)
+            return np.where((L >= self._x) & (L < r), 4.0 * np.pi * L * L, 0.0)
         inner = (L >= 0) & (L < r - d)
         lens = (L >= abs(r - d)) & (L <= r + d)
         lens_val = np.pi * L * (r - L + d) * (r + L - d) / d
-        return np.where(inner, 4.0 * np.pi * L * L, np.where(lens, lens_val, 0.0))
+        return np.where(L < self._x, 0.0, np.where(inner, 4.0 * np.pi * L * L, np.where(lens, lens_val, 0.0)))
 
     def flux_density(self, L: ArrayLike) -> NDArray[np.float64]:
         """(dV/dL)/(4πL²), the dimensionless flux-weighted volume per unit L."""
         L = np.asarray(L, dtype=float)
         d, r = self._d, self.radius_m
         if d == 0.0:
-            return np.where((L >= 0) & (L < r), 1.0, 0.0)
+            return np.where((L >= self._x) & (L < r), 1.0, 0.0)
         inner = (L >= 0) & (L < r - d)
         lens = (L >= abs(r - d)) & (L <= r + d) & (L > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             lens_val = (r - L + d) * (r + L - d) / (4.0 * L * d)
-        return np.where(inner, 1.0, np.where(lens, lens_val, 0.0))
+        return np.where(L < self._x, 0.0, np.where(inner, 1.0, np.where(lens, lens_val, 0.0)))
 
     # -- interval integrals ---------------------------------------------------------
     def _pieces(self, edges: NDArray) -> tuple[NDArray, NDArray, NDArray]:
         """Clip every interval to the inner region and to the lens region."""
         d, r = self._d, self.radius_m
-        lo, hi = edges[:-1], edges[1:]
+        lo, hi = np.maximum(edges[:-1], self._x), np.maximum(edges[1:], self._x)
         in_hi = max(r - d, 0.0)
         in_a, in_b = np.clip(lo, 0.0, in_hi), np.clip(hi, 0.0, in_hi)
         lens_lo, lens_hi = (abs(r - d), r + d) if d > 0 else (r, r)
@@ -172,7 +186,11 @@ class SphereGeometry:
         return inner + lens
 
     def flux_weighted_volume(self) -> float:
-        """G = ∫ dV/(4πL²) over the sphere [m] (docs/physics.md §5), stable at D → 0, R, ∞."""
+        """G = ∫ dV/(4πL²) over the sphere [m] (docs/physics.md §5), stable at D → 0, R, ∞,
+        minus the exclusion sphere's share (module docstring)."""
+        if self._x > 0.0:
+            full = SphereGeometry(self.radius_m, self.source_distance_m)
+            return full.flux_weighted_volume() - float(full.flux_weight_between([0.0, self._x])[0])
         d, r = self._d, self.radius_m
         if d == 0.0:
             return r

@@ -133,7 +133,7 @@ def signal_rate(
     if (dm2 is None) != (sin2_2theta is None):
         raise PhysicsInputError("oscillation", (dm2, sin2_2theta), "both dm2 and sin2_2theta, or neither")
 
-    geom = det.fiducial_geometry(dist)
+    geom = det.fiducial_geometry(dist, src.assembly_radius_m)
     energies, intens = src.energies_mev, src.intensities
     if dm2 is None:
         g_line = np.full(energies.shape, geom.flux_weighted_volume())

@@ -143,6 +143,9 @@ class NeutrinoSource:
     gamma_branch_uncertainty : 1σ on B.
     gamma_energy_mev : energy of the γ from that level [MeV].
     atomic_heat_mev : mean heat per decay from the atomic relaxation [MeV] (calorimetry).
+    assembly_radius_m : outer radius of the source assembly (capsule and shield) [m]: no
+        target within this distance of the source when it is deployed inside a detector
+        (docs/physics.md §5).
     """
 
     name: str
@@ -156,6 +159,7 @@ class NeutrinoSource:
     gamma_branch_uncertainty: float = 0.0
     gamma_energy_mev: float = 0.0
     atomic_heat_mev: float = 0.0
+    assembly_radius_m: float = 0.0
     references: dict[str, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -170,6 +174,8 @@ class NeutrinoSource:
             raise PhysicsInputError("activity_method", self.activity_method, " | ".join(ACTIVITY_METHODS), ctx)
         if not (0 <= self.gamma_branch < 1):
             raise PhysicsInputError("gamma_branch", self.gamma_branch, "0 ≤ B < 1", ctx)
+        if not (math.isfinite(self.assembly_radius_m) and 0 <= self.assembly_radius_m <= 2.0):
+            raise PhysicsInputError("assembly_radius_m", self.assembly_radius_m, "0 ≤ r ≤ 2 m", ctx)
         if self.gamma_branch_uncertainty < 0:
             raise PhysicsInputError("gamma_branch_uncertainty", self.gamma_branch_uncertainty, "≥ 0", ctx)
         if not self.lines:
@@ -253,6 +259,10 @@ class NeutrinoSource:
         """A copy with another activity at t = 0 (Bq or a string such as '3MCi')."""
         return replace(self, activity_bq=parse_activity(activity))
 
+    def with_assembly_radius(self, radius_m: float) -> NeutrinoSource:
+        """A copy whose capsule and shield reach ``radius_m`` from the source [m]."""
+        return replace(self, assembly_radius_m=float(radius_m))
+
 
 # ---------------------------------------------------------------------------
 # Presets.
@@ -267,6 +277,12 @@ _CR51_LINES = (
     NeutrinoLine(0.4266, 0.0895, "excited", "K"),
     NeutrinoLine(0.4317, 0.0093, "excited", "L+"),
 )
+# Source assembly (capsule + γ shield): an assumption — no published design of a ⁵¹Cr source
+# for a scintillator detector was found. The BEST ⁵¹Cr target was a stack of 4 mm Cr disks of
+# 84/88 mm diameter (Danshin et al., J. Phys. Conf. Ser. 1390 (2019) 012100): ~4.5 cm core
+# radius; + ~1 cm steel capsule; + ~9 cm of tungsten alloy against the 320 keV γ's (assumed
+# thickness). docs/physics.md §5 shows how the central rates move with this radius.
+CR51_ASSEMBLY_RADIUS_M = 0.15
 _CR51_B_MEAN, _CR51_B_ERR, _ = combine_measurements(
     [m.value for m in CR51_GAMMA_BRANCH_MEASUREMENTS], [m.error for m in CR51_GAMMA_BRANCH_MEASUREMENTS]
 )
@@ -284,11 +300,13 @@ CR51 = NeutrinoSource(
     gamma_branch_uncertainty=round(_CR51_B_ERR, 5),
     gamma_energy_mev=0.32008,
     atomic_heat_mev=0.00501,
+    assembly_radius_m=CR51_ASSEMBLY_RADIUS_M,
     references={
         "half_life": "ENSDF, Nucl. Data Sheets 107 (2006) 2715",
         "lines": "Bahcall, PRC 56 (1997) 3391",
         "gamma_branch": "Barinov et al., PRC 105 (2022) 065502 (compilation)",
         "activity_uncertainty": "BEST calorimetry, Barinov et al., PRL 128 (2022) 232501",
+        "assembly_radius": "assumption (see CR51_ASSEMBLY_RADIUS_M)",
     },
 )
 
@@ -303,7 +321,10 @@ AR37 = NeutrinoSource(
     activity_bq=409e3 * CURIE_BQ,
     activity_rel_uncertainty=2.0 / 409.0,
     activity_method="fixed",
+    # assumption: a gas-filled capsule without γ shield (no γ line), ~5 cm outer radius
+    assembly_radius_m=0.05,
     references={
+        "assembly_radius": "assumption (a capsule without γ shield)",
         "half_life": "ENSDF, Nucl. Data Sheets 107 (2006) 1",
         "lines": "Bahcall, PRC 56 (1997) 3391",
         "activity": "SAGE, PRC 73 (2006) 045805",
@@ -352,7 +373,7 @@ def _source_from_toml(path: Path) -> NeutrinoSource:
         except PhysicsInputError as exc:
             raise ConfigError(fname, "source.activity", str(exc)) from exc
     for key in ("half_life_days", "activity_rel_uncertainty", "gamma_branch", "gamma_branch_uncertainty",
-                "gamma_energy_mev", "atomic_heat_mev"):
+                "gamma_energy_mev", "atomic_heat_mev", "assembly_radius_m"):
         if key in src:
             kw[key] = require(src, key, (int, float), fname, "source")
     for key in ("activity_method", "isotope"):

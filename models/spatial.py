@@ -138,6 +138,7 @@ def spatial_response(
     reco_edges: NDArray,
     sigmas: NDArray,
     density: Density = Density("flux"),
+    exclusion_radius: float = 0.0,
 ) -> NDArray[np.float64]:
     """S[k, i, j]: density-weighted probability to reconstruct in reco bin j from true bin i.
 
@@ -151,6 +152,8 @@ def spatial_response(
     reco_edges : reconstructed-baseline edges [m].
     sigmas : vertex resolutions σ_k [m] (0 allowed).
     density : the vertex density (module docstring).
+    exclusion_radius : no true vertices within this distance of the source (its capsule and
+        shield) [m]; an edge of ``true_edges`` when inside the target.
     """
     true_edges = np.asarray(true_edges, dtype=float)
     reco_edges = np.asarray(reco_edges, dtype=float)
@@ -159,7 +162,7 @@ def spatial_response(
     lo, hi = true_edges[:-1], true_edges[1:]
     half = 0.5 * (hi - lo)
     L = (0.5 * (lo + hi))[:, None] + half[:, None] * x  # (nbins, 3)
-    wL = half[:, None] * w
+    wL = np.where(L < exclusion_radius, 0.0, half[:, None] * w)
     out = np.zeros((len(sigmas), len(lo), len(reco_edges) - 1))
     for k, sig in enumerate(np.asarray(sigmas, dtype=float)):
         f = _cdf_at_edges(L.ravel(), wL.ravel(), r_target, r_fid, d, reco_edges, float(sig), density)

@@ -159,7 +159,7 @@ def default_binning(
     n_e = max(1, int(math.ceil((top - thr) / width - 1e-9)))
     e_edges = thr + width * np.arange(n_e + 1)
 
-    geom = detector.fiducial_geometry(distance_m)
+    geom = detector.fiducial_geometry(distance_m, source.assembly_radius_m)
     sig_v = float(detector.vertex_sigma_m(0.4))
     lo, hi = geom.l_min, geom.l_max
     if not has_fiducial_cut(detector):
@@ -382,15 +382,19 @@ def _background_energy(det: Detector, comp: BackgroundComponent, e_edges: NDArra
     return {eps: w @ energy_response(t, e_edges, sig_e, eps) for eps in escales}
 
 
-def _density_total(density: Density, det: Detector, distance: float) -> float:
-    """∫ ρ dV over the whole target: turns a total rate into a rate per unit density."""
+def _density_total(density: Density, det: Detector, distance: float, exclusion_radius_m: float = 0.0) -> float:
+    """∫ ρ dV over the whole target: turns a total rate into a rate per unit density.
+
+    Volume and external backgrounds are rates of the full target: the source assembly
+    displaces its share. Source-correlated γ's interact only outside the assembly: their
+    total is taken over the target without it."""
     r = det.radius_m
     if density.kind == "uniform":
         return 4.0 / 3.0 * math.pi * r**3
     if density.kind == "external":
         lam = density.length_m
         return 4.0 * math.pi * lam * (r * r - 2 * lam * r + 2 * lam * lam - 2 * lam * lam * math.exp(-r / lam))
-    geom = SphereGeometry(r, distance)
+    geom = SphereGeometry(r, distance, exclusion_radius_m)
     edges = np.linspace(geom.l_min, geom.l_max, 2001)
     x, w = np.polynomial.legendre.leggauss(8)
     half = 0.5 * np.diff(edges)[:, None]
@@ -452,7 +456,7 @@ def build_templates(
     if e_edges[0] >= tm_all + 5 * float(det.energy_sigma_mev(tm_all)) or e_edges[-1] <= 0:
         raise PhysicsInputError("energy_edges_mev", [e_edges[0], e_edges[-1]],
                                 f"a range overlapping the signal (recoils below {tm_all:.3f} MeV)")
-    target = det.target_geometry(dist)
+    target = det.target_geometry(dist, src.assembly_radius_m)
     if l_edges[0] >= target.l_max or l_edges[-1] <= target.l_min:
         raise PhysicsInputError("baseline_edges_m", [l_edges[0], l_edges[-1]],
                                 f"a range overlapping the detector ({target.l_min:.3g}–{target.l_max:.3g} m from the source)")
@@ -471,10 +475,12 @@ def build_templates(
     width = true_bin_width_m or max(min(float(sig_grid.min()) / 3.0, (l_edges[-1] - l_edges[0]) / 40.0), 1e-3)
     if sig_grid.max() == 0:
         width = true_bin_width_m or (l_edges[-1] - l_edges[0]) / 200.0
-    kinks = [abs(det.radius_m - dist), abs(det.fiducial_radius_m - dist), det.fiducial_radius_m + dist]
+    kinks = [abs(det.radius_m - dist), abs(det.fiducial_radius_m - dist), det.fiducial_radius_m + dist,
+             src.assembly_radius_m]
     t_edges = true_baseline_edges(l_edges, l_lo, l_hi, width, kinks)
 
-    s_flux = spatial_response(det.radius_m, r_fid, dist, t_edges, l_edges, sig_grid, Density("flux"))
+    s_flux = spatial_response(det.radius_m, r_fid, dist, t_edges, l_edges, sig_grid, Density("flux"),
+                              src.assembly_radius_m)
     energy = _signal_energy(det, src, e_edges, escales, xsec_model, binning.cos_edges, det.angular_resolution_deg)
     time_sig = src.decay_fraction(binning.time_edges_days[:-1], binning.time_edges_days[1:])
     kernel = SignalKernel(src.energies_mev, tuple(ln.branch for ln in src.lines), t_edges, energy, sig_w, s_flux, time_sig)
@@ -502,8 +508,9 @@ def build_templates(
     spatial_cache: dict[Density, NDArray] = {}
     for comp in comps:
         if comp.density not in spatial_cache:
-            s = spatial_response(det.radius_m, r_fid, dist, t_edges, l_edges, sig_grid, comp.density).sum(axis=1)
-            spatial_cache[comp.density] = s / _density_total(comp.density, det, dist)
+            s = spatial_response(det.radius_m, r_fid, dist, t_edges, l_edges, sig_grid, comp.density,
+                                 src.assembly_radius_m).sum(axis=1)
+            spatial_cache[comp.density] = s / _density_total(comp.density, det, dist, src.assembly_radius_m)
         s_norm = spatial_cache[comp.density]  # fraction of the component in (k, L)
         en = _background_energy(det, comp, e_edges, escales)
         per_el = {eps: np.einsum("e,ek,kj->ej", en[eps], sig_w, s_norm) * comp.rate_per_day for eps in escales}

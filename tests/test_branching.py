@@ -83,11 +83,13 @@ def test_asimov_fit_returns_true_b(mode, b_true):
 
 
 def test_sigma_b_scales_as_one_over_sqrt_n():
-    """×4 signal and ×4 background (activity and background rates): σ_B halves."""
+    """×4 signal and ×4 background (activity and background rates): σ_B halves, up to the
+    constrained shape systematics (energy scale), whose priors do not shrink with N: the
+    ratio is below 2 and close to it."""
     a = branch_sensitivity("jne-1t", CR51, "centre", 30)
     b = branch_sensitivity("jne-1t", CR51.with_activity(4 * CR51.activity_bq), "centre", 30, background_scale=4.0)
     assert b.signal_events == pytest.approx(4 * a.signal_events, rel=1e-9)
-    assert a.sigma_b / b.sigma_b == pytest.approx(2.0, rel=0.01)
+    assert 1.95 < a.sigma_b / b.sigma_b <= 2.0 + 1e-6
     assert b.events_for(b.sigma_b / 2) == pytest.approx(4 * b.signal_events, rel=1e-12)
 
 

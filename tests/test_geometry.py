@@ -88,3 +88,27 @@ def test_bad_geometry():
         SphereGeometry(0.0, 1.0)
     with pytest.raises(PhysicsInputError, match="edges"):
         SphereGeometry(1.0, 0.0).volume_between([1.0, 0.5])
+
+
+@pytest.mark.parametrize("r, d, r_x", [(17.2, 0.0, 0.15), (17.2, 3.0, 0.15), (0.65, 0.0, 0.15), (5.18, 2.5, 0.3),
+                                       (1.0, 0.9, 0.3), (1.0, 1.2, 0.3), (5.18, 6.0, 0.15)])
+def test_source_assembly_excludes_its_volume(r, d, r_x):
+    """G, V and dV/dL without the sphere of radius r_x around the source: against quad() of the
+    pointwise densities and, where the exclusion lies inside, the closed forms G − r_x, V − 4πr_x³/3."""
+    full, geom = SphereGeometry(r, d), SphereGeometry(r, d, r_x)
+    assert np.all(geom.dv_dl(np.linspace(0, r_x, 50, endpoint=False)) == 0)
+    L = np.linspace(r_x, d + r, 200)[1:]
+    np.testing.assert_array_equal(geom.flux_density(L), full.flux_density(L))
+    pts = [p for p in (abs(r - d), r + d, r_x) if 0 < p < d + r]
+    g_num = quad(geom.flux_density, 0, d + r, points=pts, limit=400, epsabs=1e-13, epsrel=1e-12)[0]
+    v_num = quad(geom.dv_dl, 0, d + r, points=pts, limit=400, epsabs=1e-12, epsrel=1e-12)[0]
+    assert geom.flux_weighted_volume() == pytest.approx(g_num, rel=1e-9, abs=1e-13)
+    assert geom.volume_m3 == pytest.approx(v_num, rel=1e-9)
+    edges = np.linspace(0, d + r, 97)
+    assert geom.flux_weight_between(edges).sum() == pytest.approx(g_num, rel=1e-9, abs=1e-13)
+    if r_x <= r - d:  # the assembly lies inside the sphere
+        assert geom.flux_weighted_volume() == pytest.approx(full.flux_weighted_volume() - r_x, rel=1e-12)
+        assert geom.volume_m3 == pytest.approx(4 / 3 * np.pi * (r**3 - r_x**3), rel=1e-12)
+        assert geom.l_min == r_x
+    if d - r >= r_x:  # a source outside: nothing changes
+        assert geom.flux_weighted_volume() == full.flux_weighted_volume()

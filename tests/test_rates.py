@@ -17,7 +17,9 @@ CR51_MIX_BKS_T200 = 2.691e-45  # cm², docs/physics.md §3 (independent implemen
 
 def test_hand_calculation_juno_centre():
     det = load_detector("juno")
-    expected = CR51.activity_bq * det.electron_density_m3 * CR51_MIX_BKS_T200 * 1e-4 * 17.2 * SECONDS_PER_DAY
+    # G = R_fid − r_x for a central source: the fiducial sphere minus the source assembly
+    expected = (CR51.activity_bq * det.electron_density_m3 * CR51_MIX_BKS_T200 * 1e-4 * (17.2 - CR51.assembly_radius_m)
+                * SECONDS_PER_DAY)
     assert signal_rate("juno", "cr51", 0.0).events_per_day == pytest.approx(expected, rel=5e-3)
 
 
@@ -29,7 +31,9 @@ def test_rate_proportional_to_activity_density_and_g():
     dense = replace(det, density_g_cm3=1.5 * det.density_g_cm3)
     assert signal_rate(dense, "cr51", 0.0).events_per_day == pytest.approx(1.5 * base.events_per_day, rel=1e-12)
     out = signal_rate("jne-500t", "cr51", 6.0)
-    g_ratio = det.fiducial_geometry(6.0).flux_weighted_volume() / det.fiducial_geometry(0.0).flux_weighted_volume()
+    r_x = CR51.assembly_radius_m
+    g_ratio = (det.fiducial_geometry(6.0, r_x).flux_weighted_volume()
+               / det.fiducial_geometry(0.0, r_x).flux_weighted_volume())
     assert out.events_per_day / base.events_per_day == pytest.approx(g_ratio, rel=1e-12)
 
 

@@ -102,3 +102,9 @@ def test_load_source(tmp_path):
     bad.write_text('[source]\npreset = "cr51"\nactivity_method = "guess"\n')
     with pytest.raises(ConfigError, match="activity_method"):
         load_source(bad)
+    bad.write_text('[source]\npreset = "cr51"\nassembly_radius_m = -0.1\n')
+    with pytest.raises(ConfigError, match="assembly_radius_m"):
+        load_source(bad)
+    p.write_text('[source]\npreset = "cr51"\nassembly_radius_m = 0.25\n')
+    assert load_source(p).assembly_radius_m == 0.25
+    assert CR51.with_assembly_radius(0.0).assembly_radius_m == 0.0 and CR51.assembly_radius_m > 0

@@ -73,30 +73,32 @@ def test_chi3_cdf_limits():
     assert chi3_cdf(np.array(0.3), np.array(1e-9), 0.2) == pytest.approx(chi.cdf(1.5, 3), rel=1e-6)
 
 
-@pytest.mark.parametrize("rt, rf, d, dens", [(2.0, 1.8, 0.0, "flux"), (2.0, 1.8, 0.7, "flux"), (2.0, 1.8, 2.5, "uniform"),
-                                             (2.0, 1.8, 1.0, "external")])
-def test_spatial_response_vs_monte_carlo(rt, rf, d, dens):
-    """The deterministic vertex-smearing integral against a seeded Monte Carlo (pulls < 4)."""
+@pytest.mark.parametrize("rt, rf, d, dens, r_x", [(2.0, 1.8, 0.0, "flux", 0.0), (2.0, 1.8, 0.7, "flux", 0.0),
+                                                  (2.0, 1.8, 2.5, "uniform", 0.0), (2.0, 1.8, 1.0, "external", 0.0),
+                                                  (2.0, 1.8, 0.7, "flux", 0.3), (2.0, 1.8, 0.0, "uniform", 0.4)])
+def test_spatial_response_vs_monte_carlo(rt, rf, d, dens, r_x):
+    """The deterministic vertex-smearing integral against a seeded Monte Carlo (pulls < 4),
+    also with a source assembly of radius r_x that holds no target."""
     rng = np.random.default_rng(11)
     sig, n = 0.18, 1_500_000
     density = Density(dens, 0.3 if dens == "external" else 0.0)
     reco = np.linspace(max(0, d - rf), d + rf, 7)
-    edges = true_baseline_edges(reco, max(0, d - rt), d + rt, 0.03, [abs(rt - d), abs(rf - d)])
-    s = spatial_response(rt, rf, d, edges, reco, np.array([sig]), density)[0].sum(axis=0)
+    edges = true_baseline_edges(reco, max(r_x, d - rt), d + rt, 0.03, [abs(rt - d), abs(rf - d), r_x])
+    s = spatial_response(rt, rf, d, edges, reco, np.array([sig]), density, r_x)[0].sum(axis=0)
     u = rng.normal(size=(n, 3))
     x = u / np.linalg.norm(u, axis=1)[:, None] * rt * rng.random(n)[:, None] ** (1 / 3)
     src = np.array([0.0, 0.0, -d])
     L = np.linalg.norm(x - src, axis=1)
     vol = 4 / 3 * np.pi * rt**3 / n
     w = {"flux": vol / (4 * np.pi * L * L), "uniform": np.full(n, vol),
-         "external": vol * np.exp((np.linalg.norm(x, axis=1) - rt) / 0.3)}[dens]
+         "external": vol * np.exp((np.linalg.norm(x, axis=1) - rt) / 0.3)}[dens] * (L >= r_x)
     xr = x + rng.normal(0, sig, (n, 3))
     keep = np.linalg.norm(xr, axis=1) < rf
     lr = np.linalg.norm(xr - src, axis=1)[keep]
     h, _ = np.histogram(lr, reco, weights=w[keep])
     h2, _ = np.histogram(lr, reco, weights=w[keep] ** 2)
     pulls = (s - h) / np.sqrt(h2)
-    if dens == "flux" and d < rf:
+    if dens == "flux" and d < rf and r_x == 0:
         pulls = pulls[1:]  # first bin: 1/L² weights give the MC an unreliable variance
     assert np.all(np.abs(pulls) < 4), pulls
 
@@ -228,11 +230,22 @@ def test_bad_binning_and_inputs():
 
 
 def test_documented_source_gamma_example():
+    """The ⁵¹Cr leakage decays with the source, the ⁴⁶Sc impurity with its own half-life."""
     from pathlib import Path
 
     det = load_detector(Path(__file__).parent.parent / "examples" / "jne_500t_source_gamma.toml")
-    tpl = build_templates(det, "cr51", "centre", 30)
+    tpl = build_templates(det, "cr51", "centre", 90)
     assert "source_gamma" in tpl.samples and tpl.info["source_gamma"].uncertainty == 0.3
+    edges = tpl.binning.time_edges_days
+    for name, half_life in (("source_gamma", CR51.half_life_days), ("source_gamma_sc46", 83.79)):
+        by_t = tpl.samples[name].sum(axis=(0, 1))
+        tau = half_life / np.log(2.0)
+        expected = np.exp(-edges[:-1] / tau) - np.exp(-edges[1:] / tau)
+        np.testing.assert_allclose(by_t / by_t.sum(), expected / expected.sum(), rtol=1e-10)
+    bad = dict(det.backgrounds)
+    bad["source_gamma"] = {"impurities": {"co60": {"rate_per_day": 1.0, "gamma_mev": [1.17, 1.33]}}}
+    with pytest.raises(ConfigError, match="impurities.co60.half_life_days"):
+        detector_backgrounds(replace(det, backgrounds=bad))
 
 
 def test_source_off_exposure_constrains_backgrounds():

@@ -97,7 +97,7 @@ def fit_cmd(detector: str, source: str, activity: float | None, distance: str, d
               help="Also run toys for the median and bands.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the toys.")
 @click.option("--vary", type=click.Choice(["days", "activity", "activity_uncertainty", "background_scale",
-                                           "fiducial_radius"]), default=None,
+                                           "fiducial_radius", "assembly_radius"]), default=None,
               help="Scan one knob over --values (Asimov): a sensitivity curve.")
 @click.option("--values", "vary_values", default=None,
               help="Values of the --vary knob (activity accepts units, e.g. 1MCi,3MCi).")
