@@ -62,6 +62,7 @@ __all__ = [
     "wilks_level",
     "z_from_delta_chi2",
     "asymmetric_shift",
+    "min_xsec_pull",
     "GalliumData",
     "ProfileOutput",
     "GalliumLikelihood",
@@ -176,6 +177,32 @@ class ProfileOutput:
                 "converged": self.converged.tolist()}
 
 
+def min_xsec_pull(model: CrossSectionModel, isotopes: Sequence[str]) -> float:
+    """The lowest physical value of the cross-section nuisance ξ: where the first isotope's
+    cross section falls to its ground-state part (the excited-state contribution is a sum of
+    positive Gamow–Teller strengths and cannot go below zero). −∞ for the ground-state model.
+
+    A model's uncertainty is that of its excited-state part (the ground-state part is fixed
+    to 0.3 % by the ⁷¹Ge half-life), so below ξ_min the excited part would be negative: ξ is
+    bounded there (docs/statistics.md §15). Below ξ = −1 the shift is linear, ε = ξ δ₋:
+    ξ_min = −σ_exc/σ₋ when σ_exc ≥ σ₋; otherwise the root lies in the polynomial part.
+    """
+    gs = XSEC_MODELS["ground_state"].sigma_cm2
+    bound = -math.inf
+    for iso in isotopes:
+        s, lo, hi = model.sigma_cm2[iso], model.err_lo_cm2[iso], model.err_hi_cm2[iso]
+        exc = s - gs[iso]
+        if model.name == "ground_state" or exc <= 0 or lo <= 0:
+            continue
+        xi = -exc / lo if exc >= lo else optimize.brentq(_relative_shift, -1.0, 0.0, args=(lo / s, hi / s, exc / s))
+        bound = max(bound, xi)
+    return bound
+
+
+def _relative_shift(xi: float, lo: float, hi: float, offset: float) -> float:
+    return float(asymmetric_shift(np.array([[xi]]), np.array([lo]), np.array([hi]))[0][0, 0]) + offset
+
+
 class GalliumLikelihood:
     """The χ² of a set of gallium experiments under one cross-section model.
 
@@ -236,6 +263,7 @@ class GalliumLikelihood:
         rel = [self.model.rel_err(e.isotope) for e in self.experiments]
         self.xs_lo = np.array([r[0] for r in rel])
         self.xs_hi = np.array([r[1] for r in rel])
+        self.xsec_min = min_xsec_pull(self.model, sorted({e.isotope for e in self.experiments}))
 
     # -- bookkeeping --------------------------------------------------------------
     @property
@@ -364,8 +392,10 @@ class GalliumLikelihood:
                 step[:, K] = np.maximum(step[:, K], -0.5 * t[:, K])
             return step
 
-        unbounded = np.full(P, np.inf)
-        p, val, ok, _ = newton_batch(batch_terms, p, -unbounded, unbounded, np.zeros((N, P), dtype=bool),
+        upper = np.full(P, np.inf)
+        lower = -upper
+        lower[0] = self.xsec_min
+        p, val, ok, _ = newton_batch(batch_terms, p, lower, upper, np.zeros((N, P), dtype=bool),
                                      max_iter=max_iter, tol=tol, damping=GALLIUM_DAMPING, lazy=True,
                                      limit_step=keep_scale_positive)
         out_shape = (n,) + bshape
