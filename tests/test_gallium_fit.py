@@ -281,3 +281,12 @@ def test_xsec_bound_inside_the_interpolated_region():
     assert -1.0 < xi < 0.0
     eps, _, _ = fg.asymmetric_shift(np.array([[xi]]), np.array([0.10 / 5.60]), np.array([0.10 / 5.60]))
     assert 5.60e-45 * (1 + eps[0, 0]) == pytest.approx(5.539e-45, rel=1e-9)
+
+
+def test_bundled_fits_are_computed_once_and_read_only():
+    a = fg.fit_oscillation("best", grid="20x20")
+    assert fg.fit_oscillation("BEST", "Bahcall", (20, 20)) is a
+    with pytest.raises(ValueError):
+        a.chi2[0, 0] = 0.0
+    lk = fg.GalliumLikelihood("best")
+    assert fg.fit_oscillation(likelihood=lk, grid="20x20") is not a  # user likelihoods are not cached

@@ -28,6 +28,7 @@ or ⁷¹Ge extraction). Test statistic −2 ln L = 2·(ES −ln L − constant) 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -562,7 +563,26 @@ def _as_grid(grid: OscillationGrid | str | tuple[int, int] | None) -> Oscillatio
 
 def fit_oscillation(experiments: str | Iterable[str] = "all", model: str | CrossSectionModel = REFERENCE_MODEL,
                     grid: OscillationGrid | str | tuple[int, int] | None = None, likelihood: GalliumLikelihood | None = None) -> GalliumFitResult:
-    """3+1 fit: profiled χ² on the grid, best fit refined off the grid, χ² of no oscillation."""
+    """3+1 fit: profiled χ² on the grid, best fit refined off the grid, χ² of no oscillation.
+
+    Fits of the bundled data named by strings (experiment set, model, grid) are computed once
+    per process: the study and every contour figure with the gallium overlay share them."""
+    if likelihood is None and isinstance(experiments, str) and isinstance(model, str) \
+            and (grid is None or isinstance(grid, (str, tuple))):
+        return _bundled_fit(experiments.lower(), model.lower(), _as_grid(grid).shape)
+    return _fit_oscillation(experiments, model, grid, likelihood)
+
+
+@functools.lru_cache(maxsize=16)
+def _bundled_fit(experiments: str, model: str, shape: tuple[int, int]) -> GalliumFitResult:
+    res = _fit_oscillation(experiments, model, shape, None)
+    res.chi2.setflags(write=False)  # shared between callers
+    return res
+
+
+def _fit_oscillation(experiments: str | Iterable[str], model: str | CrossSectionModel,
+                     grid: OscillationGrid | str | tuple[int, int] | None,
+                     likelihood: GalliumLikelihood | None) -> GalliumFitResult:
     lk = likelihood or GalliumLikelihood(experiments, model)
     g = _as_grid(grid)
     data = lk.observed()
