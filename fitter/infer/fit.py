@@ -263,6 +263,15 @@ def fit(
             valid, exact_cov = False, None
             message = ("HESSE: the Hessian is not positive definite: the data do not constrain "
                        + (", ".join(loose) if loose else "a combination of parameters"))
+    if not valid and not flat and not minos:
+        # MIGRAD can stop short on badly scaled likelihoods (nuisances constrained 100× tighter
+        # than their priors); the bounded Newton core with the Fisher matrix is scale-free.
+        newton = minimize_batch(model, data.main, data.aux, theta0=x0, fixed=fixed, tol=1e-10, max_iter=1000)
+        if bool(np.all(newton.converged)):
+            done = _newton_result(model, data, np.asarray(newton.theta, dtype=float).reshape(-1), free, fixed, hess,
+                                  grad, constant, int(newton.iterations), hesse)
+            if done is not None and not done.message:  # interior minima only: degenerate data stay invalid
+                return done
     minos_out: dict[str, tuple[float, float]] = {}
     want = ([ps.poi] if (minos is True and ps.poi) else (list(minos) if minos else []))
     if want and m.valid:
