@@ -34,6 +34,7 @@ __all__ = [
     "plot_sigma_b",
     "plot_branching_exposure",
     "plot_branching_resolution",
+    "plot_window_optimum",
 ]
 
 SIGNAL_COLOURS = ["#EE6677", "#F4A6B0", "#CCBB44", "#E8DC8A"]
@@ -342,4 +343,35 @@ def plot_branching_resolution(study: Any, ax: Any = None) -> Figure:
                        b_alternative=study.b_alternative, b_true=e.b_true, logx=False)
     fig.axes[0].set_title(f"{e.detector}, D = {e.distance_m:g} m, {e.days:g} d, {e.mode} fit: σ_B vs angular resolution",
                           fontsize=9)
+    return fig
+
+
+def plot_window_optimum(result: Any, metric: str = "z", ax: Any = None) -> Figure:
+    """Heat map of a :class:`~ganom.fitter.analyses.optimize.WindowOptimum` over recoil
+    threshold × fiducial radius: Z(R = 1 | R = 0.82) (``metric="z"``) or the sin²2θ limit
+    ("limit"), every cell annotated, the best one outlined."""
+    fig, ax = _axes(ax, figsize=(6.4, 4.6))
+    vals = result.z_reject_r1 if metric == "z" else result.s22t_limit
+    x, y = result.thresholds_mev, result.fiducial_radii_m
+    im = ax.imshow(vals.T, origin="lower", aspect="auto", cmap="viridis" if metric == "z" else "viridis_r",
+                   extent=(-0.5, x.size - 0.5, -0.5, y.size - 0.5))
+    for i in range(x.size):
+        for j in range(y.size):
+            v = vals[i, j]
+            r, g, b, _ = im.cmap(im.norm(v)) if np.isfinite(v) else (0.0, 0.0, 0.0, 1.0)
+            ink = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
+            ax.text(i, j, "—" if np.isnan(v) else (f"{v:.2f}" if metric == "z" else f"{v:.3g}"), ha="center",
+                    va="center", fontsize=7, color=ink)
+    best = result.best(metric)
+    bi = int(np.nonzero(x == best["threshold_mev"])[0][0])
+    bj = int(np.nonzero(y == best["fiducial_radius_m"])[0][0])
+    ax.add_patch(plt.Rectangle((bi - 0.5, bj - 0.5), 1, 1, fill=False, ec="red", lw=2))
+    ax.set_xticks(range(x.size), [f"{t:g}" for t in x])
+    ax.set_yticks(range(y.size), [f"{r:g}" for r in y])
+    ax.set_xlabel("recoil threshold [MeV]")
+    ax.set_ylabel("fiducial radius [m]")
+    label = "Z(R = 1 | R = 0.82), Asimov" if metric == "z" else \
+        f"90 % raster limit on sin²2θ at Δm² = {result.dm2_ev2:g} eV²"
+    fig.colorbar(im, ax=ax, label=label)
+    ax.set_title(f"{result.detector}, D = {result.distance_m:g} m, {result.days:g} d: best outlined", fontsize=9)
     return fig

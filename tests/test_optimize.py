@@ -1,0 +1,57 @@
+"""``ganom optimize``: threshold × fiducial-radius scans of the reach."""
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from ganom.fitter.analyses.comparison import deficit_significances
+from ganom.fitter.analyses.optimize import optimize_window
+from ganom.fitter.cli import main
+from ganom.models.detectors import load_detector
+from ganom.models.sources import CR51
+
+
+@pytest.fixture(scope="module")
+def scan():
+    det = load_detector("jne-1t")
+    return optimize_window(det, thresholds_mev=[det.threshold_mev, 0.35],
+                           fiducial_radii_m=[0.4, det.fiducial_radius_m], dm2_ev2=1.0)
+
+
+def test_preset_cell_equals_the_significance_command(scan):
+    """The cell at the preset's own threshold and radius is the preset's configuration."""
+    ref = deficit_significances("jne-1t", "cr51", "centre", [30.0])[0]
+    assert scan.z_reject_r1[0, 1] == pytest.approx(ref.z_reject_R1_if_R082, rel=1e-9)
+    assert scan.signal[0, 1] == pytest.approx(ref.signal_events, rel=1e-12)
+
+
+def test_physics_of_the_window(scan):
+    # a central source: signal ∝ G = R_fid − r_x, uniform backgrounds ∝ volume: S/B improves inward
+    sb = scan.signal / scan.background
+    assert sb[0, 0] > sb[0, 1]
+    ideal = replace(load_detector("jne-1t"), energy_stochastic=0.0, vertex_sigma_1mev_m=0.0)
+    exact = optimize_window(ideal, thresholds_mev=[0.2], fiducial_radii_m=[0.4, 0.645], dm2_ev2=1.0, n_s22t=3)
+    r_x = CR51.assembly_radius_m  # without vertex smearing the window holds exactly G of each sphere
+    assert exact.signal[0, 0] / exact.signal[0, 1] == pytest.approx((0.4 - r_x) / (0.645 - r_x), rel=1e-6)
+    # a higher threshold loses signal and background; the limit exists everywhere
+    assert np.all(scan.signal[1] < scan.signal[0]) and np.all(scan.background[1] < scan.background[0])
+    assert np.all(np.isfinite(scan.s22t_limit)) and np.all((scan.s22t_limit > 0) & (scan.s22t_limit < 1))
+    bz = scan.best("z")
+    assert bz["z_reject_R1_if_R082"] == pytest.approx(scan.z_reject_r1.max())
+    assert scan.best("limit")["s22t_limit"] == pytest.approx(np.nanmin(scan.s22t_limit))
+    holey = replace(scan, s22t_limit=np.where(np.arange(4).reshape(2, 2) == 0, np.nan, scan.s22t_limit))
+    assert np.isfinite(holey.best("limit")["s22t_limit"])  # a cell without a limit is never the best
+
+
+def test_optimize_cli(tmp_path):
+    out = tmp_path / "opt"
+    res = CliRunner().invoke(main, ["optimize", "-d", "jne-1t", "--thresholds", "0.2", "--radii", "0.5,0.645",
+                                    "--out", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads((out / "optimize.json").read_text())
+    assert d["best_z"]["fiducial_radius_m"] in (0.5, 0.645) and (out / "optimize_z.png").exists()
+    bad = CliRunner().invoke(main, ["optimize", "-d", "jne-1t", "--radii", "0.9"])
+    assert bad.exit_code == 2 and "fiducial_radius_m" in bad.output and "Traceback" not in bad.output
