@@ -167,8 +167,8 @@ class SphereGeometry:
         d, r = self._d, self.radius_m
         if d == 0.0:
             return inner
-        if d >= 0.25 * r:
-            # Closed form of ∫ [(R² − D²)/L + 2D − L] dL / (4D); no cancellation for D ≳ R/4.
+        if 0.25 * r <= d <= 4.0 * r:
+            # Closed form of ∫ [(R² − D²)/L + 2D − L] dL / (4D); no cancellation for R/4 ≲ D ≲ 4R.
             # At D = R the lens starts at L = 0 where (R² − D²) ln L is 0·∞ → 0.
             ok = ln_b > ln_a
             a = np.where(ok, ln_a, 1.0)
@@ -177,8 +177,9 @@ class SphereGeometry:
             lens = (log_term + (b - a) * (2.0 * d - 0.5 * (a + b))) / (4.0 * d)
             lens = np.where(ok, lens, 0.0)
         else:
-            # Lens shell L ∈ [R − D, R + D] with D < R/4: the integrand is smooth (1/L varies
-            # by < 5/3), so 16-point Gauss–Legendre is accurate to rounding.
+            # Lens shell L ∈ [|R − D|, R + D] with D < R/4 or D > 4R: the integrand is smooth
+            # (1/L varies by < 5/3), so 16-point Gauss–Legendre is accurate to rounding; the
+            # closed form would cancel catastrophically far away (its terms ~ R, the result ~ R³/D²).
             x, w = _GL16
             half, mid = 0.5 * (ln_b - ln_a), 0.5 * (ln_b + ln_a)
             nodes = mid[:, None] + half[:, None] * x
@@ -199,5 +200,10 @@ class SphereGeometry:
         if d < r:
             x = 2.0 * d / (r - d)
             return float(0.5 * r + 0.5 * (r + d) * _log1p_ratio(np.asarray(x)))
+        u = r / d
+        if u < 0.1:
+            # far away: G = D Σ_{k≥1} u^{2k+1}/((2k−1)(2k+1)) → V/(4πD²), no cancellation
+            k = np.arange(1, 21)
+            return float(d * np.sum(u ** (2 * k + 1) / ((2 * k - 1) * (2 * k + 1))))
         x = 2.0 * r / (d - r)
         return float(0.5 * r - 0.5 * (d + r) * r / d * _log1p_ratio(np.asarray(x)))

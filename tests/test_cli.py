@@ -115,6 +115,7 @@ def test_fit_command_with_data_file(tmp_path):
     (["contour", "-d", "jne-1t", "--fc-stride", "0"], "--fc-stride"),
     (["br", "-d", "jne-1t", "--exposures", "0"], "--exposures: 0"),
     (["br", "-d", "jne-1t", "--resolutions", "200"], "0–180 degrees"),
+    (["br", "-d", "jne-1t", "--deficit", "1"], "deficit = 1"),
     (["compare", "--plot", "c.xyz"], "allowed suffixes"),
     (["contour", "-d", "jne-1t", "--grid", "1x30"], "--grid: grid '1x30': need at least 2×2"),
     (["contour", "-d", "jne-1t", "--grid", "thirty"], "expected 'NxM'"),

@@ -112,3 +112,21 @@ def test_source_assembly_excludes_its_volume(r, d, r_x):
         assert geom.l_min == r_x
     if d - r >= r_x:  # a source outside: nothing changes
         assert geom.flux_weighted_volume() == full.flux_weighted_volume()
+
+
+@pytest.mark.parametrize("d", [68.9, 172.0, 1.0e3, 1.0e5, 1.0e8])
+def test_far_source_stays_exact(d):
+    """Far away, G → V/(4πD²): the closed form cancelled catastrophically (terms ~ R, result
+    ~ R³/D²: 6× too large at D = 1e8 m). Against the exact formula in 60-digit arithmetic."""
+    from decimal import Decimal, localcontext
+
+    r = 17.2
+    with localcontext() as ctx:
+        ctx.prec = 60
+        R, D = Decimal(r), Decimal(d)
+        exact = float(R / 2 - (D * D - R * R) / (4 * D) * ((D + R) / (D - R)).ln())
+    geom = SphereGeometry(r, d)
+    assert geom.flux_weighted_volume() == pytest.approx(exact, rel=1e-12)
+    assert geom.flux_weight_between(np.linspace(d - r, d + r, 37)).sum() == pytest.approx(exact, rel=1e-8)
+    if d >= 1e5:
+        assert exact == pytest.approx(4.0 / 3.0 * np.pi * r**3 / (4 * np.pi * d * d), rel=1e-7)

@@ -246,6 +246,9 @@ def branching_study(detector: Any, source: NeutrinoSource | str = "cr51", distan
         raise PhysicsInputError("target_sigma_b", target_sigma_b, "> 0")
     src = load_source(source)
     b_alt = b_explaining_deficit(deficit, src)
+    if target_sigma_b is None and abs(b_alt - src.gamma_branch) < 1e-6 * src.gamma_branch:
+        raise PhysicsInputError("deficit", deficit, "a gallium ratio ≠ 1 (a ratio of 1 needs no other B, so there is "
+                                "no separation to aim at; give a target σ_B instead)")
     kw = dict(detector=detector, source=src, distance_m=distance_m, mode=mode, b_alternative=b_alt)
     brute = branch_sensitivity(days=days, angular_resolution_deg=None, **kw)
     main = brute if angular_resolution_deg is None else branch_sensitivity(
