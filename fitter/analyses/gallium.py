@@ -193,7 +193,7 @@ def min_xsec_pull(model: CrossSectionModel, isotopes: Sequence[str]) -> float:
     for iso in isotopes:
         s, lo, hi = model.sigma_cm2[iso], model.err_lo_cm2[iso], model.err_hi_cm2[iso]
         exc = s - gs[iso]
-        if model.name == "ground_state" or exc <= 0 or lo <= 0:
+        if exc <= 0 or lo <= 0:  # the ground-state model: nothing to bound
             continue
         xi = -exc / lo if exc >= lo else optimize.brentq(_relative_shift, -1.0, 0.0, args=(lo / s, hi / s, exc / s))
         bound = max(bound, xi)

@@ -202,6 +202,16 @@ def fit(
 
     flat = model.uses_flat_evaluator
 
+    def newton_fit() -> tuple[NDArray, bool, FitResult | None]:
+        """The batched Newton core from x0 (tolerance 1e-10): θ̂, whether it converged, and the
+        result when :func:`_newton_result` accepts it (EDM, curvature, KKT)."""
+        nb = minimize_batch(model, data.main, data.aux, theta0=x0, fixed=fixed, tol=1e-10, max_iter=1000)
+        theta = np.asarray(nb.theta, dtype=float).reshape(-1)
+        if not bool(np.all(nb.converged)):
+            return theta, False, None
+        return theta, True, _newton_result(model, data, theta, free, fixed, hess, grad, constant,
+                                           int(nb.iterations), hesse)
+
     def run(start: NDArray, strat: int) -> Minuit:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -225,15 +235,11 @@ def fit(
         # Models of any shape (pyhf workspaces): the batched Newton core reaches the minimum
         # in a few vectorised steps; MIGRAD then confirms it from there (strategy 0: the
         # covariance comes from the exact Hessian below, not from MINUIT's estimate).
-        newton = minimize_batch(model, data.main, data.aux, theta0=x0, fixed=fixed, tol=1e-10, max_iter=1000)
-        start = np.asarray(newton.theta, dtype=float).reshape(-1)[free]
-        newton_start = start.copy() if bool(np.all(newton.converged)) else None
-        want_minos = bool(minos)
-        if newton_start is not None and not want_minos:
-            done = _newton_result(model, data, full(newton_start), free, fixed, hess, grad, constant,
-                                  int(newton.iterations), hesse)
-            if done is not None:
-                return done
+        theta, converged, done = newton_fit()
+        start = theta[free]
+        newton_start = start.copy() if converged else None
+        if done is not None and not minos:
+            return done
     m = run(start, min(strategy, 0) if flat else strategy)
     if not m.valid and not (flat and _bounded_minimum(model, data, full(np.array(m.values)), fixed) is not None):
         m = run(start if flat else x0[free], 2)
@@ -266,12 +272,9 @@ def fit(
     if not valid and not flat and not minos:
         # MIGRAD can stop short on badly scaled likelihoods (nuisances constrained 100× tighter
         # than their priors); the bounded Newton core with the Fisher matrix is scale-free.
-        newton = minimize_batch(model, data.main, data.aux, theta0=x0, fixed=fixed, tol=1e-10, max_iter=1000)
-        if bool(np.all(newton.converged)):
-            done = _newton_result(model, data, np.asarray(newton.theta, dtype=float).reshape(-1), free, fixed, hess,
-                                  grad, constant, int(newton.iterations), hesse)
-            if done is not None and not done.message:  # interior minima only: degenerate data stay invalid
-                return done
+        _, _, done = newton_fit()
+        if done is not None and not done.message:  # interior minima only: degenerate data stay invalid
+            return done
     minos_out: dict[str, tuple[float, float]] = {}
     want = ([ps.poi] if (minos is True and ps.poi) else (list(minos) if minos else []))
     if want and m.valid:
