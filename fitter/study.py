@@ -23,7 +23,7 @@ import numpy as np
 from ganom.exceptions import InputError
 from ganom.fitter.io import dumps, jsonable, markdown_table, save_figure, write_json, write_text_atomic
 from ganom.models.detectors import DEFAULT_DETECTOR, load_detector, preset_names
-from ganom.models.rates import signal_rate
+from ganom.models.rates import signal_rates
 from ganom.models.sources import load_source
 
 __all__ = ["StudyConfig", "StudyResult", "FC_STRIDE", "estimate_seconds", "versions", "run_study"]
@@ -139,21 +139,17 @@ def run_study(cfg: StudyConfig, log: Callable[[str], None] = print) -> StudyResu
 # ----------------------------------------------------------------------------- sections
 def _rates_section(dets, src, cfg: StudyConfig, out: Path, res: StudyResult, log) -> str:
     log("[1] signal rates")
-    recs = []
-    for det in dets:
-        for pos in det.source_positions_m:
-            recs.append(signal_rate(det, src, pos, days=cfg.days).to_record())
-    res.files.append(write_text_atomic(dumps(jsonable(recs), sort_keys=True), out / "rates.json"))
-    rows = [[r["detector"], f"{r['distance_m']:g}", f"{r['events_per_day']:.1f}"]
-            + [f"{r['events_in_run'][f'{d:g}']:.0f}" for d in cfg.days]
-            + [f"{r['line_shares']['426.6'] + r['line_shares']['431.7']:.4f}" if "426.6" in r["line_shares"] else "—"]
-            for r in recs]
-    table = markdown_table(["detector", "D [m]", "events/day (t=0)"] + [f"events in {d:g} d" for d in cfg.days]
-                      + ["share of the 427/432 keV lines"], rows)
+    from ganom.fitter.analyses.rates import rates_table
+
+    results = signal_rates(dets, src, None, days=cfg.days)
+    res.files.append(write_text_atomic(dumps(jsonable([r.to_record() for r in results]), sort_keys=True),
+                                       out / "rates.json"))
+    table = rates_table(results, cfg.days).markdown()
     res.files.append(write_text_atomic(table + "\n", out / "rates.md"))
     return ("## Signal rates\n\nExpected ν–e elastic-scattering events from "
             f"{src.activity_mci:.3g} MCi of {src.isotope} above each detector's recoil threshold, with the "
-            "Bahcall–Kamionkowski–Sirlin cross section and the exact flux-weighted fiducial volume; runs start "
+            "Bahcall–Kamionkowski–Sirlin cross section and the exact flux-weighted fiducial volume G (without "
+            f"the {src.assembly_radius_m:g} m source assembly, an assumption: docs/physics.md §5.3); runs start "
             "at the reference activity and include the decay. Files: `rates.json`, `rates.md`.\n\n" + table + "\n")
 
 

@@ -12,6 +12,7 @@ from ganom.fitter.cli.common import (
     BadInput,
     Interval,
     _echo_json,
+    _Parsed,
     _save,
     _source,
     activity_option,
@@ -27,20 +28,18 @@ from ganom.fitter.io import jsonable, write_json
 __all__ = ["contour_cmd"]
 
 
-class MethodList(click.ParamType):
+class MethodList(_Parsed):
     """'wilks,raster' → ['wilks', 'raster'] (each one of the region constructions)."""
 
     name = "METHODS"
 
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> list[str]:
+    def parse(self, text: str, option: str) -> list[str]:
         from ganom.fitter.infer.contours import METHODS
 
-        if isinstance(value, list):
-            return value
-        methods = [m.strip() for m in str(value).split(",") if m.strip()]
+        methods = [m.strip() for m in text.split(",") if m.strip()]
         bad = [m for m in methods if m not in METHODS]
         if bad or not methods:
-            raise BadInput(f"--method: {', '.join(bad) or repr(value)} not allowed; allowed: {', '.join(METHODS)}")
+            raise BadInput(f"{option}: {', '.join(bad) or repr(text)} not allowed; allowed: {', '.join(METHODS)}")
         return methods
 
 
