@@ -35,8 +35,8 @@ from ganom.models._numerics import endpoint_nodes
 from ganom.models.backgrounds import BackgroundComponent, detector_backgrounds
 from ganom.models.constants import CM2_TO_M2, SECONDS_PER_DAY
 from ganom.models.detectors import Detector, load_detector
+from ganom.models.events import binned_survival
 from ganom.models.geometry import SphereGeometry
-from ganom.models.oscillation import mean_sin2
 from ganom.models.rates import check_threshold
 from ganom.models.sources import NeutrinoSource, load_source
 from ganom.models.spatial import Density, spatial_response, true_baseline_edges
@@ -247,11 +247,7 @@ class SignalKernel:
 
     def survival(self, dm2: ArrayLike, sin2_2theta: ArrayLike) -> NDArray:
         """⟨P_ee⟩[..., line, true bin] for (broadcastable) arrays of Δm² [eV²] and sin²2θ."""
-        dm2 = np.asarray(dm2, dtype=float)[..., None, None]
-        s = np.asarray(sin2_2theta, dtype=float)[..., None, None]
-        lo, hi = self.true_edges_m[:-1], self.true_edges_m[1:]
-        e = self.line_energies_mev[:, None]
-        return 1.0 - s * mean_sin2(lo, hi, e, dm2)
+        return binned_survival(self.true_edges_m, self.line_energies_mev, dm2, sin2_2theta)
 
     def reco_spatial(self, survival: NDArray | None = None) -> NDArray:
         """X[..., line, k, L] = Σ_i P(i, line) S_k[i, L] (no oscillation when ``survival`` is None)."""

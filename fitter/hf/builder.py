@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ganom.exceptions import ModelError
 from ganom.fitter.hf.interpolation import code4_coefficients
+from ganom.fitter.hf.mcstat import MCStat
 from ganom.fitter.hf.model import ALPHA_BOUNDS, BinnedModel, _GammaMod, _ScalarMod
 from ganom.fitter.hf.modifiers import (
     PER_BIN,
@@ -63,6 +64,7 @@ class ModelBuilder:
         self._params = ParameterSet()
         self._ptype: dict[str, str] = {}
         self._mods: list[Modifier] = []
+        self._mcstat: dict[str, dict[str, FloatArray]] = {}
 
     # -- structure --------------------------------------------------------------------
     def add_channel(self, name: str, n_bins: int) -> None:
@@ -214,6 +216,31 @@ class ModelBuilder:
             err = abs_uncertainties.get(s)
             self.add_modifier(StatError(name, s, channel, errors=np.zeros(n) if err is None else err))  # type: ignore[arg-type]
 
+    def add_mc_statistics(self, channel: str, abs_uncertainties: Mapping[str, ArrayLike]) -> None:
+        """MC statistical uncertainties δ_sb (√Σw²) of the templates in a channel, profiled
+        analytically per bin (Barlow–Beeston lite, :mod:`ganom.fitter.hf.mcstat`).
+
+        The γ_b of a bin multiplies every sample of the channel, σ_b = √Σ_s δ_sb² / Σ_s ν_sb
+        over all of them (a sample without an entry has δ = 0): exactly a pyhf ``staterror``
+        named ``mcstat_<channel>`` on every sample, which is how the model exports. Call once
+        per channel, after its samples."""
+        n = self._nbins(channel)
+        if channel in self._mcstat:
+            raise ModelError(f"MC statistics of channel '{channel}' given twice")
+        errs = {}
+        for sample, err in abs_uncertainties.items():
+            if sample not in self._samples or channel not in self._samples[sample]:
+                raise ModelError(f"MC statistics: sample '{sample}' is not in channel '{channel}'")
+            e = np.asarray(err, dtype=float).ravel()
+            if e.size != n:
+                raise ModelError(f"MC statistics of '{sample}'/'{channel}': {e.size} bins, the channel has {n}")
+            if not (np.all(np.isfinite(e)) and np.all(e >= 0)):
+                bad = int(np.nonzero(~(np.isfinite(e) & (e >= 0)))[0][0])
+                raise ModelError(f"MC statistics of '{sample}'/'{channel}', bin {bad}: δ = {e[bad]!r}; need a finite "
+                                 f"value ≥ 0")
+            errs[sample] = e
+        self._mcstat[channel] = errs
+
     def add_shapesys(self, name: str, sample: str, channel: str, abs_uncertainty: ArrayLike) -> None:
         """Per-bin γ's of one sample with Poisson constraints, τ_b = (ν_b/δ_b)² (pyhf shapesys)."""
         self.add_modifier(ShapeSys(name, sample, channel, errors=abs_uncertainty))  # type: ignore[arg-type]
@@ -285,10 +312,41 @@ class ModelBuilder:
             poi = f"{poi}[0]"  # a one-bin per-bin set named as a whole (pyhf's poi naming)
         if poi is not None:
             params = ParameterSet(params.params, poi)
-        model = BinnedModel(self._channels, snames, nominal, params, scalar_list, histo, gammas, tuple(self._mods),
+        mods = list(self._mods)
+        mcstat = self._mc_statistics(nominal, snames, chans, sl_of, mods)
+        model = BinnedModel(self._channels, snames, nominal, params, scalar_list, histo, gammas, tuple(mods),
                             present)
         model.evaluator = evaluator
+        model.mcstat = mcstat
         return model
+
+    def _mc_statistics(self, nominal: FloatArray, snames: list[str], chans: list[str],
+                       sl_of: Callable[[int], slice], mods: list[Modifier]) -> MCStat | None:
+        """The analytically profiled MC-statistics bins; their staterror modifiers (on every
+        sample of the channel) are appended to ``mods`` for the pyhf export."""
+        if not self._mcstat:
+            return None
+        bins, sigma, names, chan_of = [], [], [], []
+        for channel, errs in self._mcstat.items():
+            c = chans.index(channel)
+            sl = sl_of(c)
+            name = f"mcstat_{channel}"
+            if name in self._ptype:
+                raise ModelError(f"parameter name '{name}' is reserved for the MC statistics of channel '{channel}'")
+            names.append(name)
+            rows = [s for s, sn in enumerate(snames) if channel in self._samples[sn]]
+            tot = nominal[rows, sl].sum(axis=0)
+            err2 = np.sum([e ** 2 for e in errs.values()], axis=0) if errs else np.zeros(tot.size)
+            ok = (tot > 0) & (err2 > 0)
+            rel = np.sqrt(np.where(ok, err2, 0.0)) / np.where(ok, tot, 1.0)
+            bins.append(sl.start + np.nonzero(ok)[0])
+            sigma.append(rel[ok])
+            chan_of.append(np.full(int(ok.sum()), c))
+            for s in rows:
+                sn = snames[s]
+                mods.append(StatError(name, sn, channel, errors=errs.get(sn, np.zeros(tot.size))))  # type: ignore[arg-type]
+        return MCStat(np.concatenate(bins).astype(np.intp), np.concatenate(sigma), tuple(names),
+                      np.concatenate(chan_of).astype(np.intp))
 
     def _gamma(self, name: str, mods: list[Modifier], params: ParameterSet, nominal: FloatArray, snames: list[str],
                chans: list[str], sl_of: Callable[[int], slice]) -> _GammaMod:

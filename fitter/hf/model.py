@@ -29,6 +29,7 @@ from ganom.exceptions import ModelError, ParameterError
 from ganom.fitter.hf.data import Data
 from ganom.fitter.hf.evaluate import FlatEvaluator
 from ganom.fitter.hf.interpolation import HistoParts, _code4p_c2, code4
+from ganom.fitter.hf.mcstat import MCStat, profiled_gamma, profiled_terms
 from ganom.fitter.hf.modifiers import Modifier
 from ganom.fitter.hf.parameters import ParameterSet
 
@@ -202,6 +203,9 @@ class BinnedModel:
     """
 
     _flat_cache: FlatEvaluator
+    mcstat: MCStat | None = None
+    """Bins whose MC statistical uncertainty is profiled analytically (:mod:`ganom.fitter.hf.mcstat`);
+    their auxiliary data follow the parameters' in ``Data.aux``."""
 
     def __init__(self, channels: list[tuple[str, int]], samples: list[str], nominal: NDArray[Any],
                  parameters: ParameterSet, scalar_mods: list[_ScalarMod], histo: dict[int, tuple[NDArray[Any], NDArray[Any]]],
@@ -243,6 +247,51 @@ class BinnedModel:
     @property
     def n_params(self) -> int:
         return len(self.parameters)
+
+    @property
+    def n_aux(self) -> int:
+        """Length of ``Data.aux``: one entry per parameter, then one per MC-statistics bin."""
+        return self.n_params + (self.mcstat.size if self.mcstat is not None else 0)
+
+    def _mc_aux(self, aux: NDArray[Any]) -> NDArray[Any]:
+        mc = self.mcstat
+        assert mc is not None
+        P = self.n_params
+        if aux.shape[-1] != P + mc.size:
+            raise ModelError(f"auxiliary data have {aux.shape[-1]} entries; the model needs {P} parameters + "
+                             f"{mc.size} MC-statistics bins")
+        return aux[..., P:]
+
+    def data_terms(self, mu: NDArray[Any], main: NDArray[Any], aux: NDArray[Any],
+                   curvature: bool = False) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any] | None]:
+        """The main measurement's part of −ln L − constant for expected counts μ [..., B]:
+        (value [...], ∂/∂μ_b [..., B], ∂²/∂μ_b² [..., B] with ``curvature``). Bins with an
+        MC uncertainty carry their γ_b profiled analytically (:func:`profiled_terms`)."""
+        mu_s = np.maximum(mu, MU_FLOOR)
+        val = self.deviance_terms(mu_s, main)
+        w = np.where(mu > MU_FLOOR, 1.0 - main / mu_s, 1.0)
+        curv = main / (mu_s * mu_s) if curvature else None
+        mc = self.mcstat
+        if mc is not None and mc.size:
+            shape = np.broadcast_shapes(val.shape, np.shape(aux)[:-1] + (self.n_bins,))
+            val, w = np.broadcast_to(val, shape).copy(), np.broadcast_to(w, shape).copy()
+            v, g, c = profiled_terms(np.broadcast_to(mu_s, shape)[..., mc.bins],
+                                     np.broadcast_to(main, shape)[..., mc.bins], self._mc_aux(np.asarray(aux)),
+                                     mc.sigma, curvature)
+            val[..., mc.bins] = v
+            w[..., mc.bins] = g
+            if curv is not None:
+                curv = np.broadcast_to(curv, shape).copy()
+                curv[..., mc.bins] = c
+        return np.sum(val, axis=-1), w, curv
+
+    def mc_gammas(self, theta: ArrayLike, data: Data) -> NDArray[np.float64]:
+        """The profiled γ̂_b [..., M] of the MC-statistics bins at θ (empty without them)."""
+        mc = self.mcstat
+        if mc is None:
+            return np.zeros(np.shape(theta)[:-1] + (0,))
+        mu = np.maximum(self.expected(theta), MU_FLOOR)[..., mc.bins]
+        return profiled_gamma(mu, data.main[..., mc.bins], self._mc_aux(data.aux), mc.sigma)
 
     def sample_index(self, name: str) -> int:
         try:
@@ -504,9 +553,8 @@ class BinnedModel:
                 br = base_r[c] = bp.override_rows(sl)
                 mu[:, sl] += np.einsum("nr,nrb->nb", F[:, ovb.rows, c], br)
         mains = np.broadcast_to(main, batch + main.shape[-1:]).reshape(n, -1)
-        mu_s = np.maximum(mu, MU_FLOOR)
-        val = np.sum(self.deviance_terms(mu_s, mains), axis=-1)
-        w1 = np.where(mu > MU_FLOOR, 1.0 - mains / mu_s, 1.0)
+        aux2 = np.broadcast_to(aux, batch + aux.shape[-1:]).reshape(n, -1)
+        val, w1, _ = self.data_terms(mu, mains, aux2)
         grad = np.zeros((n, P))
         for c, ch in enumerate(self.channels):
             sl = self.channel_slices[ch]
@@ -527,7 +575,6 @@ class BinnedModel:
                         grad[:, self._histo_params[h]] += np.einsum("nr,nr->n", F[:, ovb.rows, c],
                                                                     np.einsum("nrb,nb->nr", dd, wc))
             grad += np.einsum("nps,ns->np", dF[:, c], y)
-        aux2 = np.broadcast_to(aux, batch + aux.shape[-1:]).reshape(n, -1)
         cval, cgrad = self._constraint(th2, aux2, True)
         assert cgrad is not None
         return (val + cval).reshape(batch), (grad + cgrad).reshape(batch + (P,))
@@ -540,11 +587,9 @@ class BinnedModel:
         pieces = fl._prepare(th2, nom, None, True)
         mu = (pieces["Fb"] * pieces["TG"]).sum(axis=1)
         mains = np.broadcast_to(main, batch + main.shape[-1:]).reshape(n, -1)
-        mu_s = np.maximum(mu, MU_FLOOR)
-        val = np.sum(self.deviance_terms(mu_s, mains), axis=-1)
-        w = np.where(mu > MU_FLOOR, 1.0 - mains / mu_s, 1.0)
-        grad = fl.weighted_gradient(th2, w, pieces)
         aux2 = np.broadcast_to(aux, batch + aux.shape[-1:]).reshape(n, -1)
+        val, w, _ = self.data_terms(mu, mains, aux2)
+        grad = fl.weighted_gradient(th2, w, pieces)
         cval, cgrad = self._constraint(th2, aux2, True)
         assert cgrad is not None
         return (val + cval).reshape(batch), (grad + cgrad).reshape(batch + (self.n_params,))
@@ -586,6 +631,8 @@ class BinnedModel:
         aux = th.copy()
         if self._poisson.size:
             aux[self._poisson] = th[self._poisson] * self._sigma[self._poisson]
+        if self.mcstat is not None:
+            aux = np.concatenate([aux, np.ones(self.mcstat.size)])
         return Data(self.expected(th), aux)
 
     def toys(self, theta: ArrayLike | Mapping[str, float] | None, n_toys: int, rng: np.random.Generator) -> tuple[NDArray[Any], NDArray[Any]]:
@@ -634,7 +681,8 @@ class BinnedModel:
         th = self.parameters.inits.astype(float).copy()
         th[self._normal] = a[self._normal]
         th[self._poisson] = a[self._poisson] / self._sigma[self._poisson]
-        return float(self._constraint(th, a, False)[0])
+        mc = 0.0 if self.mcstat is None else float(np.sum(np.log(self.mcstat.sigma) + 0.5 * np.log(2 * np.pi)))
+        return float(self._constraint(th, a, False)[0]) + mc
 
     def _constraint(self, th: NDArray[Any], aux: NDArray[Any], grad: bool) -> tuple[NDArray[Any], NDArray[Any] | None]:
         val = np.zeros(th.shape[:-1])
@@ -658,9 +706,10 @@ class BinnedModel:
             histo: tuple[NDArray[Any], NDArray[Any]] | None = None) -> NDArray[np.float64]:
         """−ln L(θ) including all constants (comparable with pyhf's −logpdf)."""
         th = np.asarray(theta, dtype=float)
-        mu = np.maximum(self.expected(th, nominal, histo), MU_FLOOR)
+        mu = self.expected(th, nominal, histo)
         c, _ = self._constraint(th, data.aux, False)
-        out: NDArray[np.float64] = np.sum(poisson_nll(data.main, mu), axis=-1) + c
+        val, _, _ = self.data_terms(mu, data.main, data.aux)
+        out: NDArray[np.float64] = val + np.sum(poisson_constant(data.main), axis=-1) + c
         return out
 
     def deviance_terms(self, mu: NDArray[Any], n: NDArray[Any]) -> NDArray[Any]:
@@ -677,10 +726,7 @@ class BinnedModel:
         if histo is None and not self._uses_fast_path(nominal, None):
             return self._flat_value_and_gradient(th, data.main, data.aux, nominal)
         mu, jt = self.mu_and_jacobian_t(th, nominal, histo)
-        mu_s = np.maximum(mu, MU_FLOOR)
-        n = data.main
-        val = np.sum(self.deviance_terms(mu_s, n), axis=-1)
-        w = np.where(mu > MU_FLOOR, 1.0 - n / mu_s, 1.0)
+        val, w, _ = self.data_terms(mu, data.main, data.aux)
         grad = np.einsum("...pb,...b->...p", jt, w)
         c, gc = self._constraint(th, data.aux, True)
         return val + c, grad + gc
@@ -702,7 +748,7 @@ class BinnedModel:
 
     def aux_toys(self, theta: ArrayLike, n_toys: int, rng: np.random.Generator) -> NDArray[np.float64]:
         """Auxiliary data [n, P] fluctuated around θ: normal constraints N(θ_p, σ_p), Poisson
-        ones Pois(γ_p τ_p); free parameters keep θ_p."""
+        ones Pois(γ_p τ_p); free parameters keep θ_p; MC-statistics bins (appended) N(1, σ_b)."""
         th = self._theta(theta)
         aux = np.broadcast_to(th, (n_toys, th.size)).copy()
         if self._normal.size:
@@ -710,6 +756,8 @@ class BinnedModel:
         if self._poisson.size:
             lam = th[self._poisson] * self._sigma[self._poisson]
             aux[:, self._poisson] = rng.poisson(np.broadcast_to(lam, (n_toys, lam.size))).astype(float)
+        if self.mcstat is not None:
+            aux = np.concatenate([aux, rng.normal(1.0, self.mcstat.sigma, (n_toys, self.mcstat.size))], axis=1)
         out: NDArray[np.float64] = aux
         return out
 

@@ -24,7 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ganom.fitter.hf.data import Data
 from ganom.fitter.hf.interpolation import HistoParts
-from ganom.fitter.hf.model import MU_FLOOR, BinnedModel, RowOverride
+from ganom.fitter.hf.model import BinnedModel, RowOverride
 from ganom.fitter.infer.parallel import single_blas_thread
 
 __all__ = ["hessian_from_gradient", "Damping", "newton_batch", "BatchFit", "minimize_batch", "profile_batch"]
@@ -185,11 +185,9 @@ class BatchFit:
 def _terms(model: BinnedModel, th: NDArray, main: NDArray, aux: NDArray, nominal, histo):
     """(objective, gradient, Fisher matrix) per batch element."""
     mu, jt = model.mu_and_jacobian_t(th, nominal, histo)
-    mu_s = np.maximum(mu, MU_FLOOR)
-    val = np.sum(model.deviance_terms(mu_s, main), axis=-1)
-    w = np.where(mu > MU_FLOOR, 1.0 - main / mu_s, 1.0)
+    val, w, curv_b = model.data_terms(mu, main, aux, curvature=True)
     grad = np.matmul(jt, w[..., None])[..., 0]
-    fisher = np.matmul(jt * (main / (mu_s * mu_s))[..., None, :], np.swapaxes(jt, -1, -2))
+    fisher = np.matmul(jt * curv_b[..., None, :], np.swapaxes(jt, -1, -2))
     c, gc = model._constraint(th, aux, True)
     curv = model.constraint_curvature(th, aux)
     idx = np.arange(th.shape[-1])
@@ -261,7 +259,7 @@ def minimize_batch(
     n = int(np.prod(batch)) if batch else 1
     # work on a flat batch; per-element inputs are broadcast (views) and gathered per iteration
     main_b = np.broadcast_to(main, batch + main.shape[-1:]).reshape(n, -1)
-    aux_b = np.broadcast_to(np.asarray(aux, dtype=float), batch + (P,)).reshape(n, P)
+    aux_b = np.broadcast_to(np.asarray(aux, dtype=float), batch + (model.n_aux,)).reshape(n, model.n_aux)
     th = np.broadcast_to(ps.inits if theta0 is None else np.asarray(theta0, dtype=float), batch + (P,)).reshape(n, P).copy()
     fix = np.broadcast_to(ps.fixed if fixed is None else np.asarray(fixed, dtype=bool), batch + (P,)).reshape(n, P)
     if is_ov:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -19,7 +20,8 @@ from ganom.fitter.hf.interpolation import HistoParts
 from ganom.fitter.hf.model import BinnedModel, RowOverride
 from ganom.models.templates import Templates
 
-__all__ = ["DEFAULT_DM2_RANGE", "DEFAULT_S22T_RANGE", "parse_grid_shape", "OscillationGrid", "OscillationModel"]
+__all__ = ["DEFAULT_DM2_RANGE", "DEFAULT_S22T_RANGE", "parse_grid_shape", "OscillationGrid", "SignalResponse",
+           "TemplateResponse", "OscillationModel"]
 
 DEFAULT_DM2_RANGE = (0.01, 100.0)  # eV²
 
@@ -79,51 +81,100 @@ class OscillationGrid:
         return {"dm2_ev2": self.dm2.tolist(), "sin2_2theta": self.sin2_2theta.tolist()}
 
 
+class SignalResponse(Protocol):
+    """What an :class:`OscillationModel` needs of the physics: the oscillated (sample,
+    channel) pieces and their expected counts for batches of (Δm², sin²2θ).
+
+    ``variations`` maps histosys parameter names to the (α = −1, α = +1) keys that
+    :meth:`evaluate` understands besides ``None`` (nominal): the shape systematics that the
+    response recomputes under oscillation (an energy scale, event reweightings).
+    """
+
+    pieces: list[tuple[str, str]]
+    variations: dict[str, tuple[Any, Any]]
+
+    def evaluate(self, dm2: ArrayLike, sin2_2theta: ArrayLike, key: Any = None) -> list[NDArray]:
+        """Counts [..., bins of the piece's channel] of every piece, in order."""
+        ...
+
+
+class TemplateResponse:
+    """The analytic templates' signal kernel (:class:`ganom.models.templates.SignalKernel`)
+    as a :class:`SignalResponse`: one piece per nuclear branch in ``source_on``, the energy
+    scale recomputed at ∓σ."""
+
+    def __init__(self, templates: Templates, model: BinnedModel):
+        self.kernel = templates.kernel
+        names = [n for n in templates.signal_names if n in model.samples]
+        self.pieces = [(n, "source_on") for n in names]
+        self._groups = [n.removeprefix("signal_") for n in names]
+        esc = templates.escale_sigma
+        self.variations = {"escale": (-esc, esc)} if esc > 0 else {}
+
+    def evaluate(self, dm2: ArrayLike, sin2_2theta: ArrayLike, key: Any = None) -> list[NDArray]:
+        counts = self.kernel.group_counts(dm2, sin2_2theta, 0.0 if key is None else key)
+        batch = counts[self._groups[0]].shape[:-self.kernel.n_axes]
+        return [counts[g].reshape(batch + (-1,)) for g in self._groups]
+
+
 class OscillationModel:
     """A binned model whose signal samples follow (Δm², sin²2θ).
 
     Parameters
     ----------
-    model : the model built from ``templates`` by :func:`ganom.fitter.config.build_model`.
-    templates : the templates (their signal kernel is contracted with ⟨P_ee⟩).
+    model : the binned model (built by :func:`ganom.fitter.config.build_model` or from a
+        configuration file, :mod:`ganom.fitter.inputs`).
+    templates : the analytic templates the model was built from (their signal kernel is
+        contracted with ⟨P_ee⟩), or None with ``response``.
+    response : any :class:`SignalResponse` (e.g. kernels built from simulated events).
     """
 
-    def __init__(self, model: BinnedModel, templates: Templates):
+    def __init__(self, model: BinnedModel, templates: Templates | None = None, *,
+                 response: SignalResponse | None = None):
+        if (templates is None) == (response is None):
+            raise InputError("OscillationModel needs the templates or a signal response (one of them)")
         self.model = model
         self.templates = templates
-        self.kernel = templates.kernel
-        self.signal = [n for n in templates.signal_names if n in model.samples]
-        if not self.signal:
+        self.response: SignalResponse = response if response is not None else TemplateResponse(templates, model)
+        self.pieces = [(n, c) for n, c in self.response.pieces if n in model.samples]
+        if not self.pieces:
             raise InputError("the model has no signal sample to oscillate")
+        self.signal = list(dict.fromkeys(n for n, _ in self.pieces))
         self._rows = np.array([model.sample_index(n) for n in self.signal])
-        self._groups = [n.removeprefix("signal_") for n in self.signal]
-        self._sl = model.channel_slices["source_on"]
+        self._q = [self.signal.index(n) for n, _ in self.pieces]
+        self._sl = [model.channel_slices[c] for _, c in self.pieces]
         hp = model.histosys_parameters
-        self._escale_h = None
-        if "escale" in model.parameters and hp.size:
-            ip = model.parameters.index("escale")
-            if ip in hp:
-                self._escale_h = int(np.nonzero(hp == ip)[0][0])
-        self._esc = templates.escale_sigma
+        self._var = []  # (position among the histosys parameters, key at −1, key at +1)
+        for name, (k_lo, k_hi) in self.response.variations.items():
+            if name in model.parameters and model.parameters.index(name) in hp:
+                self._var.append((int(np.nonzero(hp == model.parameters.index(name))[0][0]), k_lo, k_hi))
+
+    @property
+    def kernel(self):
+        """The analytic signal kernel (models built from templates only)."""
+        if self.templates is None:
+            raise InputError("this oscillation model is built from a signal response, not analytic templates")
+        return self.templates.kernel
+
+    def _evaluate(self, dm2: ArrayLike, sin2_2theta: ArrayLike):
+        base = self.response.evaluate(dm2, sin2_2theta)
+        var = [(h, self.response.evaluate(dm2, sin2_2theta, k_lo), self.response.evaluate(dm2, sin2_2theta, k_hi))
+               for h, k_lo, k_hi in self._var]
+        return base[0].shape[:-1], base, var
 
     def nominal(self, dm2: ArrayLike, sin2_2theta: ArrayLike) -> tuple[NDArray, tuple[NDArray, NDArray]]:
         """(nominal [..., S, B], (dlo, dhi) [..., H, S, B]) with oscillated signal rows."""
-        k = self.kernel
-        base = k.group_counts(dm2, sin2_2theta, 0.0)
-        batch = base[self._groups[0]].shape[:-3]
+        batch, base, var = self._evaluate(dm2, sin2_2theta)
         nom = np.broadcast_to(self.model.nominal, batch + self.model.nominal.shape).copy()
         dlo0, dhi0 = self.model.histosys_shifts()
         dlo = np.broadcast_to(dlo0, batch + dlo0.shape).copy()
         dhi = np.broadcast_to(dhi0, batch + dhi0.shape).copy()
-        if self._escale_h is not None:
-            dn = k.group_counts(dm2, sin2_2theta, -self._esc)
-            up = k.group_counts(dm2, sin2_2theta, self._esc)
-        for row, g in zip(self._rows, self._groups):
-            flat = base[g].reshape(batch + (-1,))
-            nom[..., row, self._sl] = flat
-            if self._escale_h is not None:
-                dlo[..., self._escale_h, row, self._sl] = flat - dn[g].reshape(batch + (-1,))
-                dhi[..., self._escale_h, row, self._sl] = up[g].reshape(batch + (-1,)) - flat
+        for k, (q, sl) in enumerate(zip(self._q, self._sl)):
+            row = self._rows[q]
+            nom[..., row, sl] = base[k]
+            for h, dn, up in var:
+                dlo[..., h, row, sl] = base[k] - dn[k]
+                dhi[..., h, row, sl] = up[k] - base[k]
         return nom, (dlo, dhi)
 
     def override(self, dm2: ArrayLike, sin2_2theta: ArrayLike) -> RowOverride:
@@ -131,35 +182,27 @@ class OscillationModel:
 
         The fast form of :meth:`nominal`: the background samples are not copied.
         """
-        k = self.kernel
-        base = k.group_counts(dm2, sin2_2theta, 0.0)
-        batch = base[self._groups[0]].shape[:-3]
+        batch, base, var = self._evaluate(dm2, sin2_2theta)
         m = self.model
-        B = m.n_bins
         r = len(self._rows)
-        nom = np.zeros(batch + (r, B))
+        nom = np.broadcast_to(m.nominal[self._rows], batch + (r, m.n_bins)).copy()
         H = m.histosys_parameters.size
         sym = asym = None
         if H:
             hs, ha = HistoParts.from_shifts(*m.histosys_shifts()).astuple()
-            sym = np.broadcast_to(hs[:, self._rows], batch + (H, r, B)).copy()
-            asym = np.broadcast_to(ha[:, self._rows], batch + (H, r, B)).copy()
-        if self._escale_h is not None:
-            dn = k.group_counts(dm2, sin2_2theta, -self._esc)
-            up = k.group_counts(dm2, sin2_2theta, self._esc)
-        for q, (row, g) in enumerate(zip(self._rows, self._groups)):
-            flat = base[g].reshape(batch + (-1,))
-            nom[..., q, :] = m.nominal[row]
-            nom[..., q, self._sl] = flat
-            if self._escale_h is not None:
-                dlo = flat - dn[g].reshape(batch + (-1,))
-                dhi = up[g].reshape(batch + (-1,)) - flat
-                sym[..., self._escale_h, q, self._sl] = 0.5 * (dhi + dlo)
-                asym[..., self._escale_h, q, self._sl] = (dhi - dlo) / 16.0
+            sym = np.broadcast_to(hs[:, self._rows], batch + (H, r, m.n_bins)).copy()
+            asym = np.broadcast_to(ha[:, self._rows], batch + (H, r, m.n_bins)).copy()
+        for k, (q, sl) in enumerate(zip(self._q, self._sl)):
+            nom[..., q, sl] = base[k]
+            for h, dn, up in var:
+                dlo = base[k] - dn[k]
+                dhi = up[k] - base[k]
+                sym[..., h, q, sl] = 0.5 * (dhi + dlo)
+                asym[..., h, q, sl] = (dhi - dlo) / 16.0
         return RowOverride(self._rows, nom, sym, asym)
 
     def __getstate__(self) -> dict:
-        # The templates hold background spectra as closures; workers only need the kernel.
+        # The templates hold background spectra as closures; workers only need the response.
         state = dict(self.__dict__)
         state["templates"] = None
         return state

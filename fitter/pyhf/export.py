@@ -110,7 +110,20 @@ def measurement_config(model: BinnedModel, aux: ArrayLike | None = None, name: s
         raise ExportError("pyhf needs a parameter of interest: the model has none (build it with poi=...)")
     aux_v = np.array([p.aux for p in ps]) if aux is None else np.asarray(aux, dtype=float)
     params = []
+    mc = model.mcstat
     for mtype, mname, idx in _modifier_sets(model):
+        if mc is not None and mname in mc.names:
+            # profiled analytically: pyhf's defaults (γ = 1, N(1, σ_b)) are the native ones;
+            # fluctuated auxiliary data (a toy) go in as auxdata, 1 in bins without MC uncertainty
+            chan = next(m.channel for m in model.modifiers if m.name == mname)
+            c = model.channels.index(chan)
+            a = np.asarray(aux_v, dtype=float)[len(ps):][mc.channel_of == c]
+            if a.size and not np.all(a == 1.0):
+                sl = model.channel_slices[chan]
+                full = np.ones(sl.stop - sl.start)
+                full[mc.bins[mc.channel_of == c] - sl.start] = a
+                params.append({"name": mname, "auxdata": full.tolist()})
+            continue
         sel = [ps.params[i] for i in idx]
         entry: dict[str, Any] = {"name": mname, "inits": [p.init for p in sel], "bounds": [list(p.bounds) for p in sel]}
         kinds = {p.constraint for p in sel}

@@ -1,9 +1,10 @@
 """pyhf patchsets of oscillated signals: write, validate, apply.
 
 Patchsets (:func:`export_patchset`): one patch per (Δm², sin²2θ) grid point, labels
-``["dm2", "sin2_2theta"]``; each patch replaces the ``data`` of every signal sample in
-``source_on`` and the ``hi_data``/``lo_data`` of its ``escale`` histosys by the oscillated
-templates (a JSON-patch ``test`` on the sample name guards each replacement). The base
+``["dm2", "sin2_2theta"]``; each patch replaces the ``data`` of every oscillated signal
+sample (``source_on`` for the analytic models, any channel of a configuration-built one) and
+the ``hi_data``/``lo_data`` of the histosys its response recomputes (``escale``) by the
+oscillated templates (a JSON-patch ``test`` on the sample name guards each replacement). The base
 workspace is the no-oscillation model; its sha256 digest is in the metadata.
 """
 
@@ -46,22 +47,34 @@ def _tag(value: float) -> str:
     return f"{value:.4g}".replace(".", "p").replace("-", "m").replace("+", "")
 
 
-def _signal_pointers(osc: OscillationModel, workspace: Mapping[str, Any]) -> list[tuple[int, str, str, str | None]]:
-    """(model row, sample name, JSON pointer of the sample, pointer of its escale data) per signal."""
+def _signal_pointers(osc: OscillationModel, workspace: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per oscillated (sample, channel) piece: its model row and slice, the JSON pointer of the
+    sample, of its recomputed histosys data (by histosys position) and of its MC-statistics data."""
     chans = [c["name"] for c in workspace["channels"]]
-    if "source_on" not in chans:
-        raise ExportError("the workspace has no 'source_on' channel to patch")
-    ci = chans.index("source_on")
-    names = [s["name"] for s in workspace["channels"][ci]["samples"]]
+    model = osc.model
+    hp = model.histosys_parameters
     out = []
-    for row, sname in zip(osc._rows, osc.signal):
+    for (sname, chan), q, sl in zip(osc.pieces, osc._q, osc._sl):
+        if chan not in chans:
+            raise ExportError(f"the workspace has no channel '{chan}' to patch")
+        ci = chans.index(chan)
+        names = [smp["name"] for smp in workspace["channels"][ci]["samples"]]
         if sname not in names:
-            raise ExportError(f"signal sample '{sname}' is not in channel 'source_on' of the workspace")
+            raise ExportError(f"signal sample '{sname}' is not in channel '{chan}' of the workspace")
         si = names.index(sname)
         base = f"/channels/{ci}/samples/{si}"
         mods = workspace["channels"][ci]["samples"][si]["modifiers"]
-        esc = [mi for mi, m in enumerate(mods) if m["type"] == "histosys" and m["name"] == "escale"]
-        out.append((int(row), sname, base, f"{base}/modifiers/{esc[0]}/data" if esc else None))
+        hist = {}
+        for h, _, _ in osc._var:
+            pname = model.parameters.names[int(hp[h])]
+            idx = [mi for mi, md in enumerate(mods) if md["type"] == "histosys" and md["name"] == pname]
+            if idx:
+                hist[h] = f"{base}/modifiers/{idx[0]}/data"
+        mc = [mi for mi, md in enumerate(mods) if md["type"] == "staterror" and model.mcstat is not None
+              and md["name"] in model.mcstat.names]
+        out.append({"row": int(osc._rows[q]), "sample": sname, "slice": sl, "base": base, "histosys": hist,
+                    "mcstat": (f"{base}/modifiers/{mc[0]}/data", np.asarray(mods[mc[0]]["data"], dtype=float))
+                    if mc else None})
     return out
 
 
@@ -70,31 +83,37 @@ def export_patchset(osc: OscillationModel, workspace: Mapping[str, Any], grid: O
     """A pyhf PatchSet with one patch per point of ``grid`` (an :class:`OscillationGrid`).
 
     ``osc`` is the :class:`~ganom.fitter.infer.oscillation.OscillationModel` of the model that
-    ``workspace`` was exported from; the patches replace its signal templates (and their
-    ``escale`` variations) in ``source_on`` by the oscillated ones.
+    ``workspace`` was exported from; the patches replace its oscillated signal templates (and
+    the histosys variations the signal response recomputes, e.g. ``escale``) by the
+    oscillated ones. An MC-statistics ``staterror`` of a signal sample keeps its relative
+    size per bin (δ scaled with the template).
     """
     model = osc.model
-    sl = model.channel_slices["source_on"]
     ptrs = _signal_pointers(osc, workspace)
     dm2, s22t = grid.points()
     tags = [f"dm2_{_tag(d)}_s22t_{_tag(s)}" for d, s in zip(dm2, s22t)]
     if len(set(tags)) != len(tags):
         tags = [f"dm2_{i}_s22t_{j}" for i in range(grid.shape[0]) for j in range(grid.shape[1])]
-    esc_h = osc._escale_h
     patches = []
     for start in range(0, dm2.size, chunk):
         stop = min(start + chunk, dm2.size)
         nom, (dlo, dhi) = osc.nominal(dm2[start:stop], s22t[start:stop])
         for k in range(stop - start):
             ops: list[dict[str, Any]] = []
-            for row, sname, base, esc_ptr in ptrs:
+            for pt in ptrs:
+                row, sl, base = pt["row"], pt["slice"], pt["base"]
                 n = nom[k, row, sl]
-                ops.append({"op": "test", "path": f"{base}/name", "value": sname})
+                ops.append({"op": "test", "path": f"{base}/name", "value": pt["sample"]})
                 ops.append({"op": "replace", "path": f"{base}/data", "value": rounded(n, digits)})
-                if esc_ptr is not None and esc_h is not None:
-                    ops.append({"op": "replace", "path": esc_ptr,
-                                "value": {"hi_data": rounded(n + dhi[k, esc_h, row, sl], digits),
-                                          "lo_data": rounded(n - dlo[k, esc_h, row, sl], digits)}})
+                for h, ptr in pt["histosys"].items():
+                    ops.append({"op": "replace", "path": ptr,
+                                "value": {"hi_data": rounded(n + dhi[k, h, row, sl], digits),
+                                          "lo_data": rounded(n - dlo[k, h, row, sl], digits)}})
+                if pt["mcstat"] is not None:
+                    ptr, err = pt["mcstat"]
+                    n0 = model.nominal[row, sl]
+                    scale = np.where(n0 > 0, n / np.where(n0 > 0, n0, 1.0), 0.0)
+                    ops.append({"op": "replace", "path": ptr, "value": rounded(err * scale, digits)})
             i = start + k
             patches.append({"metadata": {"name": tags[i], "values": rounded([dm2[i], s22t[i]], digits)},
                             "patch": ops})
