@@ -22,6 +22,7 @@ __all__ = [
     "sensitivity_table",
     "ComparisonRecord",
     "deficit_record",
+    "config_significance",
     "deficit_significances",
     "compare_detectors",
     "comparison_table",
@@ -109,6 +110,26 @@ def deficit_record(templates: Templates, model: BinnedModel, days: float, positi
                             z1.z_toys_bands, z2.z_toys_bands)
 
 
+def config_significance(analysis: Any, toys: int = 0, seed: int = 0) -> ComparisonRecord:
+    """:func:`deficit_record` of an analysis built from a configuration file
+    (:func:`ganom.fitter.inputs.build_analysis`): signal = its oscillated (event) samples,
+    or the samples its POI multiplies."""
+    model = analysis.model
+    if model.poi != "R":
+        from ganom.exceptions import InputError
+
+        raise InputError(f"significance: the R-deficit tests need the POI 'R' (the signal strength); "
+                         f"{analysis.path or 'the configuration'} has poi = '{model.poi}'")
+    sig = set(analysis.oscillation.signal) if analysis.oscillation is not None else {
+        m.sample for m in model.modifiers if m.name == model.poi}
+    s = float(sum(model.nominal[model.sample_index(n)].sum() for n in sig))
+    b = float(model.nominal.sum()) - s
+    z1 = significance(model, R_DEFICIT, 1.0, toys, seed)
+    z2 = significance(model, 1.0, R_DEFICIT, toys, seed + 1)
+    return ComparisonRecord(analysis.name, float("nan"), float("nan"), s, b, z2.sigma_r, z1.z_asimov, z2.z_asimov,
+                            "", toys, z1.z_toys_median, z2.z_toys_median, z1.z_toys_bands, z2.z_toys_bands)
+
+
 def deficit_significances(detector: Detector | str, source: NeutrinoSource | str, distance_m: float | str,
                           days: Sequence[float], background_scale: float = 1.0, source_off_days: float = 0.0,
                           angular_resolution_deg: float | None = None, toys: int = 0,
@@ -122,13 +143,17 @@ def deficit_significances(detector: Detector | str, source: NeutrinoSource | str
     return out
 
 
+def _fmt_g(x: float) -> str:
+    return f"{x:g}" if x == x else ""
+
+
 def comparison_table(records: Sequence[ComparisonRecord], toys: bool = False) -> Table:
     """One row per configuration; with ``toys``, the toy medians too."""
     header = ["detector", "position", "D [m]", "days", "signal", "background", "σ_R", "Z(R=1 | R=0.82)",
               "Z(R=0.82 | R=1)"]
     rows = []
     for r in records:
-        row = [r.detector, r.position, f"{r.distance_m:g}", f"{r.days:g}", f"{r.signal_events:.0f}",
+        row = [r.detector, r.position, _fmt_g(r.distance_m), _fmt_g(r.days), f"{r.signal_events:.0f}",
                f"{r.background_events:.0f}", f"{r.sigma_R:.4f}", f"{r.z_reject_R1_if_R082:.2f}",
                f"{r.z_reject_R082_if_R1:.2f}"]
         if toys:

@@ -21,6 +21,7 @@ from ganom.fitter.cli.branching import br_cmd
 from ganom.fitter.cli.common import BadInput, FitFailed
 from ganom.fitter.cli.contour import contour_cmd
 from ganom.fitter.cli.gallium import discriminate_cmd, gallium_cmd
+from ganom.fitter.cli.inputs import build_cmd, simulate_cmd
 from ganom.fitter.cli.likelihood import compare_cmd, fit_cmd, significance_cmd
 from ganom.fitter.cli.optimize import optimize_cmd
 from ganom.fitter.cli.pyhf import export_cmd, patch_cmd, validate_cmd
@@ -55,7 +56,7 @@ def main() -> None:
 
 COMMANDS = (
     study_cmd, rates, detectors, fit_cmd, significance_cmd, compare_cmd, optimize_cmd, contour_cmd,
-    gallium_cmd, discriminate_cmd, br_cmd, export_cmd, patch_cmd, validate_cmd,
+    gallium_cmd, discriminate_cmd, br_cmd, build_cmd, simulate_cmd, export_cmd, patch_cmd, validate_cmd,
 )
 for _command in COMMANDS:
     main.add_command(_command)

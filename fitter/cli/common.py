@@ -339,3 +339,26 @@ def _save(fig: Any, path: str) -> None:
     from ganom.fitter.io import save_figure
 
     click.echo(f"wrote {save_figure(fig, path)}", err=True)
+
+
+# ----------------------------------------------------------------------------- configuration files
+def config_option(f: Any) -> Any:
+    """``--config FILE``: an analysis configuration (histograms, simulated events) instead of a preset."""
+    return click.option("--config", "config_file", default=None, type=click.Path(dir_okay=False),
+                        help="Analysis configuration file (TOML/YAML/JSON: your own histograms and events, "
+                             "docs/inputs.md) instead of the detector preset options.")(f)
+
+
+def refuse_with_config(ctx: click.Context, names: Any) -> None:
+    """With ``--config``, the preset options given explicitly make no sense: say which."""
+    given = [f"--{n.replace('_', '-')}" for n in names
+             if ctx.get_parameter_source(n) not in (None, click.core.ParameterSource.DEFAULT)]
+    if given:
+        raise BadInput(f"--config replaces the detector configuration; drop {', '.join(given)}")
+
+
+def load_analysis(path: str) -> Any:
+    """The :class:`~ganom.fitter.inputs.Analysis` of a configuration file (errors exit 2)."""
+    from ganom.fitter.inputs import build_analysis
+
+    return build_analysis(path)

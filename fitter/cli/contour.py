@@ -17,10 +17,13 @@ from ganom.fitter.cli.common import (
     _source,
     activity_option,
     angular_option,
+    config_option,
     detector_option,
     distance_option,
     grid_option,
     json_option,
+    load_analysis,
+    refuse_with_config,
     source_option,
 )
 from ganom.fitter.io import jsonable, write_json
@@ -70,7 +73,9 @@ class MethodList(_Parsed):
               help="Overlay the gallium allowed region and best fit (all six source experiments).")
 @click.option("--out", default="ganom-output/contour", show_default=True, type=click.Path(), help="Output folder.")
 @json_option("Print a JSON summary.")
-def contour_cmd(detector: str, source: str, activity: float | None, distance: str, days: float, methods: list[str],
+@config_option
+@click.pass_context
+def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, source: str, activity: float | None, distance: str, days: float, methods: list[str],
                 grid: tuple[int, int], dm2_range: tuple[float, float], levels: str, toys: int, fc_stride: int,
                 bands: int, seed: int, workers: int,
                 scheduler: str | None, r_free: bool, angular: float | None, data_file: str | None, overlay: str | None,
@@ -102,16 +107,29 @@ def contour_cmd(detector: str, source: str, activity: float | None, distance: st
 
     lv = parse_levels(levels)
     g = OscillationGrid.from_spec(grid, dm2_range)
-    src = _source(source, activity)
-    tpl, model = build_configuration(detector, src, distance, days, angular_resolution_deg=angular)
-    data = _load_counts(data_file, model) if data_file else None
-    problem = ESGridProblem(OscillationModel(model, tpl), g, r_free=r_free, data=data)
+    if config_file:
+        refuse_with_config(ctx, ["detector", "source", "activity", "distance", "days", "angular"])
+        a = load_analysis(config_file)
+        if a.oscillation is None:
+            raise BadInput(f"--config {config_file}: no event sample to oscillate (a contour needs the signal as "
+                           f"simulated events with their true baseline and energy)")
+        model, om = a.model, a.oscillation
+        data = _load_counts(data_file, model) if data_file else a.data
+        label = a.name
+        summary_head = {"configuration": config_file}
+    else:
+        src = _source(source, activity)
+        tpl, model = build_configuration(detector, src, distance, days, angular_resolution_deg=angular)
+        om = OscillationModel(model, tpl)
+        data = _load_counts(data_file, model) if data_file else None
+        label = f"{tpl.detector.label}, {src.activity_mci:.3g} MCi {src.isotope}, D = {tpl.distance_m:g} m, {days:g} d"
+        summary_head = {"detector": tpl.detector.name, "distance_m": tpl.distance_m, "days": days}
+    problem = ESGridProblem(om, g, r_free=r_free, data=data)
     outdir = Path(out)
     outdir.mkdir(parents=True, exist_ok=True)
-    what = f"data {data_file}" if data_file else "Asimov data of no oscillation (sensitivity)"
-    click.echo(f"{tpl.detector.label}, {src.isotope} at D = {tpl.distance_m:g} m, {days:g} d, {model.n_bins} bins, "
-               f"{model.n_params} parameters ({'R profiled' if r_free else 'R = 1'}); {what}; grid {g.shape[0]}×{g.shape[1]}",
-               err=True)
+    what = "the data" if data is not None else "Asimov data of no oscillation (sensitivity)"
+    click.echo(f"{label}, {model.n_bins} bins, {model.n_params} parameters ({'R profiled' if r_free else 'R = 1'}); "
+               f"{what}; grid {g.shape[0]}×{g.shape[1]}", err=True)
     t0 = time.perf_counter()
     from tqdm.auto import tqdm
 
@@ -127,8 +145,7 @@ def contour_cmd(detector: str, source: str, activity: float | None, distance: st
     paths = []
     for r in results:
         paths += write_outputs(r, outdir, f"contour_{r.method}")
-    title = (f"{tpl.detector.label}, 3+1 {'sensitivity' if data is None else 'fit'}, "
-             f"{src.activity_mci:.3g} MCi {src.isotope}, D = {tpl.distance_m:g} m, {days:g} d")
+    title = f"{label}: 3+1 {'sensitivity' if data is None else 'fit'}"
     fig = plot_contours(results, bands=band, title=title)
     if overlay == "gallium":
         from ganom.fitter.plotting.gallium import overlay_gallium
@@ -142,7 +159,7 @@ def contour_cmd(detector: str, source: str, activity: float | None, distance: st
         write_json(jsonable(band.to_dict()), bp)
         paths.append(bp)
     elapsed = time.perf_counter() - t0
-    summary = {"detector": tpl.detector.name, "distance_m": tpl.distance_m, "days": days, "grid": list(g.shape),
+    summary = {**summary_head, "grid": list(g.shape),
                **problem.summary(scan), "seconds": elapsed,
                "files": [str(p) for p in paths + [outdir / "contours.png", outdir / "scan.png"]],
                "methods": {r.method: r.meta for r in results}}

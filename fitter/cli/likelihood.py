@@ -19,9 +19,12 @@ from ganom.fitter.cli.common import (
     angular_option,
     check_assignments,
     check_figure_path,
+    config_option,
     exit_if_invalid,
     json_option,
+    load_analysis,
     parse_floats,
+    refuse_with_config,
     source_option,
 )
 from ganom.models.sources import parse_activity
@@ -46,7 +49,9 @@ __all__ = ["fit_cmd", "significance_cmd", "compare_cmd"]
 @click.option("--poi", default=None,
               help="With --workspace: the parameter of interest instead of the measurement's ('none': no POI, "
                    "e.g. for a background-only workspace).")
-def fit_cmd(detector: str, source: str, activity: float | None, distance: str, days: float, background_scale: float,
+@config_option
+@click.pass_context
+def fit_cmd(ctx: click.Context, config_file: str | None, detector: str, source: str, activity: float | None, distance: str, days: float, background_scale: float,
             source_off: float, angular: float | None, asimov: dict[str, float] | None, data_file: str | None,
             fix: dict[str, float], minos: bool,
             as_json: bool, plot: str | None, workspace: str | None, measurement: str | None,
@@ -58,10 +63,33 @@ def fit_cmd(detector: str, source: str, activity: float | None, distance: str, d
       ganom fit -d jne-500t --asimov R=0.82
       ganom fit -d juno --distance outside --days 30 --data counts.npy --minos
       ganom fit --workspace workspaces/juno_centre_30d.workspace.json --json
+      ganom fit --config examples/own_templates/analysis.toml --asimov R=0.82
     """
     from ganom.fitter.config import build_configuration
     from ganom.fitter.infer.fit import fit
 
+    if config_file:
+        refuse_with_config(ctx, ["detector", "source", "activity", "distance", "days", "background_scale",
+                                 "source_off", "angular", "workspace", "measurement", "poi", "plot"])
+        if asimov and data_file:
+            raise BadInput("--asimov and --data are exclusive")
+        a = load_analysis(config_file)
+        model = a.model
+        if data_file:
+            data, what = _load_counts(data_file, model), f"data from {data_file}"
+        elif asimov or a.data is None:
+            truth = check_assignments(asimov or {model.poi: 1.0}, "--asimov", model)
+            data, what = model.asimov(truth), f"Asimov data at {truth}"
+        else:
+            data, what = a.data, f"the data of {config_file}"
+        res = fit(model, data, fix=check_assignments(fix, "--fix", model), minos=minos)
+        if as_json:
+            _echo_json(res.to_dict())
+        else:
+            click.echo(f"{a.name}: {model.n_bins} bins; fit to {what}")
+            click.echo(res.table())
+        exit_if_invalid(res, f"{a.name}, {what}")
+        return
     if workspace:
         from ganom.fitter.cli.pyhf import fit_workspace
 
@@ -103,7 +131,9 @@ def fit_cmd(detector: str, source: str, activity: float | None, distance: str, d
               help="Values of the --vary knob (activity accepts units, e.g. 1MCi,3MCi).")
 @click.option("--plot", default=None, type=click.Path(), help="With --vary: write the curve figure.")
 @json_option("Print JSON records.")
-def significance_cmd(detector: str, source: str, activity: float | None, distance: str, days: list[float],
+@config_option
+@click.pass_context
+def significance_cmd(ctx: click.Context, config_file: str | None, detector: str, source: str, activity: float | None, distance: str, days: list[float],
                      background_scale: float, source_off: float, angular: float | None, toys: int, seed: int,
                      vary: str | None, vary_values: str | None, plot: str | None, as_json: bool) -> None:
     """Expected significance of an R deficit: reject R=1 if R=0.82, and R=0.82 if R=1.
@@ -121,6 +151,17 @@ def significance_cmd(detector: str, source: str, activity: float | None, distanc
     )
 
     check_figure_path(plot, "--plot")
+    if config_file:
+        refuse_with_config(ctx, ["detector", "source", "activity", "distance", "days", "background_scale",
+                                 "source_off", "angular", "vary", "vary_values", "plot"])
+        from ganom.fitter.analyses.comparison import config_significance
+
+        rec = config_significance(load_analysis(config_file), toys, seed)
+        if as_json:
+            _echo_json(rec.to_record(toys=True))
+        else:
+            click.echo(comparison_table([rec], toys=bool(toys)).text())
+        return
     if not vary:
         recs = deficit_significances(detector, _source(source, activity), distance, days, background_scale,
                                      source_off, angular, toys, seed)

@@ -344,7 +344,7 @@ class ModelBuilder:
             chan_of.append(np.full(int(ok.sum()), c))
             for s in rows:
                 sn = snames[s]
-                mods.append(StatError(name, sn, channel, errors=errs.get(sn, np.zeros(tot.size))))  # type: ignore[arg-type]
+                mods.append(StatError(name, sn, channel, errors=errs.get(sn, np.zeros(tot.size))))
         return MCStat(np.concatenate(bins).astype(np.intp), np.concatenate(sigma), tuple(names),
                       np.concatenate(chan_of).astype(np.intp))
 

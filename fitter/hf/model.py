@@ -736,7 +736,7 @@ class BinnedModel:
         """∂²c_p/∂θ_p² of every constraint term at θ [..., P] (0 for free parameters): the
         constraints' part of the Fisher matrix."""
         th = np.asarray(theta, dtype=float)
-        a = np.broadcast_to(np.asarray(aux, dtype=float), th.shape)
+        a = np.broadcast_to(np.asarray(aux, dtype=float)[..., :th.shape[-1]], th.shape)
         curv = np.zeros(th.shape)
         if self._normal.size:
             curv[..., self._normal] = 1.0 / self._sigma[self._normal] ** 2

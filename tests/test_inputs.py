@@ -1,0 +1,255 @@
+"""Analyses from a collaboration's own inputs: configuration files, histograms, simulated
+events; the closed loop against the analytic presets; bad input."""
+
+import json
+from pathlib import Path
+
+import hist
+import numpy as np
+import pyhf
+import pytest
+from click.testing import CliRunner
+
+from ganom.exceptions import ConfigError
+from ganom.fitter.analyses.simulate import simulate_preset
+from ganom.fitter.cli import main
+from ganom.fitter.config import Configuration
+from ganom.fitter.infer.contours import ESGridProblem
+from ganom.fitter.infer.fit import fit
+from ganom.fitter.infer.oscillation import OscillationGrid, OscillationModel
+from ganom.fitter.infer.significance import R_DEFICIT, asimov_significance
+from ganom.fitter.inputs import build_analysis
+from ganom.fitter.pyhf.export import export_workspace
+
+E_EDGES = [0.2, 0.3, 0.4, 0.5, 0.6]
+L_EDGES = [0.0, 1.0, 2.0]
+
+
+# ----------------------------------------------------------------------------- closed loop
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sim")
+    cfg = Configuration.resolve("jne-1t", "cr51", "centre", 30)
+    big = simulate_preset(cfg, 200_000, folder / "big.root", seed=1)
+    small = simulate_preset(cfg, 2_000, folder / "small.root", seed=2)
+    return cfg, build_analysis(big.config_file), build_analysis(small.config_file)
+
+
+def _numbers(model, om=None):
+    z1 = asimov_significance(model, R_DEFICIT, 1.0)
+    z2 = asimov_significance(model, 1.0, R_DEFICIT)
+    out = {"sigma_R": z2.sigma_r, "Z1": z1.z_asimov, "Z2": z2.z_asimov}
+    if om is not None:
+        g = OscillationGrid.from_spec("12x12", (0.3, 30.0))
+        p = ESGridProblem(om, g)
+        chi = p.scan().chi2
+        s = g.sin2_2theta
+        for i in (3, 6, 9):  # 90 % raster limit at three Δm²: first crossing of Δχ² = 2.71
+            c = chi[i] - chi[i].min()
+            k = int(np.argmax(c > 2.706))
+            out[f"raster90_{g.dm2[i]:.3g}"] = float(np.interp(2.706, c[k - 1:k + 1], s[k - 1:k + 1]))
+    return out
+
+
+def test_closed_loop_large_sample_reproduces_the_preset(simulated):
+    """200k events per signal sample, 200k MC events per background: σ_R, both Z and the raster
+    limits within 3 % (MC precision of the signal normalisation ≈ 0.3 %, plus the ≈ 1 %
+    widening by the profiled MC statistics)."""
+    cfg, big, _ = simulated
+    tpl, model = cfg.build()
+    ref = _numbers(model, OscillationModel(model, tpl))
+    got = _numbers(big.model, big.oscillation)
+    assert big.model.parameters.names == model.parameters.names
+    for k in ref:
+        assert got[k] == pytest.approx(ref[k], rel=0.03), k
+    assert got["sigma_R"] >= ref["sigma_R"] * 0.995  # MC statistics can only widen
+
+
+def test_closed_loop_small_sample_widens(simulated):
+    cfg, big, small = simulated
+    _, model = cfg.build()
+    s_ref = asimov_significance(model, 1.0, R_DEFICIT).sigma_r
+    s_small = asimov_significance(small.model, 1.0, R_DEFICIT).sigma_r
+    s_big = asimov_significance(big.model, 1.0, R_DEFICIT).sigma_r
+    assert s_small > 1.2 * s_ref and s_small > 1.2 * s_big
+
+
+def test_signal_normalisation_within_mc_precision(simulated):
+    cfg, big, _ = simulated
+    _, model = cfg.build()
+    for n in ("signal_ground", "signal_excited"):
+        ref = model.nominal[model.sample_index(n)].sum()
+        got = big.model.nominal[big.model.sample_index(n)].sum()
+        mc = np.sqrt(np.sum(big.oscillation.response.kernels[(n, "source_on")][None].sumw2)) / got
+        assert abs(got / ref - 1) < 4 * mc + 1e-3, (n, got / ref - 1, mc)
+
+
+# ----------------------------------------------------------------------------- in-memory inputs, pyhf
+def _events(n=4000, seed=0):
+    rng = np.random.default_rng(seed)
+    L = rng.uniform(0.0, 2.0, n)
+    e = rng.uniform(0.2, 0.6, n)
+    return {"enu_mev": np.full(n, 0.747), "l_true_m": L, "e_reco_mev": e + 0.02 * rng.standard_normal(n),
+            "l_reco_m": np.clip(L + 0.1 * rng.standard_normal(n), 0.0, 1.999), "weight": np.full(n, 500.0 / n)}
+
+
+def _bkg_hist():
+    h = hist.Hist(hist.axis.Variable(E_EDGES), hist.axis.Variable(L_EDGES), storage=hist.storage.Weight())
+    h.view().value = np.full((4, 2), 100.0)
+    h.view().variance = np.full((4, 2), 25.0)
+    return h
+
+
+def _spec(**over):
+    spec = {"version": "1.0", "name": "toy",
+            "channels": [{"name": "on", "binning": {"energy_mev": E_EDGES, "baseline_m": L_EDGES},
+                          "samples": [{"name": "sig", "events": {"object": "ev", "outside": "drop"}},
+                                      {"name": "bkg", "histogram": {"object": "bkg"}}]}],
+            "systematics": [{"name": "R", "type": "normfactor", "samples": ["sig"]},
+                            {"name": "bkg_norm", "type": "normsys", "samples": ["bkg"], "uncertainty": 0.05}]}
+    spec.update(over)
+    return spec
+
+
+def test_in_memory_hist_and_events_fit_like_pyhf():
+    a = build_analysis(_spec(), objects={"ev": _events(), "bkg": _bkg_hist()})
+    m = a.model
+    assert m.n_params == 2 and m.mcstat.size == 8
+    data = m.data(np.random.default_rng(5).poisson(m.expected(m.parameters.vector({"R": 0.8}))).astype(float))
+    res = fit(m, data)
+    ws = pyhf.Workspace(export_workspace(m, data, digits=None))
+    pm = ws.model()
+    best, twice = pyhf.infer.mle.fit(ws.data(pm), pm, return_fitted_val=True)
+    assert float(twice) / 2 == pytest.approx(res.nll, abs=1e-6)
+    assert float(best[pm.config.poi_index]) == pytest.approx(res.value("R"), abs=2e-3 * res.error("R"))
+
+
+def test_event_kernel_oscillates_per_true_baseline():
+    a = build_analysis(_spec(), objects={"ev": _events(40_000), "bkg": _bkg_hist()})
+    om = a.oscillation
+    nom = om.nominal(np.array(1e3), np.array(1.0))[0]
+    row = a.model.sample_index("sig")
+    assert nom[row].sum() == pytest.approx(0.5 * a.model.nominal[row].sum(), rel=2e-3)  # fast: ⟨P⟩ = ½
+    slow = om.nominal(np.array(1e-6), np.array(1.0))[0]
+    assert np.allclose(slow[row], a.model.nominal[row], rtol=1e-6)
+
+
+def test_npz_inputs_and_time_axis_from_decay(tmp_path):
+    ev = _events()
+    arrays = {f"ev/{k}": v for k, v in ev.items()}
+    arrays.update({"bkg/values": np.full((4, 2, 3), 30.0), "bkg/edges/0": np.array(E_EDGES),
+                   "bkg/edges/1": np.array(L_EDGES), "bkg/edges/2": np.array([0.0, 10.0, 20.0, 30.0])})
+    np.savez(tmp_path / "in.npz", **arrays)
+    spec = _spec(source="cr51")
+    ch = spec["channels"][0]
+    ch["binning"]["time_days"] = [0.0, 10.0, 20.0, 30.0]
+    ch["samples"] = [{"name": "sig", "events": {"file": "in.npz", "object": "ev", "outside": "drop"}},
+                     {"name": "bkg", "histogram": {"file": "in.npz", "object": "bkg"}, "mc_statistics": False}]
+    a = build_analysis(spec, base_dir=tmp_path)
+    sig = a.model.nominal[a.model.sample_index("sig")].reshape(4, 2, 3).sum(axis=(0, 1))
+    tau = 27.7025 / np.log(2)
+    expect = np.diff(-np.exp(-np.array([0.0, 10, 20, 30]) / tau))
+    assert np.allclose(sig / sig.sum(), expect / expect.sum(), rtol=1e-3)
+    assert a.model.mcstat.size == 8 * 3  # the signal's MC statistics only
+
+
+# ----------------------------------------------------------------------------- bad input
+def _write(tmp_path, spec, name="a.json"):
+    p = tmp_path / name
+    p.write_text(json.dumps(spec))
+    return p
+
+
+@pytest.mark.parametrize("mutate, words", [
+    (lambda s: s.update(version="2.0"), ["version", "2.0"]),
+    (lambda s: s.update(colour="red"), ["unknown key", "colour"]),
+    (lambda s: s["channels"][0]["samples"][1]["histogram"].update(file="nope.root"), ["samples[1].histogram", "nope.root"]),
+    (lambda s: s["channels"][0]["samples"][1]["histogram"].update(file="in.root", object="missing"), ["missing", "it has"]),
+    (lambda s: s["channels"][0]["samples"][0]["events"]["columns"].update(weight="w", energy="erec") if "columns" in
+     s["channels"][0]["samples"][0]["events"] else s["channels"][0]["samples"][0]["events"].update(
+         columns={"energy": "erec"}), ["erec"]),
+    (lambda s: s["channels"][0]["binning"].update(energy_mev=[0.2, 0.3, 0.4, 0.5, 0.7]), ["energy edges", "differ"]),
+    (lambda s: s["channels"][0]["samples"][0]["events"].update(outside="error"), ["outside the binning", "drop"]),
+    (lambda s: s.update(poi="mu"), ["poi", "mu"]),
+    (lambda s: s["systematics"][1].update(samples=["bgk"]), ["systematics[1].samples", "bgk"]),
+])
+def test_bad_configurations_name_the_key(tmp_path, mutate, words):
+    import uproot
+
+    with uproot.recreate(tmp_path / "in.root") as f:
+        f["ev"] = _events()
+        f["bkg"] = _bkg_hist()
+    spec = _spec()
+    spec["channels"][0]["samples"] = [{"name": "sig", "events": {"file": "in.root", "object": "ev", "outside": "drop"}},
+                                      {"name": "bkg", "histogram": {"file": "in.root", "object": "bkg"}}]
+    build_analysis(_write(tmp_path, spec))  # the valid one builds
+    mutate(spec)
+    with pytest.raises(ConfigError) as exc:
+        build_analysis(_write(tmp_path, spec))
+    msg = str(exc.value)
+    assert "a.json" in msg
+    for w in words:
+        assert w in msg, (w, msg)
+
+
+@pytest.mark.parametrize("bad", [np.nan, -1.0])
+def test_bad_bin_contents_name_the_bin(tmp_path, bad):
+    vals = np.full((4, 2), 10.0)
+    vals[2, 1] = bad
+    np.savez(tmp_path / "h.npz", **{"bkg/values": vals, "bkg/edges/0": np.array(E_EDGES), "bkg/edges/1": np.array(L_EDGES)})
+    spec = _spec()
+    spec["channels"][0]["samples"][1]["histogram"] = {"file": "h.npz", "object": "bkg"}
+    with pytest.raises(ConfigError, match=r"bin \(2, 1\)"):
+        build_analysis(spec, objects={"ev": _events()}, base_dir=tmp_path)
+
+
+def test_identical_variations_are_refused():
+    spec = _spec()
+    spec["systematics"].append({"name": "shape", "type": "histosys", "samples": ["bkg"],
+                                "variations": {"bkg": {"up": {"object": "bkg"}, "down": {"object": "bkg"}}}})
+    with pytest.raises(ConfigError, match="identical"):
+        build_analysis(spec, objects={"ev": _events(), "bkg": _bkg_hist()})
+
+
+def test_cli_build_and_bad_input_write_nothing(tmp_path):
+    cfg = Configuration.resolve("jne-1t", "cr51", "centre", 10)
+    res = simulate_preset(cfg, 5_000, tmp_path / "s.root", seed=3)
+    out = tmp_path / "out"
+    run = CliRunner().invoke(main, ["build", str(res.config_file), "--out", str(out), "--grid", "3x3", "--json"])
+    assert run.exit_code == 0, run.output
+    summary = json.loads(run.stdout)
+    assert summary["oscillated_samples"] == ["signal_ground", "signal_excited"]
+    for f in summary["files"]:
+        assert Path(f).is_file()
+    text = res.config_file.read_text().replace('object = "c14"', 'object = "c41"')
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text)
+    out2 = tmp_path / "out2"
+    run = CliRunner().invoke(main, ["build", str(bad), "--out", str(out2)])
+    assert run.exit_code == 2 and "c41" in run.output and "Traceback" not in run.output
+    assert not out2.exists()
+    fitted = CliRunner().invoke(main, ["fit", "--config", str(res.config_file), "--asimov", "R=0.82", "--json"])
+    assert fitted.exit_code == 0, fitted.output
+    rec = json.loads(fitted.stdout)
+    assert rec["parameters"]["R"]["value"] == pytest.approx(0.82, abs=1e-3)
+    refused = CliRunner().invoke(main, ["fit", "--config", str(res.config_file), "-d", "juno"])
+    assert refused.exit_code == 2 and "--detector" in refused.output
+
+
+def test_shipped_example_runs(tmp_path):
+    """examples/own_templates: its generator command, then build, fit and a contour (CI size)."""
+    import shutil
+
+    src = Path(__file__).resolve().parents[1] / "examples" / "own_templates" / "analysis.toml"
+    shutil.copy(src, tmp_path / "analysis.toml")
+    gen = CliRunner().invoke(main, ["simulate", "-d", "jne-1t", "--days", "30", "--events", "50000", "--seed", "1",
+                                    "--out", str(tmp_path / "inputs.root")])
+    assert gen.exit_code == 0, gen.output
+    a = build_analysis(tmp_path / "analysis.toml")
+    assert a.binnings[0].shape == (30, 4, 3)
+    res = fit(a.model, a.model.asimov({"R": 0.82}))
+    assert res.valid and res.value("R") == pytest.approx(0.82, abs=1e-3)
+    out = CliRunner().invoke(main, ["contour", "--config", str(tmp_path / "analysis.toml"), "-m", "raster",
+                                    "--grid", "8x8", "--out", str(tmp_path / "c"), "--json"])
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "c" / "contours.png").is_file()
