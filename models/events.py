@@ -127,7 +127,14 @@ class EventKernel:
         return self._with_time(np.einsum("...li,lib->...b", p, self.matrix, optimize=True))
 
     def uncertainties(self) -> FloatArray:
-        """√Σw² per bin [n_bins] (the MC statistical uncertainty, no oscillation)."""
+        """√Σw² per bin [n_bins] (the MC statistical uncertainty, no oscillation).
+
+        With ``time_fractions`` the same events fill every time bin of an analysis bin, so
+        their MC fluctuation is common to those bins; per-bin uncertainties (HistFactory's
+        staterror, one γ per bin) would shrink it by √n_t in the sum over time. Each time
+        bin therefore carries √n_t × its share: the time-summed MC uncertainty is exact, the
+        time shape gets more freedom than the MC has (conservative)."""
         if self.time_fractions is None:
             return np.sqrt(self.sumw2)
-        return (np.sqrt(self.sumw2)[:, None] * self.time_fractions).reshape(-1)
+        f = self.time_fractions
+        return (np.sqrt(self.sumw2)[:, None] * f * np.sqrt(f.size)).reshape(-1)
