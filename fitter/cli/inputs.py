@@ -46,8 +46,14 @@ def build_cmd(config: str, out: str | None, grid: tuple[int, int], as_json: bool
     a = load_analysis(config)
     folder = Path(out) if out else Path(config).parent
     stem = Path(config).stem
-    ws = export_workspace(a.model, a.observed())
+    mc = a.model.mcstat
+    approx = mc is not None and mc.constraint == "poisson"
+    ws = export_workspace(a.model, a.observed(), mcstat_as_normal=approx)
     summary = a.summary()
+    if approx:
+        summary["workspace_note"] = ("MC statistics: ganom's constraint is Poisson (Barlow–Beeston); pyhf's staterror is "
+                                     "normal with the same σ_b, so the workspace approximates it (exact with "
+                                     "mc_statistics_constraint = \"normal\")")
     outputs = [folder / f"{stem}.workspace.json"]
     ps = None
     if a.oscillation is not None:
@@ -72,6 +78,8 @@ def build_cmd(config: str, out: str | None, grid: tuple[int, int], as_json: bool
     for s, v in summary["expected_events"].items():
         tag = " (oscillated, from events)" if s in summary["oscillated_samples"] else ""
         click.echo(f"  {s:<20s} {v:12.4g} expected events{tag}")
+    if approx:
+        click.echo(f"note: {summary['workspace_note']}", err=True)
     for p in outputs:
         click.echo(f"wrote {p}", err=True)
 

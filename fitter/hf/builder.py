@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ganom.exceptions import ModelError
 from ganom.fitter.hf.interpolation import code4_coefficients
-from ganom.fitter.hf.mcstat import MCStat
+from ganom.fitter.hf.mcstat import CONSTRAINTS, MCStat
 from ganom.fitter.hf.model import ALPHA_BOUNDS, BinnedModel, _GammaMod, _ScalarMod
 from ganom.fitter.hf.modifiers import (
     PER_BIN,
@@ -65,6 +65,7 @@ class ModelBuilder:
         self._ptype: dict[str, str] = {}
         self._mods: list[Modifier] = []
         self._mcstat: dict[str, dict[str, FloatArray]] = {}
+        self._mc_constraint: str | None = None
 
     # -- structure --------------------------------------------------------------------
     def add_channel(self, name: str, n_bins: int) -> None:
@@ -216,15 +217,23 @@ class ModelBuilder:
             err = abs_uncertainties.get(s)
             self.add_modifier(StatError(name, s, channel, errors=np.zeros(n) if err is None else err))  # type: ignore[arg-type]
 
-    def add_mc_statistics(self, channel: str, abs_uncertainties: Mapping[str, ArrayLike]) -> None:
+    def add_mc_statistics(self, channel: str, abs_uncertainties: Mapping[str, ArrayLike],
+                          constraint: str = "normal") -> None:
         """MC statistical uncertainties δ_sb (√Σw²) of the templates in a channel, profiled
         analytically per bin (Barlow–Beeston lite, :mod:`ganom.fitter.hf.mcstat`).
 
         The γ_b of a bin multiplies every sample of the channel, σ_b = √Σ_s δ_sb² / Σ_s ν_sb
         over all of them (a sample without an entry has δ = 0): exactly a pyhf ``staterror``
         named ``mcstat_<channel>`` on every sample, which is how the model exports. Call once
-        per channel, after its samples."""
+        per channel, after its samples. ``constraint`` "poisson" treats the MC as a count of
+        1/σ_b² effective events (one constraint per model; pyhf's staterror is "normal")."""
         n = self._nbins(channel)
+        if constraint not in CONSTRAINTS:
+            raise ModelError(f"MC statistics constraint = {constraint!r}; allowed: {' | '.join(CONSTRAINTS)}")
+        if self._mc_constraint not in (None, constraint):
+            raise ModelError(f"MC statistics of channel '{channel}': constraint {constraint}, the model's other "
+                             f"channels use {self._mc_constraint} (one per model)")
+        self._mc_constraint = constraint
         if channel in self._mcstat:
             raise ModelError(f"MC statistics of channel '{channel}' given twice")
         errs = {}
@@ -346,7 +355,7 @@ class ModelBuilder:
                 sn = snames[s]
                 mods.append(StatError(name, sn, channel, errors=errs.get(sn, np.zeros(tot.size))))
         return MCStat(np.concatenate(bins).astype(np.intp), np.concatenate(sigma), tuple(names),
-                      np.concatenate(chan_of).astype(np.intp))
+                      np.concatenate(chan_of).astype(np.intp), self._mc_constraint or "normal")
 
     def _gamma(self, name: str, mods: list[Modifier], params: ParameterSet, nominal: FloatArray, snames: list[str],
                chans: list[str], sl_of: Callable[[int], slice]) -> _GammaMod:

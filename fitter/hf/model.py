@@ -277,7 +277,7 @@ class BinnedModel:
             val, w = np.broadcast_to(val, shape).copy(), np.broadcast_to(w, shape).copy()
             v, g, c = profiled_terms(np.broadcast_to(mu_s, shape)[..., mc.bins],
                                      np.broadcast_to(main, shape)[..., mc.bins], self._mc_aux(np.asarray(aux)),
-                                     mc.sigma, curvature)
+                                     mc.sigma, curvature, mc.constraint)
             val[..., mc.bins] = v
             w[..., mc.bins] = g
             if curv is not None:
@@ -291,7 +291,7 @@ class BinnedModel:
         if mc is None:
             return np.zeros(np.shape(theta)[:-1] + (0,))
         mu = np.maximum(self.expected(theta), MU_FLOOR)[..., mc.bins]
-        return profiled_gamma(mu, data.main[..., mc.bins], self._mc_aux(data.aux), mc.sigma)
+        return profiled_gamma(mu, data.main[..., mc.bins], self._mc_aux(data.aux), mc.sigma, mc.constraint)
 
     def sample_index(self, name: str) -> int:
         try:
@@ -668,8 +668,15 @@ class BinnedModel:
 
     # -- likelihood -----------------------------------------------------------------
     def constant(self, data: Data) -> float:
-        """Σ_b [n_b − n_b ln n_b + ln Γ(n_b + 1)]: added to the deviance form to give −ln L."""
-        return float(np.sum(poisson_constant(data.main)))
+        """Σ_b [n_b − n_b ln n_b + ln Γ(n_b + 1)]: added to the deviance form to give −ln L
+        (with Poisson-constrained MC statistics, also their auxiliary counts' constants)."""
+        return float(np.sum(poisson_constant(data.main))) + self._mc_constant(data.aux)
+
+    def _mc_constant(self, aux: NDArray[Any]) -> Any:
+        mc = self.mcstat
+        if mc is None or mc.constraint != "poisson":
+            return 0.0
+        return np.sum(poisson_constant(self._mc_aux(np.asarray(aux)) / mc.sigma**2), axis=-1)
 
     def constraint_saturated(self, aux: ArrayLike) -> float:
         """The constraint terms' −ln L at their own minimum (θ_j at its auxiliary measurement).
@@ -681,7 +688,8 @@ class BinnedModel:
         th = self.parameters.inits.astype(float).copy()
         th[self._normal] = a[self._normal]
         th[self._poisson] = a[self._poisson] / self._sigma[self._poisson]
-        mc = 0.0 if self.mcstat is None else float(np.sum(np.log(self.mcstat.sigma) + 0.5 * np.log(2 * np.pi)))
+        mc = 0.0 if self.mcstat is None or self.mcstat.constraint == "poisson" else float(
+            np.sum(np.log(self.mcstat.sigma) + 0.5 * np.log(2 * np.pi)))
         return float(self._constraint(th, a, False)[0]) + mc
 
     def _constraint(self, th: NDArray[Any], aux: NDArray[Any], grad: bool) -> tuple[NDArray[Any], NDArray[Any] | None]:
@@ -709,7 +717,7 @@ class BinnedModel:
         mu = self.expected(th, nominal, histo)
         c, _ = self._constraint(th, data.aux, False)
         val, _, _ = self.data_terms(mu, data.main, data.aux)
-        out: NDArray[np.float64] = val + np.sum(poisson_constant(data.main), axis=-1) + c
+        out: NDArray[np.float64] = val + np.sum(poisson_constant(data.main), axis=-1) + c + self._mc_constant(data.aux)
         return out
 
     def deviance_terms(self, mu: NDArray[Any], n: NDArray[Any]) -> NDArray[Any]:
@@ -748,7 +756,8 @@ class BinnedModel:
 
     def aux_toys(self, theta: ArrayLike, n_toys: int, rng: np.random.Generator) -> NDArray[np.float64]:
         """Auxiliary data [n, P] fluctuated around θ: normal constraints N(θ_p, σ_p), Poisson
-        ones Pois(γ_p τ_p); free parameters keep θ_p; MC-statistics bins (appended) N(1, σ_b)."""
+        ones Pois(γ_p τ_p); free parameters keep θ_p; MC-statistics bins (appended) N(1, σ_b), or
+        Pois(τ_b)/τ_b with the Poisson constraint."""
         th = self._theta(theta)
         aux = np.broadcast_to(th, (n_toys, th.size)).copy()
         if self._normal.size:
@@ -756,8 +765,14 @@ class BinnedModel:
         if self._poisson.size:
             lam = th[self._poisson] * self._sigma[self._poisson]
             aux[:, self._poisson] = rng.poisson(np.broadcast_to(lam, (n_toys, lam.size))).astype(float)
-        if self.mcstat is not None:
-            aux = np.concatenate([aux, rng.normal(1.0, self.mcstat.sigma, (n_toys, self.mcstat.size))], axis=1)
+        mc = self.mcstat
+        if mc is not None:
+            if mc.constraint == "poisson":
+                tau = 1.0 / mc.sigma**2
+                draw = rng.poisson(np.broadcast_to(tau, (n_toys, mc.size))) / tau
+            else:
+                draw = rng.normal(1.0, mc.sigma, (n_toys, mc.size))
+            aux = np.concatenate([aux, draw], axis=1)
         out: NDArray[np.float64] = aux
         return out
 

@@ -33,7 +33,7 @@ from ganom.fitter.inputs.config import read_config, validate_config
 from ganom.fitter.inputs.readers import Histogram, InputFileError, read_events, read_histogram
 from ganom.models.events import EventKernel
 
-__all__ = ["AXES", "ChannelBinning", "EventResponse", "Analysis", "build_analysis"]
+__all__ = ["AXES", "ChannelBinning", "EventResponse", "Analysis", "empty_bin_uncertainty", "build_analysis"]
 
 FloatArray = NDArray[np.float64]
 AXES = ("energy", "baseline", "cos", "time")
@@ -127,9 +127,18 @@ class Analysis:
                                                  for b in self.binnings},
                 "bins": m.n_bins, "parameters": m.parameters.names, "poi": m.poi,
                 "mc_statistics_bins": 0 if m.mcstat is None else m.mcstat.size,
+                "mc_statistics_constraint": None if m.mcstat is None else m.mcstat.constraint,
                 "oscillated_samples": [] if self.oscillation is None else self.oscillation.signal,
                 "expected_events": per_sample, "observed_events": None if self.data is None else float(self.data.main.sum()),
                 **self.info}
+
+
+def empty_bin_uncertainty(nominal: FloatArray, delta: FloatArray) -> FloatArray:
+    """MC uncertainties with empty bins filled: a bin without MC entries has expectation ≥ 0,
+    not 0 ± 0; it gets the sample's mean event weight Σw²/Σw, the count of one event (CMS
+    "autoMCStats" does the same), so that its γ may cover what the MC missed there."""
+    w_bar = float(np.sum(delta**2) / np.sum(nominal)) if np.sum(nominal) > 0 else 0.0
+    return np.where(nominal > 0, delta, w_bar)
 
 
 class _Builder:
@@ -280,6 +289,8 @@ class _Builder:
         if not nom.sum() > 0:
             raise self.fail(key, f"sample '{s['name']}' has no entries in the binning of channel '{b.name}' "
                                  f"(zero MC entries where a sample is needed)")
+        if pk in self.mc:
+            self.mc[pk] = empty_bin_uncertainty(nom, self.mc[pk])
         self.nominal[pk] = nom
 
     # -- systematics -----------------------------------------------------------------
@@ -443,7 +454,7 @@ def build_analysis(config: str | Path | Mapping[str, Any], objects: Mapping[str,
     for c in bd.binnings:
         errs = {s: e for (s, c2), e in bd.mc.items() if c2 == c}
         if errs:
-            mb.add_mc_statistics(c, errs)
+            mb.add_mc_statistics(c, errs, spec["mc_statistics_constraint"])
     poi = spec["poi"]
     if not any(sy["name"] == poi and sy["type"] == "normfactor" for sy in spec["systematics"]):
         raise ConfigError(where, "poi", f"'{poi}' is not a normfactor of the systematics; define "

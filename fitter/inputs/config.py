@@ -74,6 +74,7 @@ def validate_config(spec: Any, where: str = "configuration") -> dict[str, Any]:
         raise ConfigError(where, path, _explain(msg))
     out = copy.deepcopy(dict(spec))
     out.setdefault("poi", "R")
+    out.setdefault("mc_statistics_constraint", "poisson")
     out.setdefault("systematics", [])
     osc = out.setdefault("oscillation", {})
     osc.setdefault("true_baseline_bins", 200)

@@ -165,7 +165,7 @@ def measurement_config(model: BinnedModel, aux: ArrayLike | None = None, name: s
 
 
 def export_workspace(model: BinnedModel, data: Data | None = None, *, measurement: str = "ganom",
-                     digits: int | None = 7) -> dict[str, Any]:
+                     digits: int | None = 7, mcstat_as_normal: bool = False) -> dict[str, Any]:
     """The pyhf workspace (schema 1.0.0) of ``model`` with ``data`` as observations.
 
     Parameters
@@ -173,8 +173,15 @@ def export_workspace(model: BinnedModel, data: Data | None = None, *, measuremen
     data : observed counts and auxiliary data (default: the Asimov data at the inits); an
         auxiliary datum that differs from the nominal one is written as ``auxdata``.
     digits : significant digits of every yield (None: exact floats).
+    mcstat_as_normal : a model whose MC statistics have a Poisson constraint exports them as
+        pyhf's staterror (normal, the same σ_b) only when this is set: pyhf has no Poisson
+        factor shared by the samples of a bin, so the workspace is then an approximation.
     """
     data = model.asimov() if data is None else data
+    if model.mcstat is not None and model.mcstat.constraint == "poisson" and not mcstat_as_normal:
+        raise ExportError("the MC statistics have a Poisson constraint, which pyhf cannot express on the sum of a "
+                          "bin's samples; export with mcstat_as_normal=True (staterror with the same σ_b, an "
+                          "approximation) or build with mc_statistics_constraint = \"normal\"")
     if any(m.kind == "function" for m in model.modifiers):
         names = sorted({m.name for m in model.modifiers if m.kind == "function"})
         raise ExportError(f"parameter(s) {', '.join(names)} act through a native function modifier, which pyhf "
