@@ -69,7 +69,7 @@ def profiled_gamma(mu: FloatArray, n: FloatArray, a: FloatArray, sigma: FloatArr
     """γ̂ per bin (module docstring), stable for any sign of μσ² − a and for n = 0."""
     if constraint == "poisson":
         tau = 1.0 / (sigma * sigma)
-        return (n + a * tau) / (mu + tau)  # type: ignore[no-any-return]
+        return (n + a * tau) / (mu + tau)
     b = mu * sigma * sigma - a
     c = n * sigma * sigma
     root = np.sqrt(b * b + 4.0 * c)

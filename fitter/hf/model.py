@@ -670,7 +670,7 @@ class BinnedModel:
     def constant(self, data: Data) -> float:
         """Σ_b [n_b − n_b ln n_b + ln Γ(n_b + 1)]: added to the deviance form to give −ln L
         (with Poisson-constrained MC statistics, also their auxiliary counts' constants)."""
-        return float(np.sum(poisson_constant(data.main))) + self._mc_constant(data.aux)
+        return float(np.sum(poisson_constant(data.main))) + float(self._mc_constant(data.aux))
 
     def _mc_constant(self, aux: NDArray[Any]) -> Any:
         mc = self.mcstat
