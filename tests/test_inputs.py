@@ -287,3 +287,74 @@ def test_coverage_of_r_with_small_mc_samples(tmp_path):
     se = np.std(cover[True]) / np.sqrt(len(cover[True]))
     assert with_mc > 0.683 - 2 * se, (with_mc, se)
     assert without < with_mc - 0.1
+
+
+# ----------------------------------------------------------------------------- more structure
+def test_two_channels_share_samples_and_systematics():
+    """Two source positions as two channels: the same sample names, one R and one activity,
+    separate event kernels; data from an event list and from a histogram."""
+    ev_near, ev_far = _events(seed=1), _events(seed=2)
+    ev_far["weight"] = ev_far["weight"] * 0.3
+    spec = _spec(mc_statistics_constraint="normal")
+    near = spec["channels"][0]
+    far = json.loads(json.dumps(near))
+    far["name"] = "far"
+    far["samples"][0]["events"]["object"] = "ev_far"
+    spec["channels"].append(far)
+    spec["systematics"].append({"name": "activity", "type": "normsys", "samples": ["sig"], "uncertainty": 0.01})
+    rng = np.random.default_rng(4)
+    obs = {"enu_mev": np.zeros(50), "l_true_m": np.zeros(50), "e_reco_mev": rng.uniform(0.2, 0.6, 50),
+           "l_reco_m": rng.uniform(0.0, 2.0, 50)}
+    near["data"] = {"events": {"object": "obs"}}
+    h = _bkg_hist()
+    far["data"] = {"histogram": {"object": "far_data"}}
+    a = build_analysis(spec, objects={"ev": ev_near, "ev_far": ev_far, "bkg": _bkg_hist(), "obs": obs, "far_data": h})
+    m = a.model
+    assert m.channels == ["on", "far"] and m.parameters.names[:1] == ["R"]
+    assert a.oscillation.pieces == [("sig", "on"), ("sig", "far")]
+    assert a.data.main[:8].sum() == 50 and a.data.main[8:].sum() == pytest.approx(800.0)
+    near_sig = m.nominal[m.sample_index("sig"), m.channel_slices["on"]].sum()
+    far_sig = m.nominal[m.sample_index("sig"), m.channel_slices["far"]].sum()
+    assert far_sig == pytest.approx(0.3 * near_sig, rel=0.05)
+    nom = a.oscillation.nominal(np.array(1e3), np.array(1.0))[0]
+    assert nom[0, m.channel_slices["far"]].sum() == pytest.approx(0.5 * far_sig, rel=5e-3)
+    assert fit(m, a.data).valid
+
+
+def test_cos_and_time_columns_and_weight_variations():
+    rng = np.random.default_rng(6)
+    ev = _events(20_000)
+    ev["cos_reco"] = rng.uniform(-1, 1, ev["weight"].size)
+    ev["t_days"] = rng.uniform(0, 20, ev["weight"].size)
+    ev["w_up"] = ev["weight"] * (1 + 0.1 * ev["e_reco_mev"])
+    ev["w_dn"] = ev["weight"] * (1 - 0.1 * ev["e_reco_mev"])
+    bk = hist.Hist(hist.axis.Variable(E_EDGES), hist.axis.Variable(L_EDGES), hist.axis.Variable([-1, 0, 1]),
+                   hist.axis.Variable([0, 10, 20]), storage=hist.storage.Weight())
+    bk.view().value = 20.0
+    bk.view().variance = 4.0
+    spec = _spec()
+    spec["channels"][0]["binning"].update(cos=[-1, 0, 1], time_days=[0, 10, 20])
+    spec["systematics"] += [{"name": "xsec", "type": "histosys", "samples": ["sig"],
+                             "variations": {"sig": {"weight_up": "w_up", "weight_down": "w_dn"}}},
+                            {"name": "lumi", "type": "lumi", "samples": ["sig", "bkg"], "uncertainty": 0.02},
+                            {"name": "bshape", "type": "shapesys", "samples": ["bkg"], "uncertainty": 0.1},
+                            {"name": "free_shape", "type": "shapefactor", "samples": ["bkg"]}]
+    a = build_analysis(spec, objects={"ev": ev, "bkg": bk})
+    m = a.model
+    assert m.n_bins == 4 * 2 * 2 * 2
+    assert {"xsec", "lumi", "bshape[0]", "free_shape[0]"} <= set(m.parameters.names)
+    lo, hi = m.histosys_data("xsec", "sig", "on")
+    nom = m.nominal[m.sample_index("sig")]
+    assert np.all(hi > nom) and np.all(lo < nom)
+    # the weight variation is recomputed under oscillation
+    _, (dlo, dhi) = a.oscillation.nominal(np.array(1e3), np.array(1.0))
+    h = list(m.histosys_parameters).index(m.parameters.index("xsec"))
+    assert dhi[h, m.sample_index("sig")].sum() == pytest.approx(0.5 * (hi - nom).sum(), rel=1e-2)
+
+
+def test_time_axis_needs_a_source_or_time_column():
+    spec = _spec()
+    spec["channels"][0]["binning"]["time_days"] = [0, 10, 20]
+    spec["channels"][0]["samples"] = spec["channels"][0]["samples"][:1]
+    with pytest.raises(ConfigError, match="source"):
+        build_analysis(spec, objects={"ev": _events()})
