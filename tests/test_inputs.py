@@ -257,6 +257,16 @@ def test_shipped_example_runs(tmp_path):
                                     "--grid", "8x8", "--out", str(tmp_path / "c"), "--json"])
     assert out.exit_code == 0, out.output
     assert (tmp_path / "c" / "contours.png").is_file()
+    st = CliRunner().invoke(main, ["study", "--config", str(tmp_path / "analysis.toml"), "--quick",
+                                   "--out", str(tmp_path / "st")])
+    assert st.exit_code == 0, st.output
+    report = (tmp_path / "st" / "report.md").read_text()
+    assert "R-deficit significance" in report and "contours.png" in report
+    ex = CliRunner().invoke(main, ["export", "--config", str(tmp_path / "analysis.toml"), "--out", str(tmp_path / "ex"),
+                                   "--json"])
+    assert ex.exit_code == 0, ex.output
+    assert "Poisson" in json.loads(ex.stdout)["workspace_note"]
+    pyhf.Workspace(json.loads((tmp_path / "ex" / "analysis.workspace.json").read_text())).model()
 
 
 @pytest.mark.slow

@@ -27,6 +27,8 @@ __all__ = [
     "index_markdown",
     "write_exports",
     "export_table",
+    "ExportedAnalysis",
+    "export_analysis",
 ]
 
 
@@ -176,3 +178,53 @@ def export_table(exports: Sequence[ExportedConfiguration], out_dir: str | Path) 
         rows.append([e.files[0], e.detector, e.position, f"{e.distance_m:g}", f"{e.days:g}", rec["bins"],
                      len(e.patchset["patches"]) if e.patchset else 0, f"{rec['bytes'] / 1e3:.0f}"])
     return Table(["workspace", "detector", "position", "D [m]", "days", "bins", "patches", "size [kB]"], rows)
+
+
+# ----------------------------------------------------------------------------- configuration files
+@dataclass
+class ExportedAnalysis:
+    """The workspace (and patchset) of an analysis built from a configuration file."""
+
+    stem: str
+    workspace: dict[str, Any]
+    patchset: dict[str, Any] | None
+    summary: dict[str, Any]
+
+    def write(self, folder: str | Path) -> list[Path]:
+        """Write workspace, patchset and summary (each validated before; written atomically)."""
+        from ganom.fitter.io import write_json
+
+        folder = Path(folder)
+        files = [folder / f"{self.stem}.workspace.json"]
+        if self.patchset is not None:
+            files.append(folder / f"{self.stem}.patchset.json")
+        files.append(folder / f"{self.stem}.summary.json")
+        self.summary["files"] = [str(p) for p in files]
+        folder.mkdir(parents=True, exist_ok=True)
+        write_json(self.workspace, files[0])
+        if self.patchset is not None:
+            write_json(self.patchset, files[1])
+        write_json(self.summary, files[-1])
+        return files
+
+
+def export_analysis(analysis: Any, stem: str, grid: OscillationGrid | None = None,
+                    digits: int | None = 7) -> ExportedAnalysis:
+    """pyhf workspace of a built :class:`ganom.fitter.inputs.Analysis` (observations: its data,
+    or the Asimov data at the inits) and, with event samples and a ``grid``, the oscillation
+    patchset. Poisson-constrained MC statistics go out as pyhf's staterror (same σ_b), which
+    the summary's ``workspace_note`` says."""
+    model = analysis.model
+    mc = model.mcstat
+    approx = mc is not None and mc.constraint == "poisson"
+    ws = export_workspace(model, analysis.observed(), digits=digits, mcstat_as_normal=approx)
+    summary = analysis.summary()
+    if approx:
+        summary["workspace_note"] = ("MC statistics: ganom's constraint is Poisson (Barlow–Beeston); pyhf's staterror "
+                                     "is normal with the same σ_b, so the workspace approximates it (exact with "
+                                     "mc_statistics_constraint = \"normal\")")
+    ps = None
+    if analysis.oscillation is not None and grid is not None:
+        ps = export_patchset(analysis.oscillation, ws, grid, digits=digits,
+                             metadata={"configuration": str(analysis.path or analysis.name)})
+    return ExportedAnalysis(stem, ws, ps, summary)

@@ -351,7 +351,8 @@ def config_option(f: Any) -> Any:
 
 def refuse_with_config(ctx: click.Context, names: Any) -> None:
     """With ``--config``, the preset options given explicitly make no sense: say which."""
-    given = [f"--{n.replace('_', '-')}" for n in names
+    flags = {p.name: max(p.opts, key=len) for p in ctx.command.params}
+    given = [flags.get(n, f"--{n}") for n in names
              if ctx.get_parameter_source(n) not in (None, click.core.ParameterSource.DEFAULT)]
     if given:
         raise BadInput(f"--config replaces the detector configuration; drop {', '.join(given)}")

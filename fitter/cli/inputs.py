@@ -38,35 +38,14 @@ def build_cmd(config: str, out: str | None, grid: tuple[int, int], as_json: bool
       ganom build examples/own_templates/analysis.toml
       ganom build my_analysis.yaml --out build/ --grid 30x30
     """
+    from ganom.fitter.analyses.exports import export_analysis
     from ganom.fitter.infer.oscillation import OscillationGrid
-    from ganom.fitter.io import write_json
-    from ganom.fitter.pyhf.export import export_workspace
-    from ganom.fitter.pyhf.patchset import export_patchset
 
     a = load_analysis(config)
     folder = Path(out) if out else Path(config).parent
-    stem = Path(config).stem
-    mc = a.model.mcstat
-    approx = mc is not None and mc.constraint == "poisson"
-    ws = export_workspace(a.model, a.observed(), mcstat_as_normal=approx)
-    summary = a.summary()
-    if approx:
-        summary["workspace_note"] = ("MC statistics: ganom's constraint is Poisson (Barlow–Beeston); pyhf's staterror is "
-                                     "normal with the same σ_b, so the workspace approximates it (exact with "
-                                     "mc_statistics_constraint = \"normal\")")
-    outputs = [folder / f"{stem}.workspace.json"]
-    ps = None
-    if a.oscillation is not None:
-        ps = export_patchset(a.oscillation, ws, OscillationGrid.from_spec(grid),
-                             metadata={"configuration": str(config)})
-        outputs.append(folder / f"{stem}.patchset.json")
-    outputs.append(folder / f"{stem}.summary.json")
-    summary["files"] = [str(p) for p in outputs]
-    folder.mkdir(parents=True, exist_ok=True)
-    write_json(ws, outputs[0])
-    if ps is not None:
-        write_json(ps, outputs[1])
-    write_json(summary, outputs[-1])
+    exp = export_analysis(a, Path(config).stem, OscillationGrid.from_spec(grid))
+    outputs = exp.write(folder)
+    summary = exp.summary
     if as_json:
         _echo_json(summary)
         return
@@ -78,7 +57,7 @@ def build_cmd(config: str, out: str | None, grid: tuple[int, int], as_json: bool
     for s, v in summary["expected_events"].items():
         tag = " (oscillated, from events)" if s in summary["oscillated_samples"] else ""
         click.echo(f"  {s:<20s} {v:12.4g} expected events{tag}")
-    if approx:
+    if "workspace_note" in summary:
         click.echo(f"note: {summary['workspace_note']}", err=True)
     for p in outputs:
         click.echo(f"wrote {p}", err=True)

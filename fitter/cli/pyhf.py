@@ -7,6 +7,7 @@ The pyhf files of the repository (``workspaces/``) are regenerated with
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -45,7 +46,10 @@ __all__ = ["export_cmd", "patch_cmd", "validate_cmd", "fit_workspace"]
 @angular_option
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @json_option("Print JSON records of the written files.")
-def export_cmd(detectors: tuple[str, ...], all_presets: bool, distances: tuple[str, ...], days: list[float],
+@click.option("--config", "config_file", default=None, type=click.Path(dir_okay=False),
+              help="Export an analysis configuration file (your own histograms and events) instead of presets.")
+@click.pass_context
+def export_cmd(ctx: click.Context, config_file: str | None, detectors: tuple[str, ...], all_presets: bool, distances: tuple[str, ...], days: list[float],
                source: str, activity: float | None, patchset: bool, grid: tuple[int, int], digits: int,
                angular: float | None, out_dir: str, as_json: bool) -> None:
     """Write pyhf workspaces (and oscillation patchsets) of detector configurations.
@@ -63,6 +67,22 @@ def export_cmd(detectors: tuple[str, ...], all_presets: bool, distances: tuple[s
     """
     from ganom.fitter.analyses.exports import export_configuration, export_table, write_exports
     from ganom.fitter.infer.oscillation import OscillationGrid
+
+    if config_file:
+        from ganom.fitter.analyses.exports import export_analysis
+        from ganom.fitter.cli.common import load_analysis, refuse_with_config
+
+        refuse_with_config(ctx, ["detectors", "all_presets", "distances", "days", "source", "activity", "angular"])
+        exp = export_analysis(load_analysis(config_file), Path(config_file).stem,
+                              OscillationGrid.from_spec(grid) if patchset else None, digits)
+        files = exp.write(out_dir)
+        if as_json:
+            _echo_json(exp.summary)
+            return
+        if "workspace_note" in exp.summary:
+            click.echo(f"note: {exp.summary['workspace_note']}", err=True)
+        click.echo("\n".join(f"wrote {p}" for p in files), err=True)
+        return
 
     names = list(preset_names()) if all_presets else list(detectors)
     if not names:

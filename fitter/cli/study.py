@@ -25,8 +25,11 @@ __all__ = ["study_cmd"]
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of pseudo-data and toys.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Local processes for the FC toys [default: every core]; results do not depend on it.")
-def study_cmd(detectors: tuple[str, ...], days: list[float], source: str, out: str, quick: bool, seed: int,
-              workers: int | None) -> None:
+@click.option("--config", "config_file", default=None, type=click.Path(dir_okay=False),
+              help="Study an analysis configuration file (your own histograms and events) instead of presets.")
+@click.pass_context
+def study_cmd(ctx: click.Context, detectors: tuple[str, ...], days: list[float], source: str, out: str, quick: bool,
+              seed: int, workers: int | None, config_file: str | None) -> None:
     """A complete sensitivity study: rates, spectra, R-deficit significances, 3+1 contours with
     the gallium region, detector comparison, ⁵¹Cr branching ratio, pyhf workspaces and a report.
 
@@ -34,6 +37,7 @@ def study_cmd(detectors: tuple[str, ...], days: list[float], source: str, out: s
     Examples:
       ganom study --quick
       ganom study -d jne-500t -d juno --days 10,30,100 --out my-study
+      ganom study --config examples/own_templates/analysis.toml --quick
     """
     from ganom.fitter.study import StudyConfig, run_study
     from ganom.models.detectors import DEFAULT_DETECTOR
@@ -42,4 +46,11 @@ def study_cmd(detectors: tuple[str, ...], days: list[float], source: str, out: s
                       quick=quick, seed=seed, source=source, workers=workers or os.cpu_count() or 1,
                       command="ganom " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["study"]
                       else "ganom study" + (" --quick" if quick else ""))
+    if config_file:
+        from ganom.fitter.cli.common import refuse_with_config
+        from ganom.fitter.study import run_config_study
+
+        refuse_with_config(ctx, ["detectors", "days", "source"])
+        run_config_study(config_file, cfg, log=lambda m: click.echo(m, err=True))
+        return
     run_study(cfg, log=lambda m: click.echo(m, err=True))
