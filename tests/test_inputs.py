@@ -368,3 +368,25 @@ def test_time_axis_needs_a_source_or_time_column():
     spec["channels"][0]["samples"] = spec["channels"][0]["samples"][:1]
     with pytest.raises(ConfigError, match="source"):
         build_analysis(spec, objects={"ev": _events()})
+
+
+def test_energy_only_channel_from_a_th1(tmp_path):
+    """A detector without vertex reconstruction: one energy axis (a ROOT TH1), the signal still
+    oscillated per true baseline."""
+    import uproot
+
+    h = hist.Hist(hist.axis.Variable(E_EDGES), storage=hist.storage.Weight())
+    h.view().value = [50.0, 40.0, 30.0, 20.0]
+    h.view().variance = [25.0, 16.0, 9.0, 4.0]
+    with uproot.recreate(tmp_path / "in.root") as f:
+        f["bkg"] = h
+        f["ev"] = {k: v for k, v in _events().items() if k != "l_reco_m"}
+    spec = _spec()
+    del spec["channels"][0]["binning"]
+    spec["channels"][0]["samples"] = [{"name": "sig", "events": {"file": "in.root", "object": "ev", "outside": "drop"}},
+                                      {"name": "bkg", "histogram": {"file": "in.root", "object": "bkg"}}]
+    a = build_analysis(_write(tmp_path, spec))
+    assert a.binnings[0].axes == ("energy",) and a.model.n_bins == 4
+    assert np.allclose(a.model.nominal[a.model.sample_index("bkg")], [50, 40, 30, 20])
+    assert a.oscillation.nominal(np.array(1e3), np.array(1.0))[0][0].sum() == pytest.approx(
+        0.5 * a.model.nominal[0].sum(), rel=5e-3)

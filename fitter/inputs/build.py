@@ -171,10 +171,11 @@ class _Builder:
         for si, s in enumerate(ch["samples"]):
             if "histogram" in s:
                 h = self.histogram(s["histogram"], f"channels[{ci}].samples[{si}].histogram")
-                if h.values.ndim not in (2, 3, 4):
+                if h.values.ndim not in (1, 2, 3, 4):
                     raise self.fail(f"channels[{ci}].samples[{si}].histogram",
-                                    f"{h.where} has {h.values.ndim} axes; need energy × baseline [× cos] [× time]")
-                axes = ("energy", "baseline") + {2: (), 3: ("time",), 4: ("cos", "time")}[h.values.ndim]
+                                    f"{h.where} has {h.values.ndim} axes; need energy [× baseline] [× cos] [× time]")
+                axes = {1: ("energy",), 2: ("energy", "baseline"), 3: ("energy", "baseline", "time"),
+                        4: ("energy", "baseline", "cos", "time")}[h.values.ndim]
                 return ChannelBinning(ch["name"], axes, h.edges)
         raise self.fail(key, "no binning and no histogram sample to read it from; give energy_mev and baseline_m edges")
 
