@@ -43,6 +43,7 @@ __all__ = [
     "resolution_for_gain",
     "BranchingStudy",
     "branching_study",
+    "config_branch_sensitivity",
 ]
 
 
@@ -257,3 +258,24 @@ def branching_study(detector: Any, source: NeutrinoSource | str = "cr51", distan
     return BranchingStudy(brute, main, deficit, b_alt, target, target_sigma_b is not None, src.activity_mci,
                           sigma_b_vs_exposure(exposures, angular_resolution_deg=angular_resolution_deg, **kw),
                           sigma_b_vs_resolution(list(resolutions_deg), days=days, **kw))
+
+
+def config_branch_sensitivity(config: Any, mode: str = "shape", b_alternative: float | None = None) -> BranchResult:
+    """σ_B and the significance of ``b_alternative`` for an analysis configuration whose signal
+    samples are marked by nuclear branch (:func:`ganom.fitter.inputs.build_analysis` with
+    ``measure_branch``): Asimov data at the source's B₀."""
+    from ganom.fitter.inputs import build_analysis
+
+    a = build_analysis(config, measure_branch=mode)
+    m = a.model
+    src = load_source(a.config["source"])
+    data = m.asimov({"B": src.gamma_branch})
+    res = fit(m, data).require_valid("branching-ratio fit")
+    z = None
+    if b_alternative is not None:
+        alt = fit(m, data, init=res.values, fix={"B": float(b_alternative)}, hesse=False).require_valid("fit at B_alt")
+        z = math.sqrt(max(alt.twice_nll - res.twice_nll, 0.0))
+    sig = [n for n in m.samples if any(mod.name == "B" and mod.sample == n for mod in m.modifiers)]
+    s = float(sum(m.nominal[m.sample_index(n)].sum() for n in sig))
+    return BranchResult(a.name, float("nan"), float("nan"), mode, None, src.gamma_branch, res.error("B"), s,
+                        float(m.nominal.sum()) - s, b_alternative, z, {"bins": m.n_bins})

@@ -136,8 +136,8 @@ def configuration_for(cfg: Configuration, root_name: str, backgrounds: list[str]
     tpl, model = cfg.build()
     b = tpl.binning
     signal = [n for n in tpl.signal_names if n in model.samples]
-    samples: list[dict[str, Any]] = [{"name": n, "events": {"file": root_name, "object": n, "outside": "drop"}}
-                                     for n in signal]
+    samples: list[dict[str, Any]] = [{"name": n, "events": {"file": root_name, "object": n, "outside": "drop"},
+                                      "branch": tpl.info[n].branch} for n in signal]
     samples += [{"name": n, "histogram": {"file": root_name, "object": n}} for n in backgrounds]
     systematics: list[dict[str, Any]] = []
     by_name: dict[str, list[Any]] = {}

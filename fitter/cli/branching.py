@@ -9,6 +9,7 @@ import click
 from ganom.fitter.cli.common import (
     DAYS,
     RUN,
+    BadInput,
     NumberList,
     _echo_json,
     _save,
@@ -42,8 +43,13 @@ __all__ = ["br_cmd"]
               show_default=True, help="Angular resolutions [degrees] for σ_B vs resolution.")
 @click.option("--out", default="ganom-output/br", show_default=True, type=click.Path(), help="Output folder (plots).")
 @json_option()
-def br_cmd(detector: str, source: str, distance: str, days: float, angular: float | None, mode: str, deficit: float,
-           target: float | None, exposures: list[float], resolutions: list[float], out: str, as_json: bool) -> None:
+@click.option("--config", "config_file", default=None, type=click.Path(dir_okay=False),
+              help="An analysis configuration whose signal samples are marked branch = ground/excited: σ_B and "
+                   "Z(B_alt) for it (no exposure or resolution scans).")
+@click.pass_context
+def br_cmd(ctx: click.Context, detector: str, source: str, distance: str, days: float, angular: float | None, mode: str,
+           deficit: float, target: float | None, exposures: list[float], resolutions: list[float], out: str,
+           as_json: bool, config_file: str | None) -> None:
     """Expected precision on the ⁵¹Cr 320 keV branching B, events needed, and plots of σ_B
     versus exposure and angular resolution.
 
@@ -54,6 +60,26 @@ def br_cmd(detector: str, source: str, distance: str, days: float, angular: floa
     """
     from ganom.fitter.analyses.branching import branching_study
     from ganom.fitter.plotting.likelihood import plot_branching_exposure, plot_branching_resolution
+
+    if config_file:
+        from ganom.fitter.analyses.branching import b_explaining_deficit, config_branch_sensitivity
+        from ganom.fitter.cli.common import refuse_with_config
+        from ganom.fitter.inputs import read_config
+
+        refuse_with_config(ctx, ["detector", "source", "distance", "days", "angular", "target", "exposures",
+                                 "resolutions", "out"])
+        spec = read_config(config_file)
+        if "source" not in spec:
+            raise BadInput(f"--config {config_file}: measuring the branching ratio needs `source` in the configuration")
+        b_alt = b_explaining_deficit(deficit, spec["source"])
+        r = config_branch_sensitivity(config_file, mode, b_alt)
+        if as_json:
+            _echo_json(r.to_dict())
+            return
+        click.echo(f"{r.detector}: B fitted as the POI ({mode} mode), Asimov at B₀ = {r.b_true:.4f}")
+        click.echo(f"σ_B = {r.sigma_b:.4f};  B = {b_alt:.4f} (explains a gallium ratio {deficit:g}) rejected at "
+                   f"Z = {r.z_alternative:.2f}")
+        return
 
     study = branching_study(detector, source, distance, days, angular, mode, deficit, target, exposures, resolutions)
     outdir = Path(out)

@@ -195,11 +195,11 @@ class _Builder:
                                      f"channel's {np.round(e_b, 6).tolist()[:6]}…")
 
     # -- samples -------------------------------------------------------------------
-    def source(self, key: str) -> Any:
+    def source(self, key: str, why: str = "the channel has a time axis and the events have no time column: give "
+                                          "`source` (e.g. \"cr51\") so that its decay spreads the events over time") -> Any:
         if self._source is None:
             if "source" not in self.spec:
-                raise self.fail(key, "the channel has a time axis and the events have no time column: give "
-                                     "`source` (e.g. \"cr51\") so that its decay spreads the events over time")
+                raise self.fail(key, why)
             from ganom.models.sources import load_source
 
             try:
@@ -418,8 +418,25 @@ class _Builder:
         return np.bincount(flat[inside], minlength=b.n_bins).astype(float)
 
 
+def _add_branching(bd: _Builder, mb: ModelBuilder, branches: dict[str, str], mode: str, where: str) -> None:
+    """B as a parameter in natural units on the branch-marked samples (docs/inputs.md)."""
+    from ganom.fitter.config import BRANCH_MODES, BranchFactor
+
+    if mode not in BRANCH_MODES:
+        raise ConfigError(where, "measure_branch", f"{mode!r}; allowed: {' | '.join(BRANCH_MODES)}")
+    src = bd.source("source", "measuring the branching ratio needs `source` (B₀, the activity method)")
+    if src.gamma_branch <= 0:
+        raise ConfigError(where, "source", f"'{src.name}' has no second nuclear branch to measure")
+    if set(branches.values()) != {"ground", "excited"}:
+        raise ConfigError(where, "channels[].samples[].branch",
+                          "measuring B needs signal samples marked branch = \"ground\" and branch = \"excited\"")
+    mb.add_function("B", {n: BranchFactor(src.gamma_branch, b, src.activity_method, src.gamma_energy_mev,
+                                          src.atomic_heat_mev) for n, b in branches.items()},
+                    init=src.gamma_branch, bounds=(1e-4, 0.6))
+
+
 def build_analysis(config: str | Path | Mapping[str, Any], objects: Mapping[str, Any] | None = None,
-                   base_dir: str | Path | None = None) -> Analysis:
+                   base_dir: str | Path | None = None, measure_branch: str | None = None) -> Analysis:
     """Read (if a path), validate and build a configuration.
 
     Parameters
@@ -429,6 +446,10 @@ def build_analysis(config: str | Path | Mapping[str, Any], objects: Mapping[str,
         (dicts of column arrays), referred to by ``object`` without ``file``.
     base_dir : folder that relative file names are resolved against (default: the
         configuration file's folder, or the working directory for a dict).
+    measure_branch : "shape" or "rate": make the ⁵¹Cr branching ratio B the POI, acting on
+        the samples marked ``branch = "ground" | "excited"`` as in the analytic model
+        (:class:`ganom.fitter.config.BranchFactor`; a systematic named ``br_gamma`` is left
+        out, B being measured); "rate" also fixes R = 1.
     """
     if isinstance(config, (str, Path)):
         path: Path | None = Path(config)
@@ -450,8 +471,13 @@ def build_analysis(config: str | Path | Mapping[str, Any], objects: Mapping[str,
             bd.sample(ci, si, s, bd.binnings[ch["name"]])
     for sname in dict.fromkeys(s for s, _ in bd.nominal):
         mb.add_sample(sname, {c: v for (s, c), v in bd.nominal.items() if s == sname})
+    branch_samples = {s["name"]: s["branch"] for ch in spec["channels"] for s in ch["samples"] if "branch" in s}
     for i, sy in enumerate(spec["systematics"]):
+        if measure_branch is not None and sy["name"] == "br_gamma":
+            continue
         bd.systematic(i, sy, mb)
+    if measure_branch is not None:
+        _add_branching(bd, mb, branch_samples, measure_branch, where)
     for c in bd.binnings:
         errs = {s: e for (s, c2), e in bd.mc.items() if c2 == c}
         if errs:
@@ -460,7 +486,12 @@ def build_analysis(config: str | Path | Mapping[str, Any], objects: Mapping[str,
     if not any(sy["name"] == poi and sy["type"] == "normfactor" for sy in spec["systematics"]):
         raise ConfigError(where, "poi", f"'{poi}' is not a normfactor of the systematics; define "
                                         f"{{name = \"{poi}\", type = \"normfactor\", samples = [...]}}")
-    model = mb.build(poi=poi)
+    model = mb.build(poi="B" if measure_branch is not None else poi)
+    if measure_branch == "rate":
+        if "R" not in model.parameters:
+            raise ConfigError(where, "poi", "measure_branch = rate fixes the signal strength R = 1: the configuration "
+                                            "has no parameter R")
+        model = model.with_parameters(model.config().fix("R", 1.0))
     mains = [bd.data(ci, ch, bd.binnings[ch["name"]]) for ci, ch in enumerate(spec["channels"])]
     data = None
     if any(m is not None for m in mains):
