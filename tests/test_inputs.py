@@ -408,3 +408,15 @@ def test_branching_ratio_from_events_matches_the_preset(simulated):
         for s in spec["channels"][0]["samples"]:
             s.pop("branch", None)
         build_analysis(spec, base_dir=big.path.parent, measure_branch="shape")
+
+
+def test_parquet_event_table(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table(_events()), tmp_path / "ev.parquet")
+    spec = _spec()
+    spec["channels"][0]["samples"][0]["events"] = {"file": "ev.parquet", "object": "", "outside": "drop"}
+    a = build_analysis(spec, objects={"bkg": _bkg_hist()}, base_dir=tmp_path)
+    b = build_analysis(_spec(), objects={"ev": _events(), "bkg": _bkg_hist()})
+    assert np.allclose(a.model.nominal, b.model.nominal)
