@@ -16,7 +16,8 @@ class Data:
     """Observed main-measurement counts (all channels concatenated) and auxiliary data.
 
     ``aux`` has one entry per model parameter (ignored for unconstrained ones): the centre of
-    a normal constraint or the count of a Poisson one.
+    a normal constraint or the count of a Poisson one; a model with analytically profiled MC
+    statistics appends one entry per MC-statistics bin (``BinnedModel.n_aux`` in all).
     """
 
     main: NDArray[np.float64]
