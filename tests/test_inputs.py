@@ -420,3 +420,18 @@ def test_parquet_event_table(tmp_path):
     a = build_analysis(spec, objects={"bkg": _bkg_hist()}, base_dir=tmp_path)
     b = build_analysis(_spec(), objects={"ev": _events(), "bkg": _bkg_hist()})
     assert np.allclose(a.model.nominal, b.model.nominal)
+
+
+@pytest.mark.parametrize("name, text, words", [
+    ("a.toml", "version = \"1.0\"\nchannels = [", ["a.toml", "malformed TOML"]),
+    ("a.yaml", "version: '1.0'\nchannels: [\n", ["a.yaml", "malformed YAML"]),
+    ("a.txt", "", ["unknown type '.txt'"]),
+    ("a.yaml", "version: '1.0'\nchannels: []\n", ["channels", "should be non-empty"]),
+])
+def test_malformed_files(tmp_path, name, text, words):
+    p = tmp_path / name
+    p.write_text(text)
+    with pytest.raises(ConfigError) as exc:
+        build_analysis(p)
+    for w in words:
+        assert w in str(exc.value), (w, str(exc.value))

@@ -33,26 +33,24 @@ def schema() -> dict[str, Any]:
 
 def read_config(path: str | Path) -> dict[str, Any]:
     """Parse and validate a configuration file (.toml, .yaml/.yml or .json)."""
+    from ganom.models._toml import read_toml
+
     p = Path(path)
+    if p.suffix == ".toml":
+        return validate_config(read_toml(p), str(p))
+    if p.suffix not in (".yaml", ".yml", ".json"):
+        raise ConfigError(str(p), "<file>", f"unknown type '{p.suffix}'; allowed: .toml, .yaml, .yml, .json")
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(p), "<file>", f"cannot be read ({exc.strerror or exc})") from None
     try:
-        if p.suffix == ".toml":
-            from ganom.models._toml import tomllib
-
-            spec = tomllib.loads(text)
-        elif p.suffix in (".yaml", ".yml"):
+        if p.suffix == ".json":
+            spec = json.loads(text)
+        else:
             import yaml
 
             spec = yaml.safe_load(text)
-        elif p.suffix == ".json":
-            spec = json.loads(text)
-        else:
-            raise ConfigError(str(p), "<file>", f"unknown type '{p.suffix}'; allowed: .toml, .yaml, .yml, .json")
-    except ConfigError:
-        raise
     except Exception as exc:
         raise ConfigError(str(p), "<syntax>", f"malformed {p.suffix[1:].upper()}: {exc}") from None
     return validate_config(spec, str(p))
