@@ -22,6 +22,8 @@ would give ganom:
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,7 +211,9 @@ def simulate_preset(cfg: Configuration, n_events: int, out: str | Path, seed: in
     config = configuration_for(cfg, out.name, list(bkg))
     cfg_path = out.with_suffix(".toml")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.partial")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
     try:
         with uproot.recreate(tmp) as f:
             for n, ev in events.items():
