@@ -435,3 +435,19 @@ def test_malformed_files(tmp_path, name, text, words):
         build_analysis(p)
     for w in words:
         assert w in str(exc.value), (w, str(exc.value))
+
+
+def test_swapped_variations_are_refused():
+    spec = _spec()
+    spec["systematics"].append({"name": "shape", "type": "histosys", "samples": ["bkg"],
+                                "variations": {"bkg": {"up": {"object": "bkg_shape_down"},
+                                                       "down": {"object": "bkg_shape_up"}}}})
+    up, dn = _bkg_hist(), _bkg_hist()
+    up.view().value = up.view().value * 1.1
+    dn.view().value = dn.view().value * 0.9
+    objs = {"ev": _events(), "bkg": _bkg_hist(), "bkg_shape_up": up, "bkg_shape_down": dn}
+    with pytest.raises(ConfigError, match="look swapped"):
+        build_analysis(spec, objects=objs)
+    v = spec["systematics"][-1]["variations"]["bkg"]
+    v["up"], v["down"] = v["down"], v["up"]
+    assert "shape" in build_analysis(spec, objects=objs).model.parameters

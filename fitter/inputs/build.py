@@ -16,6 +16,7 @@ and data (docs/inputs.md).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,6 +140,22 @@ def empty_bin_uncertainty(nominal: FloatArray, delta: FloatArray) -> FloatArray:
     "autoMCStats" does the same), so that its γ may cover what the MC missed there."""
     w_bar = float(np.sum(delta**2) / np.sum(nominal)) if np.sum(nominal) > 0 else 0.0
     return np.where(nominal > 0, delta, w_bar)
+
+
+_UP = re.compile(r"(^|[_./ -])(up|hi|high|plus)([_./ -]|$)", re.IGNORECASE)
+_DOWN = re.compile(r"(^|[_./ -])(down|dn|lo|low|minus)([_./ -]|$)", re.IGNORECASE)
+
+
+def _ref_name(v: Mapping[str, Any], side: str) -> str:
+    if side in v:
+        return str(v[side]["object"])
+    return str(v.get(f"weight_{side}", ""))
+
+
+def _looks_swapped(v: Mapping[str, Any]) -> bool:
+    """A variation whose `up` is named like a down variation and whose `down` like an up one."""
+    up, down = _ref_name(v, "up"), _ref_name(v, "down")
+    return bool(up and down and _DOWN.search(up) and not _UP.search(up) and _UP.search(down) and not _DOWN.search(down))
 
 
 class _Builder:
@@ -389,6 +406,9 @@ class _Builder:
                 for h, w in ((hl, "down"), (hh, "up")):
                     self.check_edges(h, self.binnings[c], f"{key}.variations.{s}.{w}")
                 lo, hi = hl.values.ravel(), hh.values.ravel()
+            if _looks_swapped(v):
+                raise self.fail(f"{key}.variations.{s}", f"up and down of '{name}' on '{s}' look swapped: up = "
+                                                         f"{_ref_name(v, 'up')!r}, down = {_ref_name(v, 'down')!r}")
             if np.array_equal(lo, hi):
                 raise self.fail(f"{key}.variations.{s}", f"up and down of '{name}' on '{s}' are identical")
             if np.allclose(lo, nom, rtol=1e-12, atol=0) and np.allclose(hi, nom, rtol=1e-12, atol=0):
