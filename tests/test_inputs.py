@@ -236,12 +236,16 @@ def test_cli_build_and_bad_input_write_nothing(tmp_path):
     assert fitted.exit_code == 0, fitted.output
     rec = json.loads(fitted.stdout)
     assert rec["parameters"]["R"]["value"] == pytest.approx(0.82, abs=1e-3)
+    out = CliRunner().invoke(main, ["contour", "--config", str(res.config_file), "-m", "raster", "--grid", "3x3",
+                                    "--out", str(tmp_path / "c"), "--json"])
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "c" / "contours.png").is_file()
     refused = CliRunner().invoke(main, ["fit", "--config", str(res.config_file), "-d", "juno"])
     assert refused.exit_code == 2 and "--detector" in refused.output
 
 
 def test_shipped_example_runs(tmp_path):
-    """examples/own_templates: its generator command, then build, fit and a contour (CI size)."""
+    """examples/own_templates: its generator command, then build, fit, study and export (CI size)."""
     import shutil
 
     src = Path(__file__).resolve().parents[1] / "examples" / "own_templates" / "analysis.toml"
@@ -253,10 +257,6 @@ def test_shipped_example_runs(tmp_path):
     assert a.binnings[0].shape == (30, 4, 3)
     res = fit(a.model, a.model.asimov({"R": 0.82}))
     assert res.valid and res.value("R") == pytest.approx(0.82, abs=1e-3)
-    out = CliRunner().invoke(main, ["contour", "--config", str(tmp_path / "analysis.toml"), "-m", "raster",
-                                    "--grid", "8x8", "--out", str(tmp_path / "c"), "--json"])
-    assert out.exit_code == 0, out.output
-    assert (tmp_path / "c" / "contours.png").is_file()
     st = CliRunner().invoke(main, ["study", "--config", str(tmp_path / "analysis.toml"), "--quick",
                                    "--out", str(tmp_path / "st")])
     assert st.exit_code == 0, st.output
