@@ -27,6 +27,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(path), "<file>", f"cannot be read ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), "<file>", f"is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -283,6 +283,29 @@ def _uncertainty(table: dict, file: str, prefix: str, default: float) -> float |
     return float(v)
 
 
+_GAMMA_KEYS = {"rate_per_day", "gamma_mev", "peak_fraction", "attenuation_length_m", "uncertainty"}
+_IMPURITY_KEYS = _GAMMA_KEYS | {"half_life_days"}
+_BACKGROUND_KEYS = {
+    "c14": {"c14_to_c12", "carbon_mass_fraction", "uncertainty"},
+    "c14_pileup": {"window_ns", "uncertainty"},
+    "po210": {"rate_cpd_per_100t", "visible_mev", "uncertainty"},
+    "kr85": {"rate_cpd_per_100t", "uncertainty"},
+    "bi210": {"rate_cpd_per_100t", "uncertainty"},
+    "c11": {"rate_cpd_per_100t", "uncertainty"},
+    "solar": {"components", "be7", "pep", "cno", "b8"},
+    "external": {"gamma_mev", "attenuation_length_m", "rate_per_day", "uncertainty"},
+    "source_gamma": _GAMMA_KEYS | {"enabled", "impurities"},
+}
+"""The keys each ``[backgrounds.NAME]`` table may have: anything else is a typo, refused."""
+
+
+def _check_keys(table: dict, allowed: set[str], file: str, where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError(file, f"{where}.{unknown[0]}", "unknown key (it would be ignored); allowed: "
+                                                         + ", ".join(sorted(allowed)))
+
+
 def detector_backgrounds(detector: Any, source_half_life_days: float | None = None) -> list[BackgroundComponent]:
     """The background components of a detector preset's ``[backgrounds]`` table.
 
@@ -295,12 +318,26 @@ def detector_backgrounds(detector: Any, source_half_life_days: float | None = No
     v_target = 4.0 / 3.0 * math.pi * detector.radius_m**3
     mass_100t = rho_t_m3 * v_target / 100.0
     out: list[BackgroundComponent] = []
-    known = {"c14", "c14_pileup", "po210", "kr85", "bi210", "c11", "solar", "external", "source_gamma"}
     for name in cfg:
-        if name not in known:
-            raise ConfigError(f, f"backgrounds.{name}", f"unknown component; known: {', '.join(sorted(known))}")
+        if name not in _BACKGROUND_KEYS:
+            raise ConfigError(f, f"backgrounds.{name}", f"unknown component; known: {', '.join(sorted(_BACKGROUND_KEYS))}")
         if not isinstance(cfg[name], dict):
             raise ConfigError(f, f"backgrounds.{name}", "expected a table")
+        _check_keys(cfg[name], _BACKGROUND_KEYS[name], f, f"backgrounds.{name}")
+    solar = cfg.get("solar", {})
+    comps_given = solar.get("components", ["be7", "pep", "cno", "b8"])
+    if not isinstance(comps_given, list) or not all(isinstance(c, str) for c in comps_given):
+        raise ConfigError(f, "backgrounds.solar.components", f"got {comps_given!r}; expected a list of names from "
+                                                             f"{', '.join(_SOLAR_UNC)}")
+    for comp in _SOLAR_UNC:
+        if isinstance(solar.get(comp), dict):
+            _check_keys(solar[comp], {"uncertainty"}, f, f"backgrounds.solar.{comp}")
+    sg = cfg.get("source_gamma", {})
+    if not isinstance(sg.get("enabled", True), bool):
+        raise ConfigError(f, "backgrounds.source_gamma.enabled", f"got {sg['enabled']!r}; expected true or false")
+    for key, imp in (sg.get("impurities") or {}).items() if isinstance(sg.get("impurities", {}), dict) else ():
+        if isinstance(imp, dict):
+            _check_keys(imp, _IMPURITY_KEYS, f, f"backgrounds.source_gamma.impurities.{key}")
 
     def per100t(tab: dict, key: str) -> float:
         return _num(tab, "rate_cpd_per_100t", f, key) * mass_100t

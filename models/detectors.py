@@ -260,11 +260,36 @@ _TOML_KEYS = {
 }
 
 
+_TOML_TABLES = ("detector", "target", "response", "source_positions", "backgrounds", "analysis")
+# [analysis]: (type, low, high) of each binning override (templates.default_binning)
+_ANALYSIS_KEYS = {"energy_bin_mev": (float, 1e-4, 1.0), "energy_max_mev": (float, 0.01, 20.0),
+                  "baseline_bins": (int, 1, 200), "time_bins": (int, 1, 1000), "cos_bins": (int, 0, 200)}
+MAX_RADIUS_M = 100.0
+"""Largest target radius accepted [m]: an assumption well above every liquid-scintillator or water
+detector built or planned (JUNO 17.7 m, Hyper-Kamiokande ≈ 35 m); a larger value is a typo."""
+
+
+def _check_analysis(table: dict[str, Any], f: str) -> dict[str, Any]:
+    for k, v in table.items():
+        if k not in _ANALYSIS_KEYS:
+            raise ConfigError(f, f"analysis.{k}", "unknown key (it would be ignored); allowed in [analysis]: "
+                                                  + ", ".join(sorted(_ANALYSIS_KEYS)))
+        kind, lo, hi = _ANALYSIS_KEYS[k]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or (kind is int and not float(v).is_integer()):
+            raise ConfigError(f, f"analysis.{k}", f"got {v!r}; expected {'an integer' if kind is int else 'a number'}")
+        check_range(float(v), lo, hi, f, f"analysis.{k}")
+    return table
+
+
 def detector_from_toml(path: str | Path, name: str | None = None) -> Detector:
     """Build a :class:`Detector` from a TOML file (the catalog's format)."""
     path = Path(path)
     f = str(path)
     data = read_toml(path)
+    unknown_tables = sorted(set(data) - set(_TOML_TABLES))
+    if unknown_tables:
+        raise ConfigError(f, unknown_tables[0], "unknown table or key (it would be ignored); allowed at the top "
+                                                "level: " + ", ".join(f"[{t}]" for t in _TOML_TABLES))
     det = require(data, "detector", dict, f)
     tgt = require(data, "target", dict, f)
     resp = require(data, "response", dict, f)
@@ -296,7 +321,8 @@ def detector_from_toml(path: str | Path, name: str | None = None) -> Detector:
         except PhysicsInputError as exc:
             raise ConfigError(f, "target.formula", str(exc)) from exc
 
-    radius = check_range(require(tgt, "radius_m", (int, float), f, "target"), 0, None, f, "target.radius_m", lo_open=True, unit="m")
+    radius = check_range(require(tgt, "radius_m", (int, float), f, "target"), 0, MAX_RADIUS_M, f, "target.radius_m",
+                         lo_open=True, unit="m")
     fid = check_range(optional(tgt, "fiducial_radius_m", (int, float), f, "target", radius), 0, radius, f,
                       "target.fiducial_radius_m", lo_open=True, unit=f"m (≤ target.radius_m = {radius})")
     density = check_range(require(tgt, "density_g_cm3", (int, float), f, "target"), 0, 25, f,
@@ -322,7 +348,7 @@ def detector_from_toml(path: str | Path, name: str | None = None) -> Detector:
         raise ConfigError(f, "source_positions", "needs at least one named position (e.g. centre = 0.0)")
     overburden = optional(det, "overburden_mwe", (int, float), f, "detector", None)
     bkg = optional(data, "backgrounds", dict, f, "", {})
-    analysis = optional(data, "analysis", dict, f, "", {})
+    analysis = _check_analysis(optional(data, "analysis", dict, f, "", {}), f)
     return Detector(
         name=name or str(det.get("name", path.stem)),
         label=str(det.get("label", det.get("name", path.stem))),

@@ -32,7 +32,8 @@ __all__ = ["main"]
 
 
 class _Group(click.Group):
-    """Turns library exceptions into exit codes: InputError → 2, FitError → 3."""
+    """Turns library exceptions into exit codes: InputError → 2 (and OSError: an output path that
+    cannot be written, a full disk), FitError → 3."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -41,6 +42,9 @@ class _Group(click.Group):
             raise BadInput(str(exc)) from None
         except FitError as exc:
             raise FitFailed(str(exc)) from None
+        except OSError as exc:  # an output path that is a file, unwritable, or a full disk
+            where = f" '{exc.filename}'" if exc.filename else ""
+            raise BadInput(f"cannot write or read{where}: {exc.strerror or exc}") from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -313,7 +313,9 @@ def _load_counts(path: str, model: Any) -> Any:
     p = Path(path)
     try:
         if p.suffix == ".json":
-            obj = json.loads(p.read_text())
+            from ganom.fitter.io import read_json
+
+            obj = read_json(p)
             if isinstance(obj, dict):
                 missing = [c for c in model.channels if c not in obj]
                 if missing:
@@ -322,13 +324,17 @@ def _load_counts(path: str, model: Any) -> Any:
             else:
                 arr = np.asarray(obj, dtype=float).ravel()
         elif p.suffix == ".npz":
-            z = np.load(p)
+            z = np.load(p, allow_pickle=False)
+            if not z.files:
+                raise BadInput(f"--data {path}: the .npz file holds no array; expected {model.n_bins} counts "
+                               f"(or one array per channel: {', '.join(model.channels)})")
             arr = np.concatenate([z[c].ravel() for c in model.channels]) if all(c in z for c in model.channels) \
                 else z[z.files[0]].ravel()
         else:
-            arr = np.load(p).ravel()
-    except (OSError, ValueError, KeyError) as exc:
-        raise BadInput(f"--data {path}: cannot read counts ({exc})") from None
+            arr = np.load(p, allow_pickle=False).ravel()
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BadInput(f"--data {path}: cannot read counts: need numbers, a flat list or {{channel: [counts]}} "
+                       f"({type(exc).__name__}: {exc})") from None
     if arr.size == 0:
         raise BadInput(f"--data {path}: the histogram is empty; expected {model.n_bins} bins")
     return model.data(arr)

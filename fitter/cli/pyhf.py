@@ -140,8 +140,10 @@ def validate_cmd(workspace: str, patchset: str | None) -> None:
     from ganom.fitter.io import read_json
     from ganom.fitter.pyhf.load import load_workspace
     from ganom.fitter.pyhf.patchset import validate_patchset
+    from ganom.fitter.pyhf.validate import validate_workspace
 
     spec = read_json(workspace, WorkspaceError)
+    validate_workspace(spec, workspace)  # a JSON string is content, never a file name to follow
     model, _ = load_workspace(spec)
     click.echo(f"{workspace}: valid; {len(model.channels)} channel(s), {model.n_bins} bins, "
                f"{len(model.samples)} samples, {model.n_params} parameters, POI {model.poi}")

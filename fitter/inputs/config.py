@@ -44,6 +44,8 @@ def read_config(path: str | Path) -> dict[str, Any]:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(p), "<file>", f"cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(p), "<file>", f"is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     try:
         if p.suffix == ".json":
             spec = json.loads(text)

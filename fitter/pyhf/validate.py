@@ -207,8 +207,16 @@ def _check_structure(spec: Mapping[str, Any], where: str) -> dict[str, int]:
     return nbins
 
 
+def _json_kind(value: Any) -> str:
+    return {list: "array", str: "string", bool: "boolean", int: "number", float: "number",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
 def validate_workspace(spec: Any, where: str = "workspace") -> None:
     """Check a workspace against pyhf's schema and for consistency; errors name the JSON path."""
+    if not isinstance(spec, Mapping):
+        raise WorkspaceError(f"{where}: a pyhf workspace is a JSON object (channels, measurements, observations, "
+                             f"version); got a JSON {_json_kind(spec)}")
     _check_modifier_types(spec, where)
     _check_schema(spec, "workspace.json", where)
     _check_structure(spec, where)

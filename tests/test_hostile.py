@@ -1,0 +1,66 @@
+"""Hostile input through the CLI: exit code 2, a message naming the field, no traceback, no
+file written (issue: reliability)."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from ganom.fitter.cli import main
+
+PRESET = (Path(__file__).resolve().parents[1] / "models" / "catalog" / "jne_1t.toml").read_text()
+
+
+def _files(tmp: Path) -> None:
+    (tmp / "nonutf8.toml").write_bytes(b'name = "\xff\xfe"\n')
+    np.savez(tmp / "empty.npz")
+    (tmp / "dict.json").write_text(json.dumps({"source_on": {"a": 1}}))
+    (tmp / "list.json").write_text("[]")
+    (tmp / "target.json").write_text("{}")
+    (tmp / "str.json").write_text(json.dumps(str(tmp / "target.json")))
+    (tmp / "existing").write_text("x")
+    variants = {
+        "typo_table.toml": PRESET.replace("[source_positions]", "[source_positon]"),
+        "radius.toml": PRESET.replace("radius_m = 0.645", "radius_m = 1e300", 1),
+        "an_str.toml": PRESET + '\n[analysis]\nenergy_bin_mev = "0.02"\n',
+        "an_key.toml": PRESET + "\n[analysis]\ntime_binz = 3\n",
+        "bk_typo.toml": PRESET.replace("[backgrounds.c14]\n", "[backgrounds.c14]\nuncertanty = 0.1\n"),
+        "bk_enabled.toml": PRESET + '\n[backgrounds.source_gamma]\nenabled = "no"\nrate_per_day = 1.0\n',
+        "bk_components.toml": PRESET.replace('components = ["be7", "pep", "cno", "b8"]', "components = 5"),
+    }
+    for name, text in variants.items():
+        (tmp / name).write_text(text)
+
+
+CASES = [
+    (["rates", "-d", "nonutf8.toml"], ["nonutf8.toml", "UTF-8"]),
+    (["fit", "-d", "jne-1t", "--data", "empty.npz"], ["--data", "no array"]),
+    (["fit", "-d", "jne-1t", "--data", "dict.json"], ["--data", "dict.json"]),
+    (["validate", "list.json"], ["list.json", "JSON array"]),
+    (["validate", "str.json"], ["str.json", "JSON string"]),
+    (["contour", "-d", "jne-1t", "--grid", "3x3", "--out", "existing"], ["existing"]),
+    (["fit", "-d", "typo_table.toml"], ["source_positon", "unknown"]),
+    (["fit", "-d", "radius.toml"], ["target.radius_m", "100"]),
+    (["fit", "-d", "an_str.toml"], ["analysis.energy_bin_mev", "number"]),
+    (["fit", "-d", "an_key.toml"], ["analysis.time_binz", "unknown"]),
+    (["fit", "-d", "bk_typo.toml"], ["backgrounds.c14.uncertanty", "unknown"]),
+    (["fit", "-d", "bk_enabled.toml"], ["backgrounds.source_gamma.enabled", "true or false"]),
+    (["fit", "-d", "bk_components.toml"], ["backgrounds.solar.components", "list"]),
+]
+
+
+@pytest.mark.parametrize("args, words", CASES, ids=[" ".join(a[:3]) + " " + a[-1] for a, _ in CASES])
+def test_hostile_input_is_a_clean_error(tmp_path, monkeypatch, args, words):
+    _files(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2, r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)
+    assert "Traceback" not in r.output
+    for w in words:
+        assert w in r.output, (w, r.output)
+    after = {p: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    assert after == before  # nothing written, nothing clobbered
