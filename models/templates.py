@@ -180,6 +180,14 @@ def default_binning(
     if cos_bins < 0:
         raise PhysicsInputError("cos_bins", cos_bins, "≥ 0 (0: no direction axis)")
     cos_edges = np.linspace(-1.0, 1.0, cos_bins + 1) if cos_bins else None
+    from ganom.resources import require_memory
+
+    n_bins = n_e * n_baseline_bins * n_t * max(cos_bins, 1)
+    # every sample's template and its two energy-scale variations, the signal kernel's line
+    # counts and the model's working copies: ≈ 200 doubles per analysis bin for a preset
+    require_memory(f"the analysis binning ({n_e} energy × {n_baseline_bins} baseline × {n_t} time"
+                   + (f" × {cos_bins} cos θ" if cos_bins else "") + f" = {n_bins:.3g} bins; days = {days:g})",
+                   1600.0 * n_bins, "use a shorter run, fewer or wider bins")
     return AnalysisBinning(e_edges, l_edges, np.linspace(0.0, float(days), n_t + 1), cos_edges)
 
 

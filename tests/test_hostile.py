@@ -48,6 +48,13 @@ CASES = [
     (["fit", "-d", "bk_typo.toml"], ["backgrounds.c14.uncertanty", "unknown"]),
     (["fit", "-d", "bk_enabled.toml"], ["backgrounds.source_gamma.enabled", "true or false"]),
     (["fit", "-d", "bk_components.toml"], ["backgrounds.solar.components", "list"]),
+    (["contour", "-d", "jne-1t", "--grid", "100000x100000", "--out", "c1"], ["grid 100000x100000", "memory",
+                                                                             "GANOM_IGNORE_RESOURCE_LIMITS"]),
+    (["gallium", "--contour", "--grid", "100000x100000"], ["grid 100000x100000", "memory"]),
+    (["fit", "-d", "jne-1t", "--days", "1e9"], ["time", "days = 1e+09", "memory"]),
+    (["significance", "-d", "jne-1t", "--toys", "1000000000"], ["1000000000 toys", "memory"]),
+    (["contour", "-d", "jne-1t", "--grid", "3x3", "-m", "fc", "--toys", "1000000000", "--out", "c2"],
+     ["1000000000 toys per grid point", "memory"]),
 ]
 
 

@@ -125,6 +125,8 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
         label = f"{tpl.detector.label}, {src.activity_mci:.3g} MCi {src.isotope}, D = {tpl.distance_m:g} m, {days:g} d"
         summary_head = {"detector": tpl.detector.name, "distance_m": tpl.distance_m, "days": days}
     problem = ESGridProblem(om, g, r_free=r_free, data=data)
+    if "fc" in methods or bands:
+        problem.require_toys(max(toys if "fc" in methods else 0, bands))
     outdir = Path(out)
     outdir.mkdir(parents=True, exist_ok=True)
     what = "the data" if data is not None else "Asimov data of no oscillation (sensitivity)"

@@ -1,5 +1,6 @@
 """The HistFactory core: parameters, interpolation codes, the model builder, the binned model
-and its data. It imports nothing of ganom above it (only :mod:`ganom.exceptions`).
+and its data. It imports nothing of ganom above it (only :mod:`ganom.exceptions` and the memory
+guard :mod:`ganom.resources`).
 
 The likelihood (CERN-OPEN-2012-016; pyhf, JOSS 6 (2021) 2823; docs/statistics.md §1–4):
 

@@ -640,6 +640,11 @@ class BinnedModel:
 
         Normal constraints get aux ~ N(θ_p, σ_p); Poisson ones aux ~ Pois(γ_p τ_p).
         """
+        from ganom.resources import require_memory
+
+        # the toys' counts and auxiliary data, and the fits' working copies of both
+        require_memory(f"{n_toys} toys of {self.n_bins} bins", 8.0 * 4 * n_toys * (self.n_bins + self.n_aux),
+                       "use fewer toys")
         th = self._theta(theta)
         mu = self.expected(th)
         main = rng.poisson(np.broadcast_to(mu, (n_toys, mu.size))).astype(float)

@@ -329,9 +329,18 @@ class ESGridProblem:
         jac = self.j0 + s * self.djac[i]
         return mu, jac
 
+    def require_toys(self, n: int) -> None:
+        """Refuse (before anything runs) a number of toys per point that cannot fit in memory."""
+        from ganom.resources import require_memory
+
+        m = self.om.model
+        require_memory(f"{n} toys per grid point of {m.n_bins} bins", 8.0 * 4 * n * (m.n_bins + m.n_aux),
+                       "use fewer toys per point")
+
     def toys(self, dm2: float, sin2_2theta: float, n: int, rng: np.random.Generator) -> tuple[NDArray, NDArray]:
         """(main [n, B], aux [n, P]) generated at the nominal nuisances with oscillation."""
         m = self.om.model
+        self.require_toys(n)
         mu = m.expected(self.theta0, self.om.override(np.asarray(dm2, dtype=float), np.asarray(sin2_2theta, dtype=float)))
         main = rng.poisson(np.broadcast_to(np.maximum(mu, 0.0), (n, mu.size))).astype(float)
         return main, m.aux_toys(self.theta0, n, rng)

@@ -62,6 +62,11 @@ class OscillationGrid:
                   s22t_range: tuple[float, float] = DEFAULT_S22T_RANGE) -> OscillationGrid:
         """'NxM' (or (N, M)) → N log-spaced Δm² values × M log-spaced sin²2θ values."""
         n, k = parse_grid_shape(spec)
+        from ganom.resources import require_memory
+
+        # a scan keeps, per point, the profiled parameters, the objective and its convergence
+        # (≈ 64 doubles); the oscillated templates are handled in bounded chunks
+        require_memory(f"grid {n}x{k} ({n * k:.3g} points)", 512.0 * n * k, "use a coarser grid")
         lo, hi = dm2_range
         slo, shi = s22t_range
         if not (0 < lo < hi) or not (0 < slo < shi <= 1):

@@ -23,6 +23,7 @@ __all__ = [
     "ConfigError",
     "UnknownPresetError",
     "ParameterError",
+    "ResourceError",
     "ModelError",
     "WorkspaceError",
     "ExportError",
@@ -85,6 +86,10 @@ class ExportError(InputError):
 
 class CheckpointError(InputError):
     """A checkpoint file that belongs to another computation or cannot be read."""
+
+
+class ResourceError(InputError):
+    """A request that cannot fit the machine (memory), refused before it starts."""
 
 
 class FitError(GanomError, RuntimeError):
