@@ -284,8 +284,12 @@ def _check_analysis(table: dict[str, Any], f: str) -> dict[str, Any]:
 def detector_from_toml(path: str | Path, name: str | None = None) -> Detector:
     """Build a :class:`Detector` from a TOML file (the catalog's format)."""
     path = Path(path)
-    f = str(path)
-    data = read_toml(path)
+    return detector_from_dict(read_toml(path), str(path), name)
+
+
+def detector_from_dict(data: dict[str, Any], f: str = "<detector>", name: str | None = None) -> Detector:
+    """Build a :class:`Detector` from the parsed content of a detector TOML (``f`` names it in errors)."""
+    path = Path(f)
     unknown_tables = sorted(set(data) - set(_TOML_TABLES))
     if unknown_tables:
         raise ConfigError(f, unknown_tables[0], "unknown table or key (it would be ignored); allowed at the top "
@@ -349,6 +353,9 @@ def detector_from_toml(path: str | Path, name: str | None = None) -> Detector:
     overburden = optional(det, "overburden_mwe", (int, float), f, "detector", None)
     bkg = optional(data, "backgrounds", dict, f, "", {})
     analysis = _check_analysis(optional(data, "analysis", dict, f, "", {}), f)
+    for key in ("name", "label", "site", "description"):
+        optional(det, key, str, f, "detector", None)
+    optional(tgt, "material", str, f, "target", None)
     return Detector(
         name=name or str(det.get("name", path.stem)),
         label=str(det.get("label", det.get("name", path.stem))),
