@@ -33,6 +33,7 @@ import numpy as np
 from ganom.exceptions import InputError
 
 __all__ = [
+    "FolderLock",
     "write_bytes_atomic",
     "write_text_atomic",
     "jsonable",
@@ -207,3 +208,63 @@ class Table:
 
     def __str__(self) -> str:
         return self.text()
+
+
+class FolderLock:
+    """An exclusive claim on an output folder while a run writes to it: ``.ganom.lock`` holding
+    the process id, created atomically (O_EXCL). A second run into the same folder is refused
+    with the holder's pid; a lock left by a process that no longer exists is taken over."""
+
+    NAME = ".ganom.lock"
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.path = self.folder / self.NAME
+        self.held = False
+
+    def acquire(self) -> FolderLock:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                pid = self._holder()
+                if pid is not None and pid != os.getpid() and _alive(pid):
+                    raise InputError(f"output folder {self.folder} is in use by another ganom run (pid {pid}); wait "
+                                     f"for it to finish or choose another --out") from None
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.path)
+                continue
+            with os.fdopen(fd, "w") as fh:
+                fh.write(f"{os.getpid()}\n")
+            self.held = True
+            return self
+        raise InputError(f"output folder {self.folder}: could not take its lock {self.path}")
+
+    def _holder(self) -> int | None:
+        try:
+            return int(self.path.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def release(self) -> None:
+        if self.held and self._holder() == os.getpid():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+        self.held = False
+
+    def __enter__(self) -> FolderLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -71,3 +71,27 @@ def test_hostile_input_is_a_clean_error(tmp_path, monkeypatch, args, words):
         assert w in r.output, (w, r.output)
     after = {p: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
     assert after == before  # nothing written, nothing clobbered
+
+
+def test_output_folder_lock(tmp_path):
+    """A second run into a folder that a live process holds is refused; a stale lock (its
+    process gone) is taken over; the lock is released when the run ends."""
+    import subprocess
+    import sys
+
+    from ganom.fitter.io import FolderLock
+
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        out = tmp_path / "out"
+        out.mkdir()
+        (out / FolderLock.NAME).write_text(f"{holder.pid}\n")
+        r = CliRunner().invoke(main, ["contour", "-d", "jne-1t", "--grid", "3x3", "--out", str(out)])
+        assert r.exit_code == 2 and f"pid {holder.pid}" in r.output, r.output
+        assert sorted(p.name for p in out.iterdir()) == [FolderLock.NAME]
+    finally:
+        holder.kill()
+        holder.wait()
+    r = CliRunner().invoke(main, ["contour", "-d", "jne-1t", "--grid", "3x3", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert not (out / FolderLock.NAME).exists() and (out / "contours.png").is_file()

@@ -128,7 +128,9 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
     if "fc" in methods or bands:
         problem.require_toys(max(toys if "fc" in methods else 0, bands))
     outdir = Path(out)
-    outdir.mkdir(parents=True, exist_ok=True)
+    from ganom.fitter.io import FolderLock
+
+    ctx.call_on_close(FolderLock(outdir).acquire().release)
     what = "the data" if data is not None else "Asimov data of no oscillation (sensitivity)"
     click.echo(f"{label}, {model.n_bins} bins, {model.n_params} parameters ({'R profiled' if r_free else 'R = 1'}); "
                f"{what}; grid {g.shape[0]}×{g.shape[1]}", err=True)
