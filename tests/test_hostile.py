@@ -21,6 +21,8 @@ def _files(tmp: Path) -> None:
     (tmp / "target.json").write_text("{}")
     (tmp / "str.json").write_text(json.dumps(str(tmp / "target.json")))
     (tmp / "existing").write_text("x")
+    (tmp / "ck").mkdir()
+    (tmp / "ck" / "fc_checkpoint.npz").write_bytes(b"")
     variants = {
         "typo_table.toml": PRESET.replace("[source_positions]", "[source_positon]"),
         "radius.toml": PRESET.replace("radius_m = 0.645", "radius_m = 1e300", 1),
@@ -55,6 +57,8 @@ CASES = [
     (["significance", "-d", "jne-1t", "--toys", "1000000000"], ["1000000000 toys", "memory"]),
     (["contour", "-d", "jne-1t", "--grid", "3x3", "-m", "fc", "--toys", "1000000000", "--out", "c2"],
      ["1000000000 toys per grid point", "memory"]),
+    (["export", "-d", "jne-1t", "--patchset", "--grid", "3000x3000", "--out", "ex"], ["patchset of 3000x3000", "memory"]),
+    (["contour", "-d", "jne-1t", "--grid", "3x3", "-m", "fc", "--toys", "20", "--out", "ck"], ["checkpoint", "delete it"]),
 ]
 
 

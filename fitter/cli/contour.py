@@ -128,6 +128,10 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
     if "fc" in methods or bands:
         problem.require_toys(max(toys if "fc" in methods else 0, bands))
     outdir = Path(out)
+    if "fc" in methods:
+        from ganom.fitter.infer.parallel import Checkpoint
+
+        Checkpoint.check_readable(outdir / "fc_checkpoint.npz")
     from ganom.fitter.io import FolderLock
 
     ctx.call_on_close(FolderLock(outdir).acquire().release)

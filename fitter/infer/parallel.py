@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -104,13 +105,22 @@ class Checkpoint:
         if self.path is not None and self.path.exists():
             try:
                 with np.load(self.path, allow_pickle=False) as z:
-                    if str(z["digest"]) != digest:
+                    if digest and str(z["digest"]) != digest:
                         raise CheckpointError(f"checkpoint {self.path} belongs to another configuration "
                                               f"(digest {z['digest']} ≠ {digest}); delete it or use another --out")
                     for i, v in zip(z["indices"], z["values"]):
                         self.results[int(i)] = v
-            except (OSError, KeyError, ValueError) as exc:
-                raise CheckpointError(f"checkpoint {self.path} cannot be read ({exc}); delete it to start over") from None
+            except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+                why = str(exc) or "empty or truncated"
+                raise CheckpointError(f"checkpoint {self.path} cannot be read ({type(exc).__name__}: {why}); delete it "
+                                      f"to start over") from None
+
+    @staticmethod
+    def check_readable(path: str | Path) -> None:
+        """Raise :class:`CheckpointError` now if a checkpoint file exists but cannot be read
+        (before a run spends time on the work that precedes its toys)."""
+        if Path(path).exists():
+            Checkpoint(path, "")  # reading it is the check (an empty digest matches any)
 
     def add(self, index: int, value: NDArray) -> None:
         self.results[index] = np.asarray(value, dtype=float)
@@ -205,7 +215,11 @@ def _run_with_dask(fn: Callable, shared: Any, args: Sequence[Any], todo: list[in
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, ValueError) as exc:
+            raise InputError(f"--scheduler {scheduler}: cannot connect to a dask scheduler there ({exc}); start one "
+                             f"(`dask scheduler`) or use 'local' or --workers") from None
     try:
         shared_f = client.scatter(shared, broadcast=True)
         futures = [client.submit(_run_dask, fn, shared_f, i, args[i], pure=False) for i in todo]

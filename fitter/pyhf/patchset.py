@@ -88,8 +88,15 @@ def export_patchset(osc: OscillationModel, workspace: Mapping[str, Any], grid: O
     oscillated ones. An MC-statistics ``staterror`` of a signal sample keeps its relative
     size per bin (δ scaled with the template).
     """
+    from ganom.resources import require_memory
+
     model = osc.model
     ptrs = _signal_pointers(osc, workspace)
+    numbers = sum((pt["slice"].stop - pt["slice"].start) * (1 + 2 * len(pt["histosys"]) + (pt["mcstat"] is not None))
+                  for pt in ptrs)
+    # every patch holds its numbers as Python floats in lists (≈ 40 bytes each), then as JSON text
+    require_memory(f"a patchset of {grid.shape[0]}x{grid.shape[1]} points × {numbers} numbers",
+                   60.0 * numbers * grid.shape[0] * grid.shape[1], "use a coarser --grid for the patchset")
     dm2, s22t = grid.points()
     tags = [f"dm2_{_tag(d)}_s22t_{_tag(s)}" for d, s in zip(dm2, s22t)]
     if len(set(tags)) != len(tags):
