@@ -99,3 +99,121 @@ def test_output_folder_lock(tmp_path):
     r = CliRunner().invoke(main, ["contour", "-d", "jne-1t", "--grid", "3x3", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert not (out / FolderLock.NAME).exists() and (out / "contours.png").is_file()
+
+
+def _children(pid):
+    import subprocess
+
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def _alive(pid):
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _wait_for_checkpoint(path, proc, timeout=120.0):
+    import time
+
+    t0 = time.monotonic()
+    while not path.exists():
+        assert proc.poll() is None, "the run ended before its first checkpoint"
+        assert time.monotonic() - t0 < timeout, "no checkpoint within the timeout"
+        time.sleep(0.2)
+
+
+FC_ARGS = ["contour", "-d", "jne-500t", "--grid", "10x10", "-m", "fc", "--toys", "300", "--workers", "2"]
+
+
+def _ganom():
+    import shutil
+    import sys
+
+    exe = shutil.which("ganom")
+    return [exe] if exe else [sys.executable, "-c", "from ganom.fitter.cli import main; main()"]
+
+
+@pytest.fixture(scope="module")
+def fc_reference(tmp_path_factory):
+    import subprocess
+
+    out = tmp_path_factory.mktemp("fc_ref")
+    ref = subprocess.run(_ganom() + FC_ARGS + ["--out", str(out)], capture_output=True, text=True)
+    assert ref.returncode == 0, ref.stderr[-2000:]
+    return (out / "contour_fc.json").read_bytes()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_fc_stops_promptly_on_a_signal_and_resumes_identically(tmp_path, sig, fc_reference):
+    """SIGINT or SIGTERM to the main process only: the FC run stops within seconds (not after
+    its queue), saves its checkpoint, ends its workers and exits 130; the same command then
+    resumes and writes the same map as an uninterrupted run."""
+    import signal
+    import subprocess
+    import time
+
+    out = tmp_path / "run"
+    proc = subprocess.Popen(_ganom() + FC_ARGS + ["--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    _wait_for_checkpoint(out / "fc_checkpoint.npz", proc)
+    kids = _children(proc.pid)
+    proc.send_signal(getattr(signal, sig))
+    t0 = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - t0 < 20, "the run did not stop promptly"
+    assert proc.returncode == 130, err[-2000:]
+    assert "resume" in err and "Traceback" not in err
+    time.sleep(2.0)
+    assert not [k for k in kids if _alive(k)], "worker processes outlived the run"
+    again = subprocess.run(_ganom() + FC_ARGS + ["--out", str(out)], capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert (out / "contour_fc.json").read_bytes() == fc_reference
+
+
+@pytest.mark.slow
+def test_workers_end_when_the_main_process_is_killed(tmp_path):
+    import subprocess
+    import time
+
+    out = tmp_path / "run"
+    proc = subprocess.Popen(_ganom() + FC_ARGS + ["--out", str(out)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    _wait_for_checkpoint(out / "fc_checkpoint.npz", proc)
+    kids = _children(proc.pid)
+    assert kids
+    proc.kill()
+    proc.wait()
+    t0 = time.monotonic()
+    while [k for k in kids if _alive(k)] and time.monotonic() - t0 < 15:
+        time.sleep(0.5)
+    assert not [k for k in kids if _alive(k)], "orphaned workers kept running after SIGKILL of the main process"
+
+
+def test_a_full_disk_loses_nothing_already_written(tmp_path, monkeypatch):
+    """ENOSPC in the middle of writing: every earlier file keeps its content, no temporary
+    file is left, and the command exits 2 saying so."""
+    import errno
+
+    import ganom.fitter.io as gio
+
+    out = tmp_path / "ws"
+    first = CliRunner().invoke(main, ["export", "-d", "jne-1t", "--days", "10", "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert before
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(gio.os, "fsync", full)
+    r = CliRunner().invoke(main, ["export", "-d", "jne-1t", "--days", "10", "--out", str(out)])
+    assert r.exit_code == 2 and "No space left on device" in r.output, r.output
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert after == before

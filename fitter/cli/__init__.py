@@ -42,6 +42,9 @@ class _Group(click.Group):
             raise BadInput(str(exc)) from None
         except FitError as exc:
             raise FitFailed(str(exc)) from None
+        except KeyboardInterrupt as exc:  # SIGINT or SIGTERM: say what was kept, exit 130
+            click.echo(f"Interrupted: {exc}" if str(exc) else "Interrupted.", err=True)
+            ctx.exit(130)
         except OSError as exc:  # an output path that is a file, unwritable, or a full disk
             where = f" '{exc.filename}'" if exc.filename else ""
             raise BadInput(f"cannot write or read{where}: {exc.strerror or exc}") from None

@@ -27,7 +27,8 @@ from numpy.typing import NDArray
 
 from ganom.exceptions import CheckpointError, InputError
 
-__all__ = ["task_seeds", "config_digest", "array_digest", "single_blas_thread", "Checkpoint", "run_tasks"]
+__all__ = ["task_seeds", "config_digest", "array_digest", "single_blas_thread", "Checkpoint", "Interrupted",
+           "run_tasks"]
 
 
 def task_seeds(root_seed: int, n: int) -> list[np.random.SeedSequence]:
@@ -83,7 +84,22 @@ _WORKER_STATE: dict[str, Any] = {}
 
 
 def _init_worker(shared: Any) -> None:
+    import os
+    import signal
+    import threading
+
     _WORKER_STATE["shared"] = shared
+    # the main process decides what an interrupt means (save, stop the pool); a worker whose
+    # main process is gone (SIGKILL) ends itself instead of computing for nobody
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="ganom-parent-watch").start()
 
 
 def _run_in_worker(fn: Callable[..., Any], index: int, arg: Any) -> tuple[int, Any]:
@@ -173,6 +189,12 @@ def run_tasks(
             bar.update(1)
         return stop_after is not None and done_new >= stop_after
 
+    import signal
+    import threading
+
+    # SIGTERM (a batch system, `kill`) stops a run like SIGINT: checkpoint saved, workers ended
+    main_thread = threading.current_thread() is threading.main_thread()
+    old_term = signal.signal(signal.SIGTERM, _raise_interrupt) if main_thread else None
     try:
         if scheduler:
             _run_with_dask(fn, shared, args, todo, scheduler, record)
@@ -181,19 +203,15 @@ def run_tasks(
                 if record(i, _single_thread(fn, shared, args[i])):
                     break
         else:
-            import multiprocessing as mp
-
-            ctx = mp.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                                     initargs=(shared,)) as pool:
-                futures = [pool.submit(_run_in_worker, fn, i, args[i]) for i in todo]
-                for fut in as_completed(futures):
-                    i, value = fut.result()
-                    if record(i, value):
-                        for f in futures:
-                            f.cancel()
-                        break
+            _run_with_pool(fn, shared, args, todo, workers, record)
+    except KeyboardInterrupt:
+        ckpt.save()
+        raise Interrupted(f"interrupted after {len(ckpt.results)} of {len(args)} {desc}"
+                          + (f"; the checkpoint {ckpt.path} keeps them: run the same command again to resume"
+                             if ckpt.path is not None else "")) from None
     finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, old_term)
         ckpt.save()
         if bar is not None:
             bar.close()
@@ -201,6 +219,37 @@ def run_tasks(
     if missing:
         raise InterruptedError(f"{len(missing)} of {len(args)} tasks not finished (checkpoint saved)")
     return [ckpt.results[i] for i in range(len(args))]
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by SIGINT or SIGTERM after saving its checkpoint (the message says how to resume)."""
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _run_with_pool(fn: Callable, shared: Any, args: Sequence[Any], todo: list[int], workers: int,
+                   record: Callable[[int, NDArray], bool]) -> None:
+    """Local worker processes; an interrupt stops the pool at once (queued tasks cancelled,
+    running workers terminated), never after the queue."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(shared,))
+    clean = False
+    try:
+        futures = [pool.submit(_run_in_worker, fn, i, args[i]) for i in todo]
+        for fut in as_completed(futures):
+            i, value = fut.result()
+            if record(i, value):
+                break
+        clean = True
+    finally:
+        if not clean:
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
+        pool.shutdown(wait=clean, cancel_futures=True)
 
 
 def _run_with_dask(fn: Callable, shared: Any, args: Sequence[Any], todo: list[int], scheduler: str,
