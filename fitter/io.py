@@ -216,6 +216,7 @@ class FolderLock:
     with the holder's pid; a lock left by a process that no longer exists is taken over."""
 
     NAME = ".ganom.lock"
+    MANIFEST = "MANIFEST.json"
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
@@ -238,6 +239,10 @@ class FolderLock:
             with os.fdopen(fd, "w") as fh:
                 fh.write(f"{os.getpid()}\n")
             self.held = True
+            # outputs of an earlier run stay until replaced; without a manifest the folder says
+            # that this run has not finished (a run killed half way leaves no manifest)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.folder / self.MANIFEST)
             return self
         raise InputError(f"output folder {self.folder}: could not take its lock {self.path}")
 
@@ -246,6 +251,17 @@ class FolderLock:
             return int(self.path.read_text().split()[0])
         except (OSError, ValueError, IndexError):
             return None
+
+    def complete(self, command: str = "") -> Path:
+        """Write ``MANIFEST.json`` last: every file of the folder with its size and sha256."""
+        import hashlib
+
+        files = {}
+        for p in sorted(self.folder.rglob("*")):
+            if p.is_file() and p.name not in (self.NAME, self.MANIFEST) and not p.name.startswith("."):
+                files[str(p.relative_to(self.folder))] = {"bytes": p.stat().st_size,
+                                                          "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+        return write_json({"complete": True, "command": command, "files": files}, self.folder / self.MANIFEST)
 
     def release(self) -> None:
         if self.held and self._holder() == os.getpid():

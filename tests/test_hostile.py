@@ -99,6 +99,12 @@ def test_output_folder_lock(tmp_path):
     r = CliRunner().invoke(main, ["contour", "-d", "jne-1t", "--grid", "3x3", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert not (out / FolderLock.NAME).exists() and (out / "contours.png").is_file()
+    import hashlib
+
+    manifest = json.loads((out / FolderLock.MANIFEST).read_text())
+    assert manifest["complete"] and set(manifest["files"]) == {p.name for p in out.iterdir()} - {FolderLock.MANIFEST}
+    for name, rec in manifest["files"].items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == rec["sha256"]
 
 
 def _children(pid):
@@ -170,11 +176,13 @@ def test_fc_stops_promptly_on_a_signal_and_resumes_identically(tmp_path, sig, fc
     assert time.monotonic() - t0 < 20, "the run did not stop promptly"
     assert proc.returncode == 130, err[-2000:]
     assert "resume" in err and "Traceback" not in err
+    assert not (out / "MANIFEST.json").exists()  # the folder says it is not finished
     time.sleep(2.0)
     assert not [k for k in kids if _alive(k)], "worker processes outlived the run"
     again = subprocess.run(_ganom() + FC_ARGS + ["--out", str(out)], capture_output=True, text=True)
     assert again.returncode == 0, again.stderr[-2000:]
     assert (out / "contour_fc.json").read_bytes() == fc_reference
+    assert "contour_fc.json" in json.loads((out / "MANIFEST.json").read_text())["files"]
 
 
 @pytest.mark.slow

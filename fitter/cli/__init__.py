@@ -11,6 +11,7 @@ Commands live in one module per topic and are registered here, explicitly, in th
 
 from __future__ import annotations
 
+import shlex
 import sys
 from typing import Any
 
@@ -37,7 +38,10 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            out = super().invoke(ctx)
+            for lock in ctx.meta.get("ganom.locks", []):
+                lock.complete("ganom " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+            return out
         except InputError as exc:
             raise BadInput(str(exc)) from None
         except FitError as exc:

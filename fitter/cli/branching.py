@@ -83,9 +83,10 @@ def br_cmd(ctx: click.Context, detector: str, source: str, distance: str, days: 
 
     study = branching_study(detector, source, distance, days, angular, mode, deficit, target, exposures, resolutions)
     outdir = Path(out)
-    from ganom.fitter.io import FolderLock
 
-    ctx.call_on_close(FolderLock(outdir).acquire().release)
+    from ganom.fitter.cli.common import hold_output_folder
+
+    hold_output_folder(outdir)
     _save(plot_branching_exposure(study), str(outdir / "sigma_b_vs_exposure.png"))
     _save(plot_branching_resolution(study), str(outdir / "sigma_b_vs_resolution.png"))
     summary = study.to_dict()

@@ -369,3 +369,14 @@ def load_analysis(path: str) -> Any:
     from ganom.fitter.inputs import build_analysis
 
     return build_analysis(path)
+
+
+def hold_output_folder(folder: Any) -> None:
+    """Lock an output folder for this command (:class:`ganom.fitter.io.FolderLock`): released
+    when the command ends, with ``MANIFEST.json`` written last if it succeeded."""
+    from ganom.fitter.io import FolderLock
+
+    ctx = click.get_current_context()
+    lock = FolderLock(folder).acquire()
+    ctx.call_on_close(lock.release)
+    ctx.meta.setdefault("ganom.locks", []).append(lock)

@@ -132,9 +132,10 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
         from ganom.fitter.infer.parallel import Checkpoint
 
         Checkpoint.check_readable(outdir / "fc_checkpoint.npz")
-    from ganom.fitter.io import FolderLock
 
-    ctx.call_on_close(FolderLock(outdir).acquire().release)
+    from ganom.fitter.cli.common import hold_output_folder
+
+    hold_output_folder(outdir)
     what = "the data" if data is not None else "Asimov data of no oscillation (sensitivity)"
     click.echo(f"{label}, {model.n_bins} bins, {model.n_params} parameters ({'R profiled' if r_free else 'R = 1'}); "
                f"{what}; grid {g.shape[0]}×{g.shape[1]}", err=True)

@@ -54,9 +54,10 @@ def optimize_cmd(detector: str, source: str, activity: float | None, distance: s
 
     res = optimize_window(detector, _source(source, activity), distance, days, thresholds, radii, dm2)
     outdir = Path(out)
-    from ganom.fitter.io import FolderLock
 
-    click.get_current_context().call_on_close(FolderLock(outdir).acquire().release)
+    from ganom.fitter.cli.common import hold_output_folder
+
+    hold_output_folder(outdir)
     summary = res.to_dict()
     write_json(jsonable(summary), outdir / "optimize.json")
     _save(plot_window_optimum(res, "z"), str(outdir / "optimize_z.png"))

@@ -46,9 +46,10 @@ def study_cmd(ctx: click.Context, detectors: tuple[str, ...], days: list[float],
                       quick=quick, seed=seed, source=source, workers=workers or os.cpu_count() or 1,
                       command="ganom " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["study"]
                       else "ganom study" + (" --quick" if quick else ""))
-    from ganom.fitter.io import FolderLock
 
-    ctx.call_on_close(FolderLock(out).acquire().release)
+    from ganom.fitter.cli.common import hold_output_folder
+
+    hold_output_folder(out)
     if config_file:
         from ganom.fitter.cli.common import refuse_with_config
         from ganom.fitter.study import run_config_study
