@@ -225,3 +225,17 @@ def test_a_full_disk_loses_nothing_already_written(tmp_path, monkeypatch):
     assert r.exit_code == 2 and "No space left on device" in r.output, r.output
     after = {p.name: p.read_bytes() for p in out.iterdir()}
     assert after == before
+
+
+@pytest.mark.parametrize("args", [["--data", "zeros.npy"], ["--activity", "1Bq"]])
+def test_degenerate_fits_say_why_and_keep_json_valid(tmp_path, args):
+    """A real process: Minuit's own C++ messages must not reach stdout."""
+    import subprocess
+
+    np.save(tmp_path / "zeros.npy", np.zeros(360))
+    r = subprocess.run(_ganom() + ["fit", "-d", "jne-1t", "--days", "30", "--json"] + args, capture_output=True,
+                       text=True, cwd=tmp_path)
+    assert r.returncode == 3, r.stderr
+    rec = json.loads(r.stdout)
+    assert rec["valid"] is False and rec["message"]
+    assert "not valid" in r.stderr and "Traceback" not in r.stderr
