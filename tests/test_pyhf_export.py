@@ -189,6 +189,7 @@ def _cls_parity(detector, test):
     return q, q_a
 
 
+@pytest.mark.slow  # CLs parity also runs by default on a patched workspace (test_pyhf_workspaces.py)
 def test_cls_and_q_match_pyhf_jne1t():
     q, q_a = _cls_parity("jne-1t", 1.0)
     assert q == pytest.approx(asimov_significance(configuration("jne-1t")[1], R_DEFICIT, 1.0).q_asimov, rel=1e-5)
