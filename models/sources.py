@@ -347,12 +347,27 @@ def load_source(spec: str | Path | NeutrinoSource) -> NeutrinoSource:
     raise UnknownPresetError("source", str(spec), sorted(SOURCES))
 
 
+_SOURCE_KEYS = {"preset", "name", "isotope", "lines", "activity", "half_life_days", "activity_rel_uncertainty",
+                "gamma_branch", "gamma_branch_uncertainty", "gamma_energy_mev", "atomic_heat_mev", "assembly_radius_m",
+                "activity_method"}
+
+
 def _source_from_toml(path: Path) -> NeutrinoSource:
     from ganom.models._toml import read_toml, require
 
     data = read_toml(path)
     fname = str(path)
+    if set(data) - {"source"}:
+        raise ConfigError(fname, sorted(set(data) - {"source"})[0], "unknown table or key (it would be ignored); a "
+                                                                    "source file has one table, [source]")
     src = require(data, "source", dict, fname)
+    unknown = sorted(set(src) - _SOURCE_KEYS)
+    if unknown:
+        raise ConfigError(fname, f"source.{unknown[0]}", "unknown key (it would be ignored); allowed: "
+                                                         + ", ".join(sorted(_SOURCE_KEYS)))
+    for key in ("preset", "name", "isotope", "activity_method"):
+        if key in src and not isinstance(src[key], str):
+            raise ConfigError(fname, f"source.{key}", f"got {src[key]!r}; expected a string")
     base_name = src.get("preset")
     base = SOURCES.get(str(base_name).lower()) if base_name is not None else None
     if base_name is not None and base is None:
@@ -361,6 +376,17 @@ def _source_from_toml(path: Path) -> NeutrinoSource:
     if "lines" in src:
         lines = []
         for i, entry in enumerate(require(src, "lines", list, fname, "source")):
+            if not isinstance(entry, dict):
+                raise ConfigError(fname, f"source.lines[{i}]", f"got {entry!r}; expected a table "
+                                                               f"{{energy_mev, intensity, branch, label}}")
+            extra = sorted(set(entry) - {"energy_mev", "intensity", "branch", "label"})
+            if extra:
+                raise ConfigError(fname, f"source.lines[{i}].{extra[0]}", "unknown key; allowed: energy_mev, "
+                                                                          "intensity, branch, label")
+            if entry.get("branch", "ground") not in ("ground", "excited"):
+                raise ConfigError(fname, f"source.lines[{i}].branch", f"got {entry['branch']!r}; allowed: ground | excited")
+            if any(isinstance(entry.get(k), bool) for k in ("energy_mev", "intensity")):
+                raise ConfigError(fname, f"source.lines[{i}]", "energy_mev and intensity are numbers, not booleans")
             try:
                 lines.append(NeutrinoLine(float(entry["energy_mev"]), float(entry["intensity"]),
                                           entry.get("branch", "ground"), entry.get("label", "")))

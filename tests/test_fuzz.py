@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from ganom.exceptions import InputError
@@ -83,7 +83,9 @@ def test_fuzzed_detector_presets(data):
     except InputError as exc:
         msg = str(exc)
         assert msg and "fuzz.toml" in msg or "=" in msg, msg
+        event("clean error")
         return
+    event("accepted")
     for c in comps:
         assert math.isfinite(c.rate_per_day) and c.rate_per_day >= 0, (path, action, c.name, c.rate_per_day)
 
@@ -130,7 +132,9 @@ def test_fuzzed_analysis_configurations(data):
         a = build_analysis(spec, objects={"ev": EVENTS, "bkg": _Hist()})
     except InputError as exc:
         assert "configuration" in str(exc) or "object" in str(exc), str(exc)
+        event("clean error")
         return
+    event("accepted")
     assert np.all(np.isfinite(a.model.nominal))
 
 
@@ -145,6 +149,7 @@ def test_fuzzed_option_values(option, value):
     r = CliRunner().invoke(main, ["rates", "-d", "jne-1t", option, value])
     assert r.exit_code in (0, 2), (option, value, r.exit_code, r.output, r.exception)
     assert "Traceback" not in r.output
+    event("clean error" if r.exit_code == 2 else "accepted")
 
 
 @pytest.mark.parametrize("text", ["", "[[[", "x = ", "\x00", "detector = 5", "[detector]\nname = 1"])

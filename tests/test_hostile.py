@@ -23,6 +23,10 @@ def _files(tmp: Path) -> None:
     (tmp / "existing").write_text("x")
     (tmp / "ck").mkdir()
     (tmp / "ck" / "fc_checkpoint.npz").write_bytes(b"")
+    (tmp / "src_key.toml").write_text('[source]\npreset = "cr51"\nactivty = "3MCi"\n')
+    (tmp / "src_table.toml").write_text('[source]\npreset = "cr51"\n[sorce]\nx = 1\n')
+    (tmp / "src_branch.toml").write_text('[source]\npreset = "cr51"\n'
+                                         'lines = [{energy_mev = 0.75, intensity = 1.0, branch = "exited"}]\n')
     variants = {
         "typo_table.toml": PRESET.replace("[source_positions]", "[source_positon]"),
         "radius.toml": PRESET.replace("radius_m = 0.645", "radius_m = 1e300", 1),
@@ -37,6 +41,9 @@ def _files(tmp: Path) -> None:
 
 
 CASES = [
+    (["rates", "-d", "jne-1t", "--source", "src_key.toml"], ["source.activty", "unknown"]),
+    (["rates", "-d", "jne-1t", "--source", "src_table.toml"], ["sorce", "unknown"]),
+    (["rates", "-d", "jne-1t", "--source", "src_branch.toml"], ["branch", "exited"]),
     (["rates", "-d", "nonutf8.toml"], ["nonutf8.toml", "UTF-8"]),
     (["fit", "-d", "jne-1t", "--data", "empty.npz"], ["--data", "no array"]),
     (["fit", "-d", "jne-1t", "--data", "dict.json"], ["--data", "dict.json"]),
