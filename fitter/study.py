@@ -177,7 +177,7 @@ def _detector_section(det, src, cfg: StudyConfig, out: Path, res: StudyResult, l
                 for axis in ("energy", "baseline"):
                     f = plot_stack(tpl, axis, data=data)
                     res.files.append(save_figure(f, out / name / f"{axis}_{pos}.png"))
-    res.files.append(write_text_atomic(dumps(jsonable([{**r.to_record(), "position": r.position} for r in sig_recs]),
+    res.files.append(write_text_atomic(dumps(jsonable([r.to_record() for r in sig_recs]),
                                              sort_keys=True), out / name / "significance.json"))
     table = comparison_table(sig_recs).markdown()
     text.append(f"### Spectra and baselines\n\nStacked expected counts ({days_max:g}-day run) with one pseudo-dataset "

@@ -143,7 +143,7 @@ def test_significance_and_compare_commands(tmp_path):
     assert res.exit_code == 0, res.output
     recs = json.loads(res.output.split("wrote")[0]) if "wrote" in res.output else json.loads(res.output)
     assert {r["detector"] for r in recs} == {"jne-1t"} and out.exists()
-    assert set(recs[0]) == {"detector", "distance_m", "days", "signal_events", "background_events", "sigma_R",
+    assert set(recs[0]) == {"detector", "position", "distance_m", "days", "signal_events", "background_events", "sigma_R",
                             "z_reject_R1_if_R082", "z_reject_R082_if_R1"}
 
 

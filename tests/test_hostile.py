@@ -246,3 +246,15 @@ def test_degenerate_fits_say_why_and_keep_json_valid(tmp_path, args):
     rec = json.loads(r.stdout)
     assert rec["valid"] is False and rec["message"]
     assert "not valid" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_papercuts():
+    """`ganom` alone shows the help and succeeds; a milli-Curie source is not printed as 0.00;
+    errors show numbers, not numpy reprs."""
+    from ganom.exceptions import PhysicsInputError
+
+    r = CliRunner().invoke(main, [])
+    assert r.exit_code == 0 and "Commands:" in r.output
+    r = CliRunner().invoke(main, ["rates", "-d", "jne-1t", "--activity", "3mCi"])
+    assert r.exit_code == 0 and "e-0" in r.output, r.output
+    assert "array(" not in str(PhysicsInputError("x", np.array(1.5), "y"))

@@ -87,7 +87,7 @@ class ComparisonRecord:
     def to_record(self, toys: bool = False) -> dict[str, Any]:
         """The JSON record; with ``toys``, also the toy medians and bands (``ganom significance``)."""
         out: dict[str, Any] = {
-            "detector": self.detector, "distance_m": self.distance_m, "days": self.days,
+            "detector": self.detector, "position": self.position, "distance_m": self.distance_m, "days": self.days,
             "signal_events": self.signal_events, "background_events": self.background_events,
             "sigma_R": self.sigma_R, "z_reject_R1_if_R082": self.z_reject_R1_if_R082,
             "z_reject_R082_if_R1": self.z_reject_R082_if_R1}

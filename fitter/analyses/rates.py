@@ -12,6 +12,11 @@ from ganom.models.rates import RateResult
 __all__ = ["rates_table", "detectors_table"]
 
 
+def _count(x: float) -> str:
+    """An expected count with four significant digits, so that a small source is not shown as 0.00."""
+    return f"{x:.4g}" if abs(x) < 1e5 else f"{x:.0f}"
+
+
 def rates_table(results: Sequence[RateResult], days: Sequence[float]) -> Table:
     """Events per day at t = 0, events per run of each length and the share of each line."""
     header = ["detector", "D [m]", "R_fid [m]", "G [m]", "events/day (t=0)"]
@@ -20,8 +25,8 @@ def rates_table(results: Sequence[RateResult], days: Sequence[float]) -> Table:
     rows = []
     for r in results:
         row: list[Any] = [r.detector, f"{r.distance_m:.2f}", f"{r.fiducial_radius_m:.2f}",
-                          f"{r.flux_weighted_volume_m:.3f}", f"{r.events_per_day:.2f}"]
-        row += [f"{r.events_in_run[d]:.1f}" for d in days]
+                          f"{r.flux_weighted_volume_m:.3f}", _count(r.events_per_day)]
+        row += [_count(r.events_in_run[d]) for d in days]
         row += [f"{ln.share:.4f}" for ln in r.lines]
         rows.append(row)
     return Table(header, rows)

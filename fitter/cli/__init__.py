@@ -54,15 +54,19 @@ class _Group(click.Group):
             raise BadInput(f"cannot write or read{where}: {exc.strerror or exc}") from None
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(package_name="ganom")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """ganom: source-based sterile-neutrino and gallium-anomaly fits.
 
     Count ν–e elastic scatters from an intense ⁵¹Cr (or ³⁷Ar) source next to a liquid-
     scintillator detector; build binned likelihoods, fit them, and compare detectors.
     Detector arguments take a preset name (see `ganom detectors`) or a TOML file.
     """
+    if ctx.invoked_subcommand is None:  # `ganom` alone: the help, and success
+        click.echo(ctx.get_help())
+        ctx.exit(0)
 
 
 COMMANDS = (

@@ -176,6 +176,8 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
         _echo_json(summary)
         return
     click.echo(limits_table(results, list(lv)).text())
+    click.echo("Upper limits on sin²2θ at the grid's Δm² nearest 0.1, 1 and 10 eV² (every point: the contour "
+               "files); — : no limit below sin²2θ = 1 at that Δm².")
     b = scan.best
     where = "no oscillation" if b["sin2_2theta"] == 0.0 else f"dm2 = {b['dm2']:.3g} eV^2, sin^2 2theta = {b['sin2_2theta']:.3g}"
     click.echo(f"best fit: {where}, χ²_min = {summary['chi2_gof']:.2f} for {model.n_bins} bins "

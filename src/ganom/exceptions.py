@@ -46,7 +46,8 @@ class PhysicsInputError(InputError):
     def __init__(self, field: str, value: Any, allowed: str, context: str | None = None):
         self.field, self.value, self.allowed, self.context = field, value, allowed, context
         where = f"{context}: " if context else ""
-        super().__init__(f"{where}{field} = {value!r} is not allowed; allowed: {allowed}")
+        shown = value.tolist() if hasattr(value, "tolist") else value  # numbers, not numpy reprs
+        super().__init__(f"{where}{field} = {shown!r} is not allowed; allowed: {allowed}")
 
 
 class ConfigError(InputError):
