@@ -236,3 +236,21 @@ def test_asimov_fits_return_the_truth_on_badly_scaled_configurations(detector, r
         assert res.valid, res.message
         assert res.value("R") == pytest.approx(r_true, abs=1e-2 * res.error("R"))
         assert max(abs(p) for p in res.pulls.values()) < 1e-2
+
+
+def test_goodness_of_fit_is_reported():
+    """A valid minimum of a model that cannot describe the data says so (χ² of the saturated
+    deviance); Asimov data give χ² = 0 and Poisson data from the model a typical χ²."""
+    import numpy as np
+
+    from ganom.fitter.config import build_configuration
+    from ganom.fitter.infer.fit import fit
+
+    _, m = build_configuration("jne-1t", "cr51", "centre", 30)
+    asimov = fit(m, m.asimov({"R": 0.82}))
+    assert asimov.gof["chi2"] < 1e-4 and asimov.gof["ndf"] == m.n_bins - 1
+    toy = fit(m, m.data(np.random.default_rng(3).poisson(m.expected(m.parameters.inits)).astype(float)))
+    assert 1e-3 < toy.gof["p_value"] < 0.999
+    bad = fit(m, m.data(np.full(m.n_bins, 50.0)))
+    assert bad.gof["p_value"] < 1e-6 and "does not describe" in bad.table()
+    assert bad.to_dict()["goodness_of_fit"]["ndf"] == m.n_bins - 1

@@ -24,7 +24,7 @@ from ganom.fitter.hf.data import Data
 from ganom.fitter.hf.model import BinnedModel
 from ganom.fitter.infer.minimize import hessian_from_gradient, minimize_batch
 
-__all__ = ["FitResult", "parameter_kind", "fit", "ProfileResult", "profile_scan"]
+__all__ = ["FitResult", "parameter_kind", "fit", "goodness_of_fit", "ProfileResult", "profile_scan"]
 
 
 @dataclass
@@ -54,6 +54,7 @@ class FitResult:
     pulls: dict[str, float] = field(default_factory=dict)
     constraints: dict[str, float] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
+    gof: dict[str, float] = field(default_factory=dict)
 
     @property
     def twice_nll(self) -> float:
@@ -94,6 +95,7 @@ class FitResult:
                            for n, v, e, f in zip(self.names, self.values, self.errors, self.fixed)},
             "minos": {k: list(v) for k, v in self.minos.items()},
             "pulls": self.pulls,
+            "goodness_of_fit": self.gof,
         }
 
     def table(self, names: Iterable[str] | None = None) -> str:
@@ -113,6 +115,12 @@ class FitResult:
                          f"{'' if pull is None else f'{pull:+7.3f}':>7}{extra}")
         status = "valid" if self.valid else f"INVALID ({self.message})"
         lines.append(f"-ln L = {self.nll:.6f}, EDM = {self.edm:.2e}, {status}")
+        if self.gof:
+            g = self.gof
+            line = f"goodness of fit: χ² = {g['chi2']:.1f} for {g['ndf']} degrees of freedom (p = {g['p_value']:.3g})"
+            if g["p_value"] < 1e-3:
+                line += ": the model does not describe these data; read the parameters with care"
+            lines.append(line)
         return "\n".join(lines)
 
 
@@ -154,7 +162,31 @@ def fit(
     init : starting values (named or a vector; default the model's inits).
     fix : parameters held at the given values (in addition to those fixed in the model).
     minos : parameter names for MINOS errors, or True for the POI.
+
+    The result carries its goodness of fit (:func:`goodness_of_fit`): a valid minimum of a
+    model that does not describe the data says so.
     """
+    res = _fit(model, data, init, fix, minos, hesse, strategy, tolerance)
+    res.gof = goodness_of_fit(model, data, res)
+    return res
+
+
+def goodness_of_fit(model: BinnedModel, data: Data, res: FitResult) -> dict[str, float]:
+    """The saturated-model deviance at the fit, χ² = 2(−ln L − −ln L_saturated), with
+    ndf = bins − free unconstrained parameters (a constrained nuisance brings its own
+    auxiliary measurement) and its χ² p-value (Baker & Cousins, NIM 221 (1984) 437)."""
+    from scipy.stats import chi2 as chi2_dist
+
+    chi2 = 2.0 * (res.nll - model.constant(data) - model.constraint_saturated(data.aux))
+    free_unconstrained = sum(1 for i, p in enumerate(model.parameters) if not res.fixed[i] and p.constraint == "free")
+    ndf = int(model.n_bins - free_unconstrained)
+    p = float(chi2_dist.sf(max(chi2, 0.0), ndf)) if ndf > 0 else float("nan")
+    return {"chi2": float(chi2), "ndf": ndf, "p_value": p}
+
+
+def _fit(model: BinnedModel, data: Data, init: ArrayLike | Mapping[str, float] | None,
+         fix: Mapping[str, float] | None, minos: Sequence[str] | bool, hesse: bool, strategy: int,
+         tolerance: float) -> FitResult:
     ps = model.parameters
     x0 = np.array(ps.inits if init is None else ps.vector(dict(init)) if isinstance(init, Mapping) else init,
                   dtype=float)
