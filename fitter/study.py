@@ -123,13 +123,25 @@ def run_study(cfg: StudyConfig, log: Callable[[str], None] = print) -> StudyResu
     res = StudyResult(out)
     log(f"ganom study: {', '.join(d.name for d in dets)}; {'quick' if cfg.quick else 'full'} mode; "
         f"expected run time ≈ {estimate_seconds(cfg) / 60:.1f} min; writing to {out}/")
+    timings: list[tuple[str, float]] = []
+
+    def timed(step: str, fn: Callable[..., str], *args: Any) -> str:
+        t = time.perf_counter()
+        text = fn(*args)
+        timings.append((step, time.perf_counter() - t))
+        log(f"    ({step}: {timings[-1][1]:.1f} s)")
+        return text
+
     with threadpool_limits(limits=1):
         sections = []
-        sections.append(_rates_section(dets, src, cfg, out, res, log))
+        sections.append(timed("signal rates", _rates_section, dets, src, cfg, out, res, log))
         for det in dets:
-            sections.append(_detector_section(det, src, cfg, out, res, log))
-        sections.append(_comparison_section(cfg, src, out, res, log))
-        sections.append(_gallium_section(cfg, out, res, log))
+            sections.append(timed(det.name, _detector_section, det, src, cfg, out, res, log))
+        sections.append(timed("detector comparison", _comparison_section, cfg, src, out, res, log))
+        sections.append(timed("gallium anomaly", _gallium_section, cfg, out, res, log))
+        sections.append("## Run time\n\nWall time of each step on this machine (not part of the reproducible "
+                        "results).\n\n" + markdown_table(["step", "seconds"], [[k, f"{v:.1f}"] for k, v in timings])
+                        + "\n")
         report = _report(cfg, sections)
         res.files.append(write_text_atomic(report, out / "report.md"))
     res.seconds = time.perf_counter() - t0

@@ -40,7 +40,7 @@ def test_compare_records():
     recs = compare_detectors(["jne-1t"], days=[10.0])
     assert {r.position for r in recs} == {"centre", "outside"}
     keys = set(recs[0].to_record())
-    assert keys == {"detector", "distance_m", "days", "signal_events", "background_events", "sigma_R",
+    assert keys == {"detector", "position", "distance_m", "days", "signal_events", "background_events", "sigma_R",
                     "z_reject_R1_if_R082", "z_reject_R082_if_R1"}
     centre = next(r for r in recs if r.position == "centre")
     outside = next(r for r in recs if r.position == "outside")

@@ -99,18 +99,18 @@ class ComparisonRecord:
 
 
 def deficit_record(templates: Templates, model: BinnedModel, days: float, position: str = "", toys: int = 0,
-                   seed: int = 0) -> ComparisonRecord:
+                   seed: int = 0, progress: bool = False) -> ComparisonRecord:
     """Events in the analysis window, σ_R and both R-deficit significances of one built
     configuration (Asimov; with ``toys``, also toy medians and bands: seeds ``seed``, ``seed + 1``)."""
     s, b = window_counts(templates)
-    z1 = significance(model, R_DEFICIT, 1.0, toys, seed)
-    z2 = significance(model, 1.0, R_DEFICIT, toys, seed + 1)
+    z1 = significance(model, R_DEFICIT, 1.0, toys, seed, progress)
+    z2 = significance(model, 1.0, R_DEFICIT, toys, seed + 1, progress)
     return ComparisonRecord(templates.detector.name, templates.distance_m, float(days), s, b, z2.sigma_r,
                             z1.z_asimov, z2.z_asimov, position, toys, z1.z_toys_median, z2.z_toys_median,
                             z1.z_toys_bands, z2.z_toys_bands)
 
 
-def config_significance(analysis: Any, toys: int = 0, seed: int = 0) -> ComparisonRecord:
+def config_significance(analysis: Any, toys: int = 0, seed: int = 0, progress: bool = False) -> ComparisonRecord:
     """:func:`deficit_record` of an analysis built from a configuration file
     (:func:`ganom.fitter.inputs.build_analysis`): signal = its oscillated (event) samples,
     or the samples its POI multiplies."""
@@ -124,8 +124,8 @@ def config_significance(analysis: Any, toys: int = 0, seed: int = 0) -> Comparis
         m.sample for m in model.modifiers if m.name == model.poi}
     s = float(sum(model.nominal[model.sample_index(n)].sum() for n in sig))
     b = float(model.nominal.sum()) - s
-    z1 = significance(model, R_DEFICIT, 1.0, toys, seed)
-    z2 = significance(model, 1.0, R_DEFICIT, toys, seed + 1)
+    z1 = significance(model, R_DEFICIT, 1.0, toys, seed, progress)
+    z2 = significance(model, 1.0, R_DEFICIT, toys, seed + 1, progress)
     return ComparisonRecord(analysis.name, float("nan"), float("nan"), s, b, z2.sigma_r, z1.z_asimov, z2.z_asimov,
                             "", toys, z1.z_toys_median, z2.z_toys_median, z1.z_toys_bands, z2.z_toys_bands)
 
@@ -133,13 +133,13 @@ def config_significance(analysis: Any, toys: int = 0, seed: int = 0) -> Comparis
 def deficit_significances(detector: Detector | str, source: NeutrinoSource | str, distance_m: float | str,
                           days: Sequence[float], background_scale: float = 1.0, source_off_days: float = 0.0,
                           angular_resolution_deg: float | None = None, toys: int = 0,
-                          seed: int = 0) -> list[ComparisonRecord]:
+                          seed: int = 0, progress: bool = False) -> list[ComparisonRecord]:
     """:func:`deficit_record` of one detector, source and position for each run length."""
     out = []
     for d in days:
         tpl, model = build_configuration(detector, source, distance_m, float(d), background_scale, source_off_days,
                                          angular_resolution_deg=angular_resolution_deg)
-        out.append(deficit_record(tpl, model, d, str(distance_m), toys, seed))
+        out.append(deficit_record(tpl, model, d, str(distance_m), toys, seed, progress))
     return out
 
 
@@ -171,16 +171,19 @@ def _fmt(z: float | None) -> str:
 def compare_detectors(detectors: Iterable[str] | None = None, days: Sequence[float] = (10.0, 30.0),
                       source: NeutrinoSource | str = "cr51", positions: Sequence[str] | None = None,
                       config: AnalysisConfig | None = None,
-                      angular_resolution_deg: float | None = None) -> list[ComparisonRecord]:
+                      angular_resolution_deg: float | None = None, progress: bool = False) -> list[ComparisonRecord]:
     """For each preset and named source position: events, background, σ_R, both significances
-    (with a cos θ axis when ``angular_resolution_deg`` is given)."""
-    out = []
+    (with a cos θ axis when ``angular_resolution_deg`` is given). ``progress``: a bar on
+    stderr (off when it is not a terminal)."""
+    from tqdm.auto import tqdm
+
     src = load_source(source)
+    todo = []
     for name in (list(detectors) if detectors is not None else preset_names()):
         det = load_detector(name)
-        for pos in (positions or list(det.source_positions_m)):
-            for d in days:
-                tpl, model = build_configuration(det, src, pos, float(d), config=config,
-                                                 angular_resolution_deg=angular_resolution_deg)
-                out.append(deficit_record(tpl, model, d, pos))
+        todo += [(det, pos, float(d)) for pos in (positions or list(det.source_positions_m)) for d in days]
+    out = []
+    for det, pos, d in tqdm(todo, desc="configurations", unit="cfg", disable=None if progress else True):
+        tpl, model = build_configuration(det, src, pos, d, config=config, angular_resolution_deg=angular_resolution_deg)
+        out.append(deficit_record(tpl, model, d, pos))
     return out

@@ -156,7 +156,7 @@ def significance_cmd(ctx: click.Context, config_file: str | None, detector: str,
                                  "source_off", "angular", "vary", "vary_values", "plot"])
         from ganom.fitter.analyses.comparison import config_significance
 
-        rec = config_significance(load_analysis(config_file), toys, seed)
+        rec = config_significance(load_analysis(config_file), toys, seed, progress=True)
         if as_json:
             _echo_json(rec.to_record(toys=True))
         else:
@@ -164,7 +164,7 @@ def significance_cmd(ctx: click.Context, config_file: str | None, detector: str,
         return
     if not vary:
         recs = deficit_significances(detector, _source(source, activity), distance, days, background_scale,
-                                     source_off, angular, toys, seed)
+                                     source_off, angular, toys, seed, progress=True)
         if as_json:
             _echo_json([r.to_record(toys=True) for r in recs])
         else:
@@ -210,7 +210,8 @@ def compare_cmd(detectors: tuple[str, ...], source: str, activity: float | None,
     from ganom.fitter.analyses.comparison import compare_detectors, comparison_table
 
     check_figure_path(plot, "--plot")
-    recs = compare_detectors(detectors or None, days, _source(source, activity), angular_resolution_deg=angular)
+    recs = compare_detectors(detectors or None, days, _source(source, activity), angular_resolution_deg=angular,
+                             progress=True)
     if as_json:
         _echo_json([r.to_record() for r in recs])
     else:

@@ -93,7 +93,8 @@ def sigma_r(model: BinnedModel, r_true: float = 1.0, poi: str = SIGNAL_STRENGTH)
 
 
 def toy_significance(model: BinnedModel, r_true: float = R_DEFICIT, r_test: float = 1.0, n_toys: int = 1000,
-                     seed: int = 0, poi: str = SIGNAL_STRENGTH, chunk: int = 500) -> tuple[NDArray, NDArray]:
+                     seed: int = 0, poi: str = SIGNAL_STRENGTH, chunk: int = 500,
+                     progress: bool = False) -> tuple[NDArray, NDArray]:
     """Per-toy significances Z = √q and fitted R̂ for ``n_toys`` toys generated at R = r_true.
 
     Toys fluctuate the main counts (Poisson) and every auxiliary measurement; both the free
@@ -106,6 +107,9 @@ def toy_significance(model: BinnedModel, r_true: float = R_DEFICIT, r_test: floa
     z = np.empty(n_toys)
     r_hat = np.empty(n_toys)
     start = model.parameters.vector({poi: r_true})
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=n_toys, desc=f"toys at R = {r_true:g}", unit="toy", disable=None if progress else True)
     for s in range(0, n_toys, chunk):
         sl = slice(s, s + chunk)
         free = minimize_batch(model, main[sl], aux[sl], start)
@@ -120,15 +124,17 @@ def toy_significance(model: BinnedModel, r_true: float = R_DEFICIT, r_test: floa
         q = one_sided_q(2 * cond.objective, 2 * free.objective, free.theta[:, ip], r_true, r_test)
         z[sl] = np.sqrt(q)
         r_hat[sl] = free.theta[:, ip]
+        bar.update(min(chunk, n_toys - s))
+    bar.close()
     return z, r_hat
 
 
 def significance(model: BinnedModel, r_true: float = R_DEFICIT, r_test: float = 1.0, n_toys: int = 0,
-                 seed: int = 0) -> SignificanceResult:
+                 seed: int = 0, progress: bool = False) -> SignificanceResult:
     """Asimov significance, σ_R and (with ``n_toys``) the toy median and ±1σ/±2σ bands."""
     res = asimov_significance(model, r_true, r_test)
     if n_toys:
-        z, _ = toy_significance(model, r_true, r_test, n_toys, seed)
+        z, _ = toy_significance(model, r_true, r_test, n_toys, seed, progress=progress)
         qs = np.quantile(z, [0.0228, 0.1587, 0.5, 0.8413, 0.9772])
         res.z_toys_median = float(qs[2])
         res.z_toys_bands = {"-2sigma": float(qs[0]), "-1sigma": float(qs[1]), "+1sigma": float(qs[3]),
