@@ -95,6 +95,7 @@ def test_regenerated_workspaces_match_the_committed_ones(detector, position):
     assert w.model().config.npars == len(e.workspace["measurements"][0]["config"]["parameters"])
 
 
+@pytest.mark.slow  # regenerates every preset's workspace, JUNO's included (see CONFIGS_DEFAULT)
 def test_index_matches():
     text = index_markdown([regenerated(d, p) for d, p in CONFIGS])
     assert text == (WORKSPACES / "INDEX.md").read_text()
