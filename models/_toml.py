@@ -14,21 +14,27 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 from ganom.exceptions import ConfigError
 
-__all__ = ["read_toml", "require", "optional", "check_range"]
+__all__ = ["read_text", "read_toml", "require", "optional", "check_range"]
 
 _TYPE_WORDS = {int: "an integer", float: "a number", str: "a string", bool: "true/false",
                dict: "a table", list: "an array"}
 
 
+def read_text(path: str | Path) -> str:
+    """A configuration file's text; unreadable or non-UTF-8 files raise :class:`ConfigError`."""
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), "<file>", f"cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), "<file>", f"is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+
+
 def read_toml(path: str | Path) -> dict[str, Any]:
     """Parse a TOML file; a missing or malformed file raises :class:`ConfigError`."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(str(path), "<file>", f"cannot be read ({exc.strerror or exc})") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(str(path), "<file>", f"is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    text = read_text(path)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -33,19 +33,14 @@ def schema() -> dict[str, Any]:
 
 def read_config(path: str | Path) -> dict[str, Any]:
     """Parse and validate a configuration file (.toml, .yaml/.yml or .json)."""
-    from ganom.models._toml import read_toml
+    from ganom.models._toml import read_text, read_toml
 
     p = Path(path)
     if p.suffix == ".toml":
         return validate_config(read_toml(p), str(p))
     if p.suffix not in (".yaml", ".yml", ".json"):
         raise ConfigError(str(p), "<file>", f"unknown type '{p.suffix}'; allowed: .toml, .yaml, .yml, .json")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(str(p), "<file>", f"cannot be read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(str(p), "<file>", f"is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    text = read_text(p)
     try:
         if p.suffix == ".json":
             spec = json.loads(text)
