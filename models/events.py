@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 from ganom.exceptions import PhysicsInputError
 from ganom.models.oscillation import mean_sin2
 
-__all__ = ["MAX_LINES", "binned_survival", "line_index", "EventKernel"]
+__all__ = ["MAX_LINES", "binned_survival", "bin_of", "line_index", "EventKernel"]
 
 FloatArray = NDArray[np.float64]
 MAX_LINES = 16
@@ -48,6 +48,20 @@ def binned_survival(true_edges_m: ArrayLike, energies_mev: ArrayLike, dm2: Array
     s = np.asarray(sin2_2theta, dtype=float)[..., None, None]
     e = np.asarray(energies_mev, dtype=float)[:, None]
     return 1.0 - s * mean_sin2(edges[:-1], edges[1:], e, d)
+
+
+def bin_of(edges: ArrayLike, x: ArrayLike) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
+    """(bin index, inside) of values ``x`` in bins [e_i, e_i+1) — the last bin closed — of ``edges``.
+
+    >>> bin_of([0.0, 1.0, 2.0], [0.5, 2.0, 2.5])[0].tolist(), bin_of([0.0, 1.0, 2.0], [0.5, 2.0, 2.5])[1].tolist()
+    ([0, 1, -1], [True, True, False])
+    """
+    e = np.asarray(edges, dtype=float)
+    v = np.asarray(x, dtype=float)
+    i = np.searchsorted(e, v, side="right") - 1
+    i = np.where(v == e[-1], e.size - 2, i)
+    inside = (i >= 0) & (i < e.size - 1)
+    return np.where(inside, i, -1), inside
 
 
 def line_index(enu_mev: ArrayLike, lines_mev: ArrayLike | None = None,
@@ -95,9 +109,8 @@ class EventKernel:
         L = np.asarray(l_true_m, dtype=float)
         w = np.asarray(weights, dtype=float)
         b = np.asarray(bin_index, dtype=np.intp)
-        ti = np.searchsorted(edges, L, side="right") - 1
-        ti = np.where(L == edges[-1], edges.size - 2, ti)
-        bad = (ti < 0) | (ti >= edges.size - 1)
+        ti, inside = bin_of(edges, L)
+        bad = ~inside
         if bad.any():
             raise PhysicsInputError("true baseline", float(L[bad][0]), f"{edges[0]:g}–{edges[-1]:g} m")
         n_true = edges.size - 1

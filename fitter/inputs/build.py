@@ -32,7 +32,7 @@ from ganom.fitter.hf.model import BinnedModel
 from ganom.fitter.infer.oscillation import OscillationModel
 from ganom.fitter.inputs.config import read_config, validate_config
 from ganom.fitter.inputs.readers import Histogram, InputFileError, read_events, read_histogram
-from ganom.models.events import EventKernel
+from ganom.models.events import EventKernel, bin_of
 
 __all__ = ["AXES", "ChannelBinning", "EventResponse", "Analysis", "empty_bin_uncertainty", "build_analysis"]
 
@@ -69,10 +69,7 @@ class ChannelBinning:
         flat = np.zeros(inside.size, dtype=np.intp)
         for a in axes:
             e = self.edge(a)
-            x = columns[a]
-            i = np.searchsorted(e, x, side="right") - 1
-            i = np.where(x == e[-1], e.size - 2, i)
-            ok = (i >= 0) & (i < e.size - 1)
+            i, ok = bin_of(e, columns[a])
             inside &= ok
             flat = flat * (e.size - 1) + np.where(ok, i, 0)
         return flat, inside
