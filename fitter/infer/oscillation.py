@@ -154,13 +154,6 @@ class OscillationModel:
             if name in model.parameters and model.parameters.index(name) in hp:
                 self._var.append((int(np.nonzero(hp == model.parameters.index(name))[0][0]), k_lo, k_hi))
 
-    @property
-    def kernel(self):
-        """The analytic signal kernel (models built from templates only)."""
-        if self.templates is None:
-            raise InputError("this oscillation model is built from a signal response, not analytic templates")
-        return self.templates.kernel
-
     def _evaluate(self, dm2: ArrayLike, sin2_2theta: ArrayLike):
         base = self.response.evaluate(dm2, sin2_2theta)
         var = [(h, self.response.evaluate(dm2, sin2_2theta, k_lo), self.response.evaluate(dm2, sin2_2theta, k_hi))

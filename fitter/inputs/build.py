@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +112,6 @@ class Analysis:
     binnings: list[ChannelBinning]
     config: dict[str, Any]
     path: Path | None = None
-    info: dict[str, Any] = field(default_factory=dict)
 
     def observed(self) -> Data:
         """The data, or the Asimov data at the inits when the configuration gives none."""
@@ -127,8 +126,7 @@ class Analysis:
                 "mc_statistics_bins": 0 if m.mcstat is None else m.mcstat.size,
                 "mc_statistics_constraint": None if m.mcstat is None else m.mcstat.constraint,
                 "oscillated_samples": [] if self.oscillation is None else self.oscillation.signal,
-                "expected_events": per_sample, "observed_events": None if self.data is None else float(self.data.main.sum()),
-                **self.info}
+                "expected_events": per_sample, "observed_events": None if self.data is None else float(self.data.main.sum())}
 
 
 def empty_bin_uncertainty(nominal: FloatArray, delta: FloatArray) -> FloatArray:
