@@ -128,15 +128,21 @@ def branch_sensitivity(detector: Any = "jne-500t", source: NeutrinoSource | str 
     tpl, model = build_configuration(det, src, dist, days, background_scale,
                                      config=AnalysisConfig(measure_branch=mode), binning=binning)
     bt = src.gamma_branch if b_true is None else float(b_true)
-    data = model.asimov({"B": bt})
-    res = fit(model, data).require_valid("branching-ratio fit")
+    sigma_b, z = _b_fits(model, bt, b_alternative)
     s, b = window_counts(tpl)
+    return BranchResult(det.name, dist, float(days), mode, angular_resolution_deg, bt, sigma_b, s, b,
+                        b_alternative, z, {"bins": model.n_bins, "excited_signal": float(tpl.samples["signal_excited"].sum())})
+
+
+def _b_fits(model: Any, b_true: float, b_alternative: float | None) -> tuple[float, float | None]:
+    """(σ_B by HESSE, Asimov √q of ``b_alternative``) on the Asimov data at ``b_true``."""
+    data = model.asimov({"B": b_true})
+    res = fit(model, data).require_valid("branching-ratio fit")
     z = None
     if b_alternative is not None:
         alt = fit(model, data, init=res.values, fix={"B": float(b_alternative)}, hesse=False).require_valid("fit at B_alt")
         z = math.sqrt(max(alt.twice_nll - res.twice_nll, 0.0))
-    return BranchResult(det.name, dist, float(days), mode, angular_resolution_deg, bt, res.error("B"), s, b,
-                        b_alternative, z, {"bins": model.n_bins, "excited_signal": float(tpl.samples["signal_excited"].sum())})
+    return res.error("B"), z
 
 
 def sigma_b_vs_exposure(days: Sequence[float], **kw: Any) -> list[BranchResult]:
@@ -269,13 +275,8 @@ def config_branch_sensitivity(config: Any, mode: str = "shape", b_alternative: f
     a = build_analysis(config, measure_branch=mode)
     m = a.model
     src = load_source(a.config["source"])
-    data = m.asimov({"B": src.gamma_branch})
-    res = fit(m, data).require_valid("branching-ratio fit")
-    z = None
-    if b_alternative is not None:
-        alt = fit(m, data, init=res.values, fix={"B": float(b_alternative)}, hesse=False).require_valid("fit at B_alt")
-        z = math.sqrt(max(alt.twice_nll - res.twice_nll, 0.0))
+    sigma_b, z = _b_fits(m, src.gamma_branch, b_alternative)
     sig = [n for n in m.samples if any(mod.name == "B" and mod.sample == n for mod in m.modifiers)]
     s = float(sum(m.nominal[m.sample_index(n)].sum() for n in sig))
-    return BranchResult(a.name, float("nan"), float("nan"), mode, None, src.gamma_branch, res.error("B"), s,
+    return BranchResult(a.name, float("nan"), float("nan"), mode, None, src.gamma_branch, sigma_b, s,
                         float(m.nominal.sum()) - s, b_alternative, z, {"bins": m.n_bins})

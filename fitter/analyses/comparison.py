@@ -103,11 +103,17 @@ def deficit_record(templates: Templates, model: BinnedModel, days: float, positi
     """Events in the analysis window, σ_R and both R-deficit significances of one built
     configuration (Asimov; with ``toys``, also toy medians and bands: seeds ``seed``, ``seed + 1``)."""
     s, b = window_counts(templates)
+    return _record(model, templates.detector.name, templates.distance_m, float(days), s, b, position, toys, seed,
+                   progress)
+
+
+def _record(model: BinnedModel, name: str, distance_m: float, days: float, signal: float, background: float,
+            position: str, toys: int, seed: int, progress: bool) -> ComparisonRecord:
+    """Both R-deficit significances of a model as a :class:`ComparisonRecord`."""
     z1 = significance(model, R_DEFICIT, 1.0, toys, seed, progress)
     z2 = significance(model, 1.0, R_DEFICIT, toys, seed + 1, progress)
-    return ComparisonRecord(templates.detector.name, templates.distance_m, float(days), s, b, z2.sigma_r,
-                            z1.z_asimov, z2.z_asimov, position, toys, z1.z_toys_median, z2.z_toys_median,
-                            z1.z_toys_bands, z2.z_toys_bands)
+    return ComparisonRecord(name, distance_m, days, signal, background, z2.sigma_r, z1.z_asimov, z2.z_asimov,
+                            position, toys, z1.z_toys_median, z2.z_toys_median, z1.z_toys_bands, z2.z_toys_bands)
 
 
 def config_significance(analysis: Any, toys: int = 0, seed: int = 0, progress: bool = False) -> ComparisonRecord:
@@ -123,11 +129,8 @@ def config_significance(analysis: Any, toys: int = 0, seed: int = 0, progress: b
     sig = set(analysis.oscillation.signal) if analysis.oscillation is not None else {
         m.sample for m in model.modifiers if m.name == model.poi}
     s = float(sum(model.nominal[model.sample_index(n)].sum() for n in sig))
-    b = float(model.nominal.sum()) - s
-    z1 = significance(model, R_DEFICIT, 1.0, toys, seed, progress)
-    z2 = significance(model, 1.0, R_DEFICIT, toys, seed + 1, progress)
-    return ComparisonRecord(analysis.name, float("nan"), float("nan"), s, b, z2.sigma_r, z1.z_asimov, z2.z_asimov,
-                            "", toys, z1.z_toys_median, z2.z_toys_median, z1.z_toys_bands, z2.z_toys_bands)
+    return _record(model, analysis.name, float("nan"), float("nan"), s, float(model.nominal.sum()) - s, "", toys,
+                   seed, progress)
 
 
 def deficit_significances(detector: Detector | str, source: NeutrinoSource | str, distance_m: float | str,
