@@ -79,3 +79,13 @@ def test_toys_fluctuate_mc_aux():
     aux = m.aux_toys(m.parameters.inits, 4000, np.random.default_rng(0))
     assert aux.shape == (4000, m.n_aux)
     assert np.allclose(aux[:, 2:].std(axis=0), m.mcstat.sigma, rtol=0.05)
+
+
+def test_profiled_gammas_equal_the_fitted_explicit_ones():
+    data_main = np.array([9.0, 80.0, 95.0, 66.0, 40.0])
+    prof, expl = _model(), _model(explicit=True)
+    r_p, r_e = fit(prof, prof.data(data_main)), fit(expl, expl.data(data_main))
+    gam = prof.mc_gammas(r_p.values, prof.data(data_main))
+    explicit = np.array([r_e.value(f"stat[{b}]") for b in range(SIG.size)])
+    assert np.allclose(gam, explicit, atol=2e-3)
+    assert prof.mc_gammas(prof.parameters.inits, prof.asimov()) == pytest.approx(np.ones(SIG.size))
