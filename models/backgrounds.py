@@ -261,6 +261,14 @@ def c14_specific_activity_bq_per_kg_carbon(ratio: float) -> float:
 _SOLAR_UNC = {"be7": 0.06, "pep": 0.01, "cno": 0.16, "b8": 0.12}
 
 
+_UPPER = {"rate_cpd_per_100t": 1e9, "rate_per_day": 1e12, "c14_to_c12": 1e-9, "carbon_mass_fraction": 1.0,
+          "window_ns": 1e6, "visible_mev": 20.0, "gamma_mev": 20.0, "attenuation_length_m": 1e3,
+          "half_life_days": 1e12, "peak_fraction": 1.0}
+"""Largest accepted value of each background field: assumptions far outside any real detector
+(γ lines of natural and activation radioactivity lie below 10 MeV), there to stop typos such as
+1e300 before they overflow."""
+
+
 def _num(table: dict, key: str, file: str, prefix: str, default: Any = None, lo: float | None = 0.0) -> Any:
     if key not in table:
         if default is None:
@@ -269,8 +277,10 @@ def _num(table: dict, key: str, file: str, prefix: str, default: Any = None, lo:
     v = table[key]
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
         raise ConfigError(file, f"{prefix}.{key}", f"got {v!r}; expected a finite number")
-    if lo is not None and v < lo:
-        raise ConfigError(file, f"{prefix}.{key}", f"got {v!r}; allowed range [{lo:g}, inf)")
+    hi = _UPPER.get(key)
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise ConfigError(file, f"{prefix}.{key}", f"got {v!r}; allowed range [{'-inf' if lo is None else f'{lo:g}'}, "
+                                                   f"{'inf' if hi is None else f'{hi:g}'}]")
     return float(v)
 
 
@@ -451,8 +461,9 @@ def source_gamma_component(tab: dict, file: str = "<config>", source_half_life_d
     lines = tab.get("gamma_mev", [0.320])
     if isinstance(lines, (int, float)):
         lines = [lines]
-    if not lines or any(isinstance(x, bool) or not isinstance(x, (int, float)) or x <= 0 for x in lines):
-        raise ConfigError(file, f"{where}.gamma_mev", f"got {lines!r}; expected γ energies > 0 MeV")
+    if not lines or any(isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 < x <= _UPPER["gamma_mev"]
+                        for x in lines):
+        raise ConfigError(file, f"{where}.gamma_mev", f"got {lines!r}; expected γ energies in (0, {_UPPER['gamma_mev']:g}] MeV")
     peak = _num(tab, "peak_fraction", file, where, 0.3)
     if peak > 1:
         raise ConfigError(file, f"{where}.peak_fraction", f"got {peak!r}; allowed range [0, 1]")

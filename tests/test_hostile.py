@@ -35,6 +35,7 @@ def _files(tmp: Path) -> None:
         "bk_typo.toml": PRESET.replace("[backgrounds.c14]\n", "[backgrounds.c14]\nuncertanty = 0.1\n"),
         "bk_enabled.toml": PRESET + '\n[backgrounds.source_gamma]\nenabled = "no"\nrate_per_day = 1.0\n',
         "bk_components.toml": PRESET.replace('components = ["be7", "pep", "cno", "b8"]', "components = 5"),
+        "bk_gamma.toml": PRESET.replace("gamma_mev = 2.614", "gamma_mev = 1e300"),
     }
     for name, text in variants.items():
         (tmp / name).write_text(text)
@@ -57,6 +58,7 @@ CASES = [
     (["fit", "-d", "bk_typo.toml"], ["backgrounds.c14.uncertanty", "unknown"]),
     (["fit", "-d", "bk_enabled.toml"], ["backgrounds.source_gamma.enabled", "true or false"]),
     (["fit", "-d", "bk_components.toml"], ["backgrounds.solar.components", "list"]),
+    (["fit", "-d", "bk_gamma.toml"], ["backgrounds.external.gamma_mev", "20"]),
     (["contour", "-d", "jne-1t", "--grid", "100000x100000", "--out", "c1"], ["grid 100000x100000", "memory",
                                                                              "GANOM_IGNORE_RESOURCE_LIMITS"]),
     (["gallium", "--contour", "--grid", "100000x100000"], ["grid 100000x100000", "memory"]),

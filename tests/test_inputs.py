@@ -176,6 +176,8 @@ def _write(tmp_path, spec, name="a.json"):
     (lambda s: s["channels"][0]["samples"][0]["events"].update(outside="error"), ["outside the binning", "drop"]),
     (lambda s: s.update(poi="mu"), ["poi", "mu"]),
     (lambda s: s["systematics"][1].update(samples=["bgk"]), ["systematics[1].samples", "bgk"]),
+    (lambda s: s["channels"][0].update(binning={"energy_mev": [1, 2], "baseline_m": L_EDGES}),
+     ["samples[0].events", "no event lies in the binning"]),
 ])
 def test_bad_configurations_name_the_key(tmp_path, mutate, words):
     import uproot

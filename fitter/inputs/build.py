@@ -262,6 +262,9 @@ class _Builder:
             vals = ", ".join(f"{a} = {binned[a][i]:g}" for a in axes)
             raise self.fail(key, f"{int((~inside).sum())} events lie outside the binning (first: event {i}, {vals}); "
                                  f"set outside = \"drop\" if the binning is a selection")
+        if not inside.any():
+            raise self.fail(key, f"no event lies in the binning of channel '{b.name}' (zero MC entries where a "
+                                 f"sample is needed)")
         w = cols["weight"] if weights is None else weights
         tf = self.time_fractions(b, key) if ("time" in b.axes and not has_time) else None
         n_reco = int(np.prod([b.edge(a).size - 1 for a in axes]))
