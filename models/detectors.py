@@ -150,6 +150,8 @@ class Detector:
         for key, d in self.source_positions_m.items():
             if not (math.isfinite(d) and d >= 0):
                 raise PhysicsInputError(f"source_positions.{key}", d, "a distance ≥ 0 m", ctx)
+        if self.overburden_mwe is not None and not (math.isfinite(self.overburden_mwe) and self.overburden_mwe >= 0):
+            raise PhysicsInputError("overburden_mwe", self.overburden_mwe, "≥ 0 m water equivalent", ctx)
         if self.angular_resolution_deg is not None and not (0 <= self.angular_resolution_deg <= 180):
             raise PhysicsInputError("angular_resolution_deg", self.angular_resolution_deg, "0–180 degrees", ctx)
 
@@ -190,7 +192,7 @@ class Detector:
         if not (math.isfinite(position) and position >= 0):
             raise PhysicsInputError("distance_m", position, "a distance ≥ 0 m from the detector centre",
                                     f"detector '{self.name}'")
-        return float(position)
+        return float(position) + 0.0  # -0.0 → 0.0
 
     # -- response -------------------------------------------------------------------
     def energy_sigma_mev(self, e_mev: ArrayLike) -> NDArray[np.float64]:

@@ -1,9 +1,12 @@
 """Generated hostile input (hypothesis): detector presets, analysis configurations and option
 values mutated at random must either work or fail with an InputError naming the field —
-never another exception (issue: reliability). About 300 generated inputs per run."""
+never another exception — and an independent oracle (:func:`_must_reject`) says which mutations
+must be refused: an accepted one of those is a silent accept and fails the test (issue:
+reliability). About 300 generated inputs per run."""
 
 import copy
 import math
+import numbers
 from pathlib import Path
 
 import numpy as np
@@ -71,11 +74,56 @@ def _none_free(x):
     return x
 
 
+def _kind(x):
+    if isinstance(x, bool):
+        return "bool"
+    if isinstance(x, numbers.Real):
+        return "number"
+    return type(x).__name__
+
+
+def _size(d):
+    if isinstance(d, dict):
+        return len(d) + sum(_size(v) for v in d.values())
+    if isinstance(d, list):
+        return sum(_size(v) for v in d)
+    return 0
+
+
+def _must_reject(before, path, action, after, open_tables=()):
+    """The oracle for silent acceptance, independent of ganom's validation: a key nobody knows,
+    a value whose type differs from the original's, a non-finite number, or a negative where
+    the original was not negative must be refused. Returns why, or None where acceptance is
+    allowed (a deleted optional key; a same-type value in range, checked by the outputs)."""
+    if action == "add":
+        if path[:1] in open_tables:
+            return None
+        return "unknown key" if _size(after) > _size(before) else None  # a None value is no key in TOML
+    if action == "delete":
+        return None
+    old, new = before, after
+    for k in path[:-1]:
+        old, new = old[k], new[k]
+    if path[-1] not in new:
+        return None
+    old, new = old[path[-1]], new[path[-1]]
+    if _kind(old) != _kind(new):
+        return f"type {_kind(old)} -> {_kind(new)}"
+    if _kind(new) == "number" and not math.isfinite(new):
+        return "non-finite number"
+    if _kind(new) == "number" and new < 0 <= old:
+        return "negative"
+    if _kind(new) == "list" and old and new and {_kind(x) for x in new} != {_kind(old[0])}:
+        return "list of another type"
+    return None
+
+
 @SETTINGS
 @given(st.data())
 def test_fuzzed_detector_presets(data):
     doc, path, action = _mutate(PRESET, data)
     doc = _none_free(doc)
+    why = _must_reject(PRESET, path, action, doc, open_tables=[("source_positions",)])
     try:
         det = detector_from_dict(doc, "fuzz.toml")
         comps = detector_backgrounds(det, 27.7)
@@ -85,6 +133,7 @@ def test_fuzzed_detector_presets(data):
         assert "fuzz.toml" in msg or "allowed" in msg, msg  # names the file, or the field and its range
         event("clean error")
         return
+    assert why is None, f"silently accepted ({why}): {path} {action}"
     event("accepted")
     for c in comps:
         assert math.isfinite(c.rate_per_day) and c.rate_per_day >= 0, (path, action, c.name, c.rate_per_day)
@@ -128,12 +177,14 @@ SPEC = {"version": "1.0", "name": "fuzz", "source": "cr51",
 @given(st.data())
 def test_fuzzed_analysis_configurations(data):
     spec, path, action = _mutate(SPEC, data)
+    why = _must_reject(SPEC, path, action, spec)
     try:
         a = build_analysis(spec, objects={"ev": EVENTS, "bkg": _Hist()})
     except InputError as exc:
         assert "configuration" in str(exc) or "object" in str(exc), str(exc)
         event("clean error")
         return
+    assert why is None, f"silently accepted ({why}): {path} {action}"
     event("accepted")
     assert np.all(np.isfinite(a.model.nominal))
 
@@ -149,7 +200,22 @@ def test_fuzzed_option_values(option, value):
     r = CliRunner().invoke(main, ["rates", "-d", "jne-1t", option, value])
     assert r.exit_code in (0, 2), (option, value, r.exit_code, r.output, r.exception)
     assert "Traceback" not in r.output
+    if r.exit_code == 0:
+        number = value.strip().lower()
+        for unit in ("mci", "ci", "bq"):
+            number = number.removesuffix(unit)
+        allowed = (option == "--distance" and value.strip() in ("centre", "outside")) or (
+            all(_finite(x) for x in number.split(",")) and (option == "--days" or "," not in number))
+        assert allowed, f"silently accepted {option} {value!r}"
     event("clean error" if r.exit_code == 2 else "accepted")
+
+
+def _finite(text):
+    try:
+        x = float(text)
+    except ValueError:
+        return False
+    return math.isfinite(x) and x >= 0
 
 
 @pytest.mark.parametrize("text", ["", "[[[", "x = ", "\x00", "detector = 5", "[detector]\nname = 1"])

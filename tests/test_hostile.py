@@ -21,6 +21,10 @@ def _files(tmp: Path) -> None:
     (tmp / "target.json").write_text("{}")
     (tmp / "str.json").write_text(json.dumps(str(tmp / "target.json")))
     (tmp / "existing").write_text("x")
+    ws = {"channels": [{"name": "c", "samples": [{"name": "s", "data": [1.0], "modifiers": [
+        {"name": "mu", "type": "normfactor", "data": None}]}]}], "observations": [{"name": "c", "data": [1.0]}],
+        "measurements": [{"name": "m", "config": {"poi": "nu", "parameters": []}}], "version": "1.0.0"}
+    (tmp / "poi.json").write_text(json.dumps(ws))
     (tmp / "ck").mkdir()
     (tmp / "ck" / "fc_checkpoint.npz").write_bytes(b"")
     (tmp / "src_key.toml").write_text('[source]\npreset = "cr51"\nactivty = "3MCi"\n')
@@ -30,6 +34,7 @@ def _files(tmp: Path) -> None:
     variants = {
         "typo_table.toml": PRESET.replace("[source_positions]", "[source_positon]"),
         "radius.toml": PRESET.replace("radius_m = 0.645", "radius_m = 1e300", 1),
+        "overburden.toml": PRESET.replace("overburden_mwe = 6700", "overburden_mwe = -1"),
         "an_str.toml": PRESET + '\n[analysis]\nenergy_bin_mev = "0.02"\n',
         "an_key.toml": PRESET + "\n[analysis]\ntime_binz = 3\n",
         "bk_typo.toml": PRESET.replace("[backgrounds.c14]\n", "[backgrounds.c14]\nuncertanty = 0.1\n"),
@@ -50,9 +55,11 @@ CASES = [
     (["fit", "-d", "jne-1t", "--data", "dict.json"], ["--data", "dict.json"]),
     (["validate", "list.json"], ["list.json", "JSON array"]),
     (["validate", "str.json"], ["str.json", "JSON string"]),
+    (["validate", "poi.json"], ["poi.json: measurements[0].config.poi", "'nu'"]),
     (["contour", "-d", "jne-1t", "--grid", "3x3", "--out", "existing"], ["existing"]),
     (["fit", "-d", "typo_table.toml"], ["source_positon", "unknown"]),
     (["fit", "-d", "radius.toml"], ["target.radius_m", "100"]),
+    (["fit", "-d", "overburden.toml"], ["overburden_mwe", "≥ 0"]),
     (["fit", "-d", "an_str.toml"], ["analysis.energy_bin_mev", "number"]),
     (["fit", "-d", "an_key.toml"], ["analysis.time_binz", "unknown"]),
     (["fit", "-d", "bk_typo.toml"], ["backgrounds.c14.uncertanty", "unknown"]),

@@ -144,7 +144,7 @@ def validate_cmd(workspace: str, patchset: str | None) -> None:
 
     spec = read_json(workspace, WorkspaceError)
     validate_workspace(spec, workspace)  # a JSON string is content, never a file name to follow
-    model, _ = load_workspace(spec)
+    model, _ = load_workspace(spec, where=workspace)
     click.echo(f"{workspace}: valid; {len(model.channels)} channel(s), {model.n_bins} bins, "
                f"{len(model.samples)} samples, {model.n_params} parameters, POI {model.poi}")
     if patchset:

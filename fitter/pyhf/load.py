@@ -144,7 +144,7 @@ MEASUREMENT_POI = "<measurement>"
 
 
 def load_workspace(source: str | Path | Mapping[str, Any], measurement: str | None = None,
-                   poi: str | None = MEASUREMENT_POI) -> tuple[BinnedModel, Data]:
+                   poi: str | None = MEASUREMENT_POI, where: str | None = None) -> tuple[BinnedModel, Data]:
     """A pyhf workspace (a file or a dict) as a native model and its observed data.
 
     The model has pyhf's semantics: the same −ln L as ``pyhf.Workspace(spec).model()``'s
@@ -153,12 +153,12 @@ def load_workspace(source: str | Path | Mapping[str, Any], measurement: str | No
     parameter of interest (None: no POI, as pyhf's ``poi_name=None``; a background-only
     workspace names a signal strength that only its signal patches add). A measurement with
     an empty POI has none. Unsupported or invalid content raises :class:`WorkspaceError`
-    naming the JSON path.
+    naming the JSON path, prefixed by ``where`` (default: the file name, or "workspace" for a dict).
     """
     if isinstance(source, Mapping):
-        spec, where = source, "workspace"
+        spec, where = source, where or "workspace"
     else:
-        spec, where = read_json(source, WorkspaceError), str(source)
+        spec, where = read_json(source, WorkspaceError), where or str(source)
     validate_workspace(spec, where)
     mi, meas = _select_measurement(spec, measurement, where)
     cfg_list = meas["config"]["parameters"]
