@@ -21,7 +21,6 @@ import io
 import json
 import math
 import os
-import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -101,14 +100,71 @@ def jsonable(obj: Any) -> Any:
     return obj
 
 
-_NUMBER_ARRAY = re.compile(r"\[\s*((?:-?[0-9][0-9.eE+-]*,\s*)*-?[0-9][0-9.eE+-]*)\s*\]")
+_COMPACT = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+_NUMBER_CHARS = frozenset("0123456789.eE+-,")
+
+
+def number_array(value: Any) -> str | None:
+    """A non-empty flat list of finite numbers (not booleans) as compact JSON text, else None.
+    Encoded and checked by the json module's C encoder, so long arrays cost no Python loop."""
+    if not isinstance(value, (list, tuple)) or not value:
+        return None
+    try:
+        text = _COMPACT(value)
+    except (ValueError, TypeError):
+        return None
+    return text if set(text[1:-1]) <= _NUMBER_CHARS else None
+
+
+def _key(k: Any) -> str:
+    """A mapping key as JSON writes it (JSON keys are strings)."""
+    if isinstance(k, str):
+        return k
+    if isinstance(k, bool) or k is None:
+        return {True: "true", False: "false", None: "null"}[k]
+    if isinstance(k, float):
+        if not math.isfinite(k):
+            raise ValueError(f"Out of range float values are not JSON compliant: {k!r}")
+        return float.__repr__(k)
+    if isinstance(k, int):
+        return int.__repr__(k)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(k).__name__}")
+
+
+def _encode(obj: Any, depth: int, out: list[str], sort_keys: bool) -> None:
+    if isinstance(obj, Mapping):
+        if not obj:
+            out.append("{}")
+            return
+        pad = "\n" + " " * (depth + 1)
+        items = sorted(obj.items()) if sort_keys else obj.items()
+        for i, (k, v) in enumerate(items):
+            out.append(("{" if i == 0 else ",") + pad + _COMPACT(_key(k)) + ": ")
+            _encode(v, depth + 1, out, sort_keys)
+        out.append("\n" + " " * depth + "}")
+    elif isinstance(obj, (list, tuple)):
+        numbers = number_array(obj) if obj and isinstance(obj[0], (int, float)) else None
+        if not obj:
+            out.append("[]")
+        elif numbers is not None:
+            out.append(numbers)
+        else:
+            pad = "\n" + " " * (depth + 1)
+            for i, v in enumerate(obj):
+                out.append(("[" if i == 0 else ",") + pad)
+                _encode(v, depth + 1, out, sort_keys)
+            out.append("\n" + " " * depth + "]")
+    else:
+        out.append(_COMPACT(obj))
 
 
 def dumps(obj: Any, sort_keys: bool = False) -> str:
     """Strict, indented JSON with every array of numbers on one line (small files, readable
-    diffs). A NaN or infinity raises ValueError: pass results through :func:`jsonable` first."""
-    text = json.dumps(obj, indent=1, allow_nan=False, sort_keys=sort_keys)
-    return _NUMBER_ARRAY.sub(lambda m: "[" + re.sub(r",\s+", ",", m.group(1)) + "]", text) + "\n"
+    diffs); the arrays are encoded by the json module's C encoder, so large patchsets write
+    fast. A NaN or infinity raises ValueError: pass results through :func:`jsonable` first."""
+    out: list[str] = []
+    _encode(obj, 0, out, sort_keys)
+    return "".join(out) + "\n"
 
 
 def write_json(obj: Any, path: str | Path, sort_keys: bool = False) -> Path:

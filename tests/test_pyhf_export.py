@@ -360,6 +360,18 @@ def test_patchset_errors_name_the_json_path(patched, tmp_path):
     short["patches"][0]["patch"][4]["value"] = short["patches"][0]["patch"][4]["value"][:-1]
     with pytest.raises(WorkspaceError, match=r"patches\[0\].*inconsistent.*channels\[0\]\.samples\[1\]\.data: 629 bins"):
         validate_patchset(short, ws)
+    late = copy.deepcopy(ps)  # patches after the first with a new shape are applied, not skipped
+    late["patches"][4]["patch"][4]["value"] = late["patches"][4]["patch"][4]["value"][:-1]
+    with pytest.raises(WorkspaceError, match=r"patches\[4\].*inconsistent.*629 bins"):
+        validate_patchset(late, ws)
+    tested = copy.deepcopy(ps)  # a test operation's value is compared, not only its shape
+    first = ws["observations"][0]["data"][0]
+    tested["patches"][2]["patch"].insert(0, {"op": "test", "path": "/observations/0/data/0", "value": first})
+    tested["patches"][3]["patch"].insert(0, {"op": "test", "path": "/observations/0/data/0", "value": first + 1.0})
+    with pytest.raises(WorkspaceError, match=r"patches\[3\].*patch\[0\]: test '/observations/0/data/0' does not apply"):
+        validate_patchset(tested, ws)
+    tested["patches"][3]["patch"][0]["value"] = first
+    validate_patchset(tested, ws)
     text = copy.deepcopy(ps)
     text["patches"][3]["patch"][2]["value"]["hi_data"][5] = "x"
     with pytest.raises(WorkspaceError, match=r"patches\[3\] .*\.patch\[2\]\.value: replace '/channels/0/samples/0/"

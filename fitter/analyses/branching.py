@@ -246,9 +246,13 @@ def branching_study(detector: Any, source: NeutrinoSource | str = "cr51", distan
                     days: float = 30.0, angular_resolution_deg: float | None = None, mode: str = "shape",
                     deficit: float = 0.82, target_sigma_b: float | None = None,
                     exposures: Sequence[float] = (10.0, 30.0, 100.0, 300.0),
-                    resolutions_deg: Sequence[float] = (60.0, 40.0, 20.0, 10.0, 5.0, 2.0, 0.0)) -> BranchingStudy:
+                    resolutions_deg: Sequence[float] = (60.0, 40.0, 20.0, 10.0, 5.0, 2.0, 0.0),
+                    progress: bool = False) -> BranchingStudy:
     """Everything ``ganom br`` reports (:class:`BranchingStudy`); the default target σ_B puts
-    B₀ and the B that explains ``deficit`` 5σ apart."""
+    B₀ and the B that explains ``deficit`` 5σ apart. ``progress``: a bar over the fits on
+    stderr (:func:`ganom.progress.progress`)."""
+    from ganom.progress import progress as progress_bar
+
     if target_sigma_b is not None and not target_sigma_b > 0:
         raise PhysicsInputError("target_sigma_b", target_sigma_b, "> 0")
     src = load_source(source)
@@ -257,13 +261,21 @@ def branching_study(detector: Any, source: NeutrinoSource | str = "cr51", distan
         raise PhysicsInputError("deficit", deficit, "a gallium ratio ≠ 1 (a ratio of 1 needs no other B, so there is "
                                 "no separation to aim at; give a target σ_B instead)")
     kw = dict(detector=detector, source=src, distance_m=distance_m, mode=mode, b_alternative=b_alt)
-    brute = branch_sensitivity(days=days, angular_resolution_deg=None, **kw)
-    main = brute if angular_resolution_deg is None else branch_sensitivity(
-        days=days, angular_resolution_deg=angular_resolution_deg, **kw)
+    cases = [dict(days=days, angular_resolution_deg=None)]
+    if angular_resolution_deg is not None:
+        cases.append(dict(days=days, angular_resolution_deg=angular_resolution_deg))
+    cases += [dict(days=float(d), angular_resolution_deg=angular_resolution_deg) for d in exposures]
+    cases += [dict(days=days, angular_resolution_deg=r) for r in resolutions_deg]
+    fits = []
+    with progress_bar(len(cases), "σ_B fits", "fit", enabled=progress) as bar:
+        for case in cases:
+            fits.append(branch_sensitivity(**case, **kw))
+            bar.update(1)
+    brute = fits.pop(0)
+    main = brute if angular_resolution_deg is None else fits.pop(0)
     target = target_sigma_b if target_sigma_b is not None else abs(b_alt - brute.b_true) / 5.0
     return BranchingStudy(brute, main, deficit, b_alt, target, target_sigma_b is not None, src.activity_mci,
-                          sigma_b_vs_exposure(exposures, angular_resolution_deg=angular_resolution_deg, **kw),
-                          sigma_b_vs_resolution(list(resolutions_deg), days=days, **kw))
+                          fits[:len(exposures)], fits[len(exposures):])
 
 
 def config_branch_sensitivity(config: Any, mode: str = "shape", b_alternative: float | None = None) -> BranchResult:

@@ -178,7 +178,7 @@ def compare_detectors(detectors: Iterable[str] | None = None, days: Sequence[flo
     """For each preset and named source position: events, background, σ_R, both significances
     (with a cos θ axis when ``angular_resolution_deg`` is given). ``progress``: a bar on
     stderr (off when it is not a terminal)."""
-    from tqdm.auto import tqdm
+    from ganom.progress import progress as progress_bar
 
     src = load_source(source)
     todo = []
@@ -186,7 +186,9 @@ def compare_detectors(detectors: Iterable[str] | None = None, days: Sequence[flo
         det = load_detector(name)
         todo += [(det, pos, float(d)) for pos in (positions or list(det.source_positions_m)) for d in days]
     out = []
-    for det, pos, d in tqdm(todo, desc="configurations", unit="cfg", disable=None if progress else True):
-        tpl, model = build_configuration(det, src, pos, d, config=config, angular_resolution_deg=angular_resolution_deg)
-        out.append(deficit_record(tpl, model, d, pos))
+    with progress_bar(len(todo), "configurations", "cfg", enabled=progress) as bar:
+        for det, pos, d in todo:
+            tpl, model = build_configuration(det, src, pos, d, config=config, angular_resolution_deg=angular_resolution_deg)
+            out.append(deficit_record(tpl, model, d, pos))
+            bar.update(1)
     return out

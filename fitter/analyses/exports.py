@@ -92,13 +92,14 @@ def binning_record(templates: Templates) -> dict[str, Any]:
 def export_configuration(detector: str, position: str | float = "centre", days: float = 30.0,
                          source: str = "cr51", grid: OscillationGrid | None = None, digits: int | None = 7,
                          activity: float | str | None = None, built: tuple[Templates, BinnedModel] | None = None,
-                         angular_resolution_deg: float | None = None) -> ExportedConfiguration:
+                         angular_resolution_deg: float | None = None, progress: bool = False) -> ExportedConfiguration:
     """Workspace of a preset (or TOML detector) at a source position, with a patchset over
     ``grid`` (an :class:`~ganom.fitter.infer.oscillation.OscillationGrid`) if given.
 
     The observations are the Asimov data at R = 1 without oscillation (all nuisances nominal).
     ``built``: the (templates, model) of this configuration if already at hand;
-    ``angular_resolution_deg``: a directional binning (cos θ axis, in the file name as "_dirX").
+    ``angular_resolution_deg``: a directional binning (cos θ axis, in the file name as "_dirX");
+    ``progress``: a bar over the patchset's points on stderr.
     """
     from ganom.fitter.config import build_configuration
     from ganom.fitter.infer.oscillation import OscillationModel
@@ -118,7 +119,7 @@ def export_configuration(detector: str, position: str | float = "centre", days: 
     binning = binning_record(tpl)
     ps = None
     if grid is not None:
-        ps = export_patchset(OscillationModel(model, tpl), ws, grid, digits=digits,
+        ps = export_patchset(OscillationModel(model, tpl), ws, grid, digits=digits, progress=progress,
                              metadata={"detector": det.name, "source_position": named, "distance_m": distance,
                                        "days": float(days), "binning": binning})
     return ExportedConfiguration(stem, det.name, named, distance, float(days), src.name, ws, ps, binning)
@@ -209,7 +210,7 @@ class ExportedAnalysis:
 
 
 def export_analysis(analysis: Any, stem: str, grid: OscillationGrid | None = None,
-                    digits: int | None = 7) -> ExportedAnalysis:
+                    digits: int | None = 7, progress: bool = False) -> ExportedAnalysis:
     """pyhf workspace of a built :class:`ganom.fitter.inputs.Analysis` (observations: its data,
     or the Asimov data at the inits) and, with event samples and a ``grid``, the oscillation
     patchset. Poisson-constrained MC statistics go out as pyhf's staterror (same σ_b), which
@@ -225,6 +226,6 @@ def export_analysis(analysis: Any, stem: str, grid: OscillationGrid | None = Non
                                      "mc_statistics_constraint = \"normal\")")
     ps = None
     if analysis.oscillation is not None and grid is not None:
-        ps = export_patchset(analysis.oscillation, ws, grid, digits=digits,
+        ps = export_patchset(analysis.oscillation, ws, grid, digits=digits, progress=progress,
                              metadata={"configuration": str(analysis.path or analysis.name)})
     return ExportedAnalysis(stem, ws, ps, summary)

@@ -73,7 +73,17 @@ COMMANDS = (
     study_cmd, rates, detectors, fit_cmd, significance_cmd, compare_cmd, optimize_cmd, contour_cmd,
     gallium_cmd, discriminate_cmd, br_cmd, build_cmd, simulate_cmd, export_cmd, patch_cmd, validate_cmd,
 )
+def _quiet(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        from ganom.progress import set_quiet
+
+        set_quiet(True)
+
+
 for _command in COMMANDS:
+    _command.params.append(click.Option(["--quiet", "-q"], is_flag=True, expose_value=False, is_eager=True,
+                                        callback=_quiet, help="No progress bars (also: GANOM_QUIET=1; none "
+                                                              "are drawn when stderr is not a terminal)."))
     main.add_command(_command)
 
 

@@ -81,7 +81,8 @@ def br_cmd(ctx: click.Context, detector: str, source: str, distance: str, days: 
                    f"Z = {r.z_alternative:.2f}")
         return
 
-    study = branching_study(detector, source, distance, days, angular, mode, deficit, target, exposures, resolutions)
+    study = branching_study(detector, source, distance, days, angular, mode, deficit, target, exposures, resolutions,
+                            progress=True)
     outdir = Path(out)
 
     from ganom.fitter.cli.common import hold_output_folder

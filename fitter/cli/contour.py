@@ -140,9 +140,9 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
     click.echo(f"{label}, {model.n_bins} bins, {model.n_params} parameters ({'R profiled' if r_free else 'R = 1'}); "
                f"{what}; grid {g.shape[0]}×{g.shape[1]}", err=True)
     t0 = time.perf_counter()
-    from tqdm.auto import tqdm
+    from ganom.progress import progress
 
-    with tqdm(total=g.shape[0] * g.shape[1], desc="profile scan", unit="pt", disable=None) as bar:
+    with progress(g.shape[0] * g.shape[1], "profile scan", "pt") as bar:
         scan = problem.scan(progress=bar.update)
     checkpoint = outdir / "fc_checkpoint.npz"
     if "fc" in methods:

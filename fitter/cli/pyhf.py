@@ -74,7 +74,7 @@ def export_cmd(ctx: click.Context, config_file: str | None, detectors: tuple[str
 
         refuse_with_config(ctx, ["detectors", "all_presets", "distances", "days", "source", "activity", "angular"])
         exp = export_analysis(load_analysis(config_file), Path(config_file).stem,
-                              OscillationGrid.from_spec(grid) if patchset else None, digits)
+                              OscillationGrid.from_spec(grid) if patchset else None, digits, progress=True)
         files = exp.write(out_dir)
         if as_json:
             _echo_json(exp.summary)
@@ -94,7 +94,7 @@ def export_cmd(ctx: click.Context, config_file: str | None, detectors: tuple[str
         for pos in (distances or tuple(det.source_positions_m)):
             for d in days:
                 exports.append(export_configuration(name, pos, d, source, osc_grid, digits, activity,
-                                                    angular_resolution_deg=angular))
+                                                    angular_resolution_deg=angular, progress=True))
     paths = write_exports(exports, out_dir)
     if as_json:
         _echo_json([e.to_record(out_dir) for e in exports])

@@ -176,9 +176,9 @@ def run_tasks(
     todo = [i for i in range(len(args)) if i not in ckpt.results]
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from ganom.progress import progress as progress_bar
 
-        bar = tqdm(total=len(args), initial=len(args) - len(todo), desc=desc, unit="pt")
+        bar = progress_bar(len(args), desc, "pt", initial=len(args) - len(todo))
     done_new = 0
 
     def record(i: int, value: NDArray) -> bool:

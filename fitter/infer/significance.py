@@ -107,9 +107,9 @@ def toy_significance(model: BinnedModel, r_true: float = R_DEFICIT, r_test: floa
     z = np.empty(n_toys)
     r_hat = np.empty(n_toys)
     start = model.parameters.vector({poi: r_true})
-    from tqdm.auto import tqdm
+    from ganom.progress import progress as progress_bar
 
-    bar = tqdm(total=n_toys, desc=f"toys at R = {r_true:g}", unit="toy", disable=None if progress else True)
+    bar = progress_bar(n_toys, f"toys at R = {r_true:g}", "toy", enabled=progress)
     for s in range(0, n_toys, chunk):
         sl = slice(s, s + chunk)
         free = minimize_batch(model, main[sl], aux[sl], start)

@@ -10,6 +10,7 @@ workspace is the no-oscillation model; its sha256 digest is in the metadata.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
     from ganom.fitter.infer.oscillation import OscillationGrid, OscillationModel
 from ganom.exceptions import ExportError, WorkspaceError
+from ganom.fitter.io import number_array
 from ganom.fitter.pyhf.export import rounded
 from ganom.fitter.pyhf.validate import (
     SCHEMA_VERSION,
@@ -79,15 +81,17 @@ def _signal_pointers(osc: OscillationModel, workspace: Mapping[str, Any]) -> lis
 
 
 def export_patchset(osc: OscillationModel, workspace: Mapping[str, Any], grid: OscillationGrid, *, digits: int | None = 7,
-                    chunk: int = 64, description: str = "", metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                    chunk: int = 64, description: str = "", metadata: Mapping[str, Any] | None = None,
+                    progress: bool = False) -> dict[str, Any]:
     """A pyhf PatchSet with one patch per point of ``grid`` (an :class:`OscillationGrid`).
 
     ``osc`` is the :class:`~ganom.fitter.infer.oscillation.OscillationModel` of the model that
     ``workspace`` was exported from; the patches replace its oscillated signal templates (and
     the histosys variations the signal response recomputes, e.g. ``escale``) by the
     oscillated ones. An MC-statistics ``staterror`` of a signal sample keeps its relative
-    size per bin (δ scaled with the template).
+    size per bin (δ scaled with the template). ``progress``: a bar over the points on stderr.
     """
+    from ganom.progress import progress as progress_bar
     from ganom.resources import require_memory
 
     model = osc.model
@@ -102,6 +106,8 @@ def export_patchset(osc: OscillationModel, workspace: Mapping[str, Any], grid: O
     if len(set(tags)) != len(tags):
         tags = [f"dm2_{i}_s22t_{j}" for i in range(grid.shape[0]) for j in range(grid.shape[1])]
     patches = []
+    bar = progress_bar(dm2.size, f"patchset {metadata.get('detector', '') if metadata else ''}".strip(), "pt",
+                       enabled=progress)
     for start in range(0, dm2.size, chunk):
         stop = min(start + chunk, dm2.size)
         nom, (dlo, dhi) = osc.nominal(dm2[start:stop], s22t[start:stop])
@@ -124,6 +130,8 @@ def export_patchset(osc: OscillationModel, workspace: Mapping[str, Any], grid: O
             i = start + k
             patches.append({"metadata": {"name": tags[i], "values": rounded([dm2[i], s22t[i]], digits)},
                             "patch": ops})
+        bar.update(stop - start)
+    bar.close()
     meta = {"description": description or "3+1 oscillation hypotheses (dm2 [eV^2], sin2_2theta) of the signal; "
             "the base workspace is the no-oscillation model",
             "digests": {"sha256": workspace_digest(workspace)}, "labels": list(PATCH_LABELS),
@@ -172,22 +180,12 @@ def _verify_digests(patchset: Mapping[str, Any], workspace: Mapping[str, Any], w
                                  f"the patchset was made for another workspace")
 
 
-def _numeric(value: Any) -> bool:
-    """No non-finite number anywhere, and no array that mixes numbers with anything else."""
-    if isinstance(value, Mapping):
-        return all(_numeric(v) for v in value.values())
-    if isinstance(value, list):
-        nums = [isinstance(v, (int, float)) and not isinstance(v, bool) for v in value]
-        if any(nums) and not all(nums):
-            return False
-        return all(math.isfinite(v) if n else _numeric(v) for v, n in zip(value, nums))
-    return not (isinstance(value, float) and not math.isfinite(value))
-
-
 def validate_patchset(patchset: Any, workspace: Mapping[str, Any] | None = None, where: str = "patchset") -> None:
     """Schema, labels and unique keys of a patchset; with ``workspace`` also its digest and
     that every patch applies and leaves a consistent workspace (the first one is validated in
-    full, the others for structure and numbers). Errors name the JSON path."""
+    full, the others for structure and numbers; a patch whose operations, paths, tested values
+    and value shapes repeat an applied one's is checked for numbers only, as it leaves the
+    same structure). Errors name the JSON path."""
     _check_schema(patchset, "patchset.json", where)
     labels = patchset["metadata"]["labels"]
     names: set[str] = set()
@@ -206,17 +204,46 @@ def validate_patchset(patchset: Any, workspace: Mapping[str, Any] | None = None,
         return
     validate_workspace(workspace, f"{where} (base workspace)")
     _verify_digests(patchset, workspace, where)
+    checked: set[tuple[Any, ...]] = set()
     for i, p in enumerate(patchset["patches"]):
         here = f"{where}: {json_path('patches', i)} ('{p['metadata']['name']}')"
+        shapes = []
         for k, op in enumerate(p["patch"]):
-            if not _numeric(op.get("value")):
+            shape = _shape(op.get("value"))
+            if shape is None:
                 raise WorkspaceError(f"{here}.patch[{k}].value: {op.get('op')} {op.get('path')!r} puts non-numbers "
                                      f"or non-finite numbers into the workspace")
+            shapes.append(json.dumps(op.get("value"), sort_keys=True) if op.get("op") == "test" else shape)
+        signature = tuple((op.get("op"), op.get("path"), op.get("from"), shape) for op, shape in zip(p["patch"], shapes))
+        if signature in checked:
+            continue  # same operations on values of the same shape: the same patched structure
         out = _apply_ops(_clone(workspace), p["patch"], here)
         try:
             (validate_workspace if i == 0 else _check_structure)(out, "patched")
         except WorkspaceError as exc:
             raise WorkspaceError(f"{here} leaves an inconsistent workspace: {exc}") from None
+        checked.add(signature)
+
+
+def _shape(value: Any) -> Any:
+    """What of a patch value decides the patched workspace's structure: the lengths of number
+    arrays and everything that is not a number (names, keys). None where a number is not
+    finite or an array mixes numbers with anything else."""
+    if isinstance(value, Mapping):
+        parts = tuple((k, _shape(v)) for k, v in value.items())
+        return None if any(v is None for _, v in parts) else parts
+    if isinstance(value, list):
+        if number_array(value) is not None:
+            return ("numbers", len(value))
+        if any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            return None  # numbers mixed with other things, or a non-finite number
+        parts = tuple(_shape(v) for v in value)
+        return None if any(v is None for v in parts) else parts
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "number"
+    return ("literal", value)
 
 
 def apply_patch(workspace: Mapping[str, Any], patchset: Mapping[str, Any], key: str | Sequence[float],
