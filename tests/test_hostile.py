@@ -18,6 +18,7 @@ def _files(tmp: Path) -> None:
     np.savez(tmp / "empty.npz")
     (tmp / "dict.json").write_text(json.dumps({"source_on": {"a": 1}}))
     (tmp / "list.json").write_text("[]")
+    (tmp / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     (tmp / "target.json").write_text("{}")
     (tmp / "str.json").write_text(json.dumps(str(tmp / "target.json")))
     (tmp / "existing").write_text("x")
@@ -25,6 +26,9 @@ def _files(tmp: Path) -> None:
         {"name": "mu", "type": "normfactor", "data": None}]}]}], "observations": [{"name": "c", "data": [1.0]}],
         "measurements": [{"name": "m", "config": {"poi": "nu", "parameters": []}}], "version": "1.0.0"}
     (tmp / "poi.json").write_text(json.dumps(ws))
+    ws["measurements"][0]["config"]["poi"] = "mu"
+    ws["channels"][0]["samples"][0]["modifiers"].append({"name": "st", "type": "staterror", "data": [float("nan")]})
+    (tmp / "nan.json").write_text(json.dumps(ws))
     (tmp / "ck").mkdir()
     (tmp / "ck" / "fc_checkpoint.npz").write_bytes(b"")
     (tmp / "src_key.toml").write_text('[source]\npreset = "cr51"\nactivty = "3MCi"\n')
@@ -54,8 +58,11 @@ CASES = [
     (["fit", "-d", "jne-1t", "--data", "empty.npz"], ["--data", "no array"]),
     (["fit", "-d", "jne-1t", "--data", "dict.json"], ["--data", "dict.json"]),
     (["validate", "list.json"], ["list.json", "JSON array"]),
+    (["validate", "deep.json"], ["deep.json", "nested too deeply"]),
+    (["fit", "-d", "jne-1t", "--data", "deep.json"], ["--data deep.json", "nested too deeply"]),
     (["validate", "str.json"], ["str.json", "JSON string"]),
     (["validate", "poi.json"], ["poi.json: measurements[0].config.poi", "'nu'"]),
+    (["validate", "nan.json"], ["nan.json: channels[0].samples[0].modifiers[1]", "NaN"]),
     (["contour", "-d", "jne-1t", "--grid", "3x3", "--out", "existing"], ["existing"]),
     (["fit", "-d", "typo_table.toml"], ["source_positon", "unknown"]),
     (["fit", "-d", "radius.toml"], ["target.radius_m", "100"]),
