@@ -20,6 +20,7 @@ quadrature. For σ = 0 the response is the exact geometric one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +29,7 @@ from scipy.special import ndtr
 
 from ganom.exceptions import PhysicsInputError
 
-__all__ = ["chi3_cdf", "Density", "true_baseline_edges", "spatial_response"]
+__all__ = ["chi3_cdf", "Density", "true_baseline_edges", "spatial_response", "spatial_responses"]
 
 _SQRT2PI = np.sqrt(2.0 * np.pi)
 _N_WINDOW = 6.0  # half-width of the fiducial transition shell, in σ
@@ -155,6 +156,24 @@ def spatial_response(
     exclusion_radius : no true vertices within this distance of the source (its capsule and
         shield) [m]; an edge of ``true_edges`` when inside the target.
     """
+    return spatial_responses(r_target, r_fid, distance, true_edges, reco_edges, sigmas, [density], exclusion_radius)[0]
+
+
+def spatial_responses(
+    r_target: float,
+    r_fid: float,
+    distance: float,
+    true_edges: NDArray,
+    reco_edges: NDArray,
+    sigmas: NDArray,
+    densities: Sequence[Density],
+    exclusion_radius: float = 0.0,
+) -> list[NDArray[np.float64]]:
+    """:func:`spatial_response` for several densities at once, one S[k, i, j] per density.
+
+    The smearing across the fiducial surface (the costly part) depends on the geometry only;
+    it is computed once and weighted by each density.
+    """
     true_edges = np.asarray(true_edges, dtype=float)
     reco_edges = np.asarray(reco_edges, dtype=float)
     d = float(distance) if distance > 1e-12 * r_target else 0.0
@@ -163,37 +182,38 @@ def spatial_response(
     half = 0.5 * (hi - lo)
     L = (0.5 * (lo + hi))[:, None] + half[:, None] * x  # (nbins, 3)
     wL = np.where(L < exclusion_radius, 0.0, half[:, None] * w)
-    out = np.zeros((len(sigmas), len(lo), len(reco_edges) - 1))
+    out = np.zeros((len(densities), len(sigmas), len(lo), len(reco_edges) - 1))
     for k, sig in enumerate(np.asarray(sigmas, dtype=float)):
-        f = _cdf_at_edges(L.ravel(), wL.ravel(), r_target, r_fid, d, reco_edges, float(sig), density)
-        out[k] = np.diff(f, axis=-1).reshape(L.shape + (-1,)).sum(axis=1)
-    return np.clip(out, 0.0, None)
+        f = _cdf_at_edges(L.ravel(), wL.ravel(), r_target, r_fid, d, reco_edges, float(sig), densities)
+        out[:, k] = np.diff(f, axis=-1).reshape((len(densities),) + L.shape + (-1,)).sum(axis=2)
+    return list(np.clip(out, 0.0, None))
 
 
 def _cdf_at_edges(L: NDArray, wL: NDArray, r_t: float, r_f: float, d: float, edges: NDArray,
-                  sig: float, density: Density) -> NDArray:
-    """Σ over the true points at each L of weight × P(L' < edge, r' < R_fid), shape (nL, nedges)."""
+                  sig: float, densities: Sequence[Density]) -> NDArray:
+    """Σ over the true points at each L of weight × P(L' < edge, r' < R_fid), shape
+    (densities, nL, nedges)."""
     n_e = edges.size
     if d == 0.0:
         inside = L < r_t
-        rad = np.where(inside, density.radial(L, r_t), 0.0) * wL
+        rad = np.stack([np.where(inside, dn.radial(L, r_t), 0.0) * wL for dn in densities])
         cut = np.minimum(edges[None, :], r_f)
         if sig == 0.0:
-            return rad[:, None] * ((L[:, None] < cut) & (L[:, None] < r_f))
-        return rad[:, None] * chi3_cdf(cut, L[:, None], sig)
+            return rad[..., None] * ((L[:, None] < cut) & (L[:, None] < r_f))
+        return rad[..., None] * chi3_cdf(cut, L[:, None], sig)
 
     r_lo = np.abs(L - d)
     r_hi = np.minimum(L + d, r_t)
     valid = r_hi > r_lo
     if sig == 0.0:
         r2 = np.clip(np.minimum(r_hi, r_f), r_lo, None)
-        wt = np.where(valid, density.shell(L, r_lo, r2, d, r_t), 0.0) * wL
-        return wt[:, None] * (L[:, None] < edges[None, :])
+        wt = np.stack([np.where(valid, dn.shell(L, r_lo, r2, d, r_t), 0.0) * wL for dn in densities])
+        return wt[..., None] * (L[:, None] < edges[None, :])
 
     # interior: the fiducial cut is certain; closed-form baseline smearing
     r_in = np.clip(np.minimum(r_hi, r_f - _N_WINDOW * sig), r_lo, None)
-    w_in = np.where(valid, density.shell(L, r_lo, r_in, d, r_t), 0.0) * wL
-    f = w_in[:, None] * chi3_cdf(edges[None, :], L[:, None], sig)
+    w_in = np.stack([np.where(valid, dn.shell(L, r_lo, r_in, d, r_t), 0.0) * wL for dn in densities])
+    f = w_in[..., None] * chi3_cdf(edges[None, :], L[:, None], sig)
 
     # the fiducial transition shell
     a = np.maximum(r_lo, r_f - _N_WINDOW * sig)
@@ -206,11 +226,11 @@ def _cdf_at_edges(L: NDArray, wL: NDArray, r_t: float, r_f: float, d: float, edg
     hr = 0.5 * (b[idx] - a[idx])
     r = (0.5 * (a[idx] + b[idx]))[:, None] + hr[:, None] * xr
     Lw = np.broadcast_to(L[idx, None], r.shape)
-    weight = (hr[:, None] * wr) * density.measure(Lw, r, d, r_t) * wL[idx, None]
+    weight = np.stack([(hr[:, None] * wr) * dn.measure(Lw, r, d, r_t) * wL[idx, None] for dn in densities])
     cos_a = np.clip((Lw * Lw + d * d - r * r) / (2.0 * Lw * d), -1.0, 1.0)
     sin_a = np.sqrt(1.0 - cos_a * cos_a)
     fw = _window_cdf(Lw.ravel(), cos_a.ravel(), sin_a.ravel(), d, r_f, edges, sig)
-    f[idx] += np.einsum("pr,pre->pe", weight, fw.reshape(r.shape + (n_e,)))
+    f[:, idx] += np.einsum("npr,pre->npe", weight, fw.reshape(r.shape + (n_e,)))
     return f
 
 

@@ -39,7 +39,7 @@ from ganom.models.events import binned_survival
 from ganom.models.geometry import SphereGeometry
 from ganom.models.rates import check_threshold
 from ganom.models.sources import NeutrinoSource, load_source
-from ganom.models.spatial import Density, spatial_response, true_baseline_edges
+from ganom.models.spatial import Density, spatial_responses, true_baseline_edges
 from ganom.models.xsec import dsigma_dt, t_max
 
 __all__ = [
@@ -483,8 +483,17 @@ def build_templates(
              src.assembly_radius_m]
     t_edges = true_baseline_edges(l_edges, l_lo, l_hi, width, kinks)
 
-    s_flux = spatial_response(det.radius_m, r_fid, dist, t_edges, l_edges, sig_grid, Density("flux"),
-                              src.assembly_radius_m)
+    if backgrounds is True:
+        comps = detector_backgrounds(det, src.half_life_days)
+    elif backgrounds is False:
+        comps = []
+    else:
+        comps = list(backgrounds)
+    # one geometric kernel for every vertex density: the signal's and the backgrounds'
+    densities = list(dict.fromkeys([Density("flux")] + [c.density for c in comps]))
+    responses = dict(zip(densities, spatial_responses(det.radius_m, r_fid, dist, t_edges, l_edges, sig_grid, densities,
+                                                      src.assembly_radius_m)))
+    s_flux = responses[Density("flux")]
     energy = _signal_energy(det, src, e_edges, escales, xsec_model, binning.cos_edges, det.angular_resolution_deg)
     time_sig = src.decay_fraction(binning.time_edges_days[:-1], binning.time_edges_days[1:])
     kernel = SignalKernel(src.energies_mev, tuple(ln.branch for ln in src.lines), t_edges, energy, sig_w, s_flux, time_sig)
@@ -500,20 +509,12 @@ def build_templates(
         if esc > 0:
             esc_tpl[name] = (groups[-esc][g], groups[esc][g])
 
-    if backgrounds is True:
-        comps = detector_backgrounds(det, src.half_life_days)
-    elif backgrounds is False:
-        comps = []
-    else:
-        comps = list(backgrounds)
-
     off: dict[str, NDArray] | None = {} if source_off_days > 0 else None
     off_esc: dict[str, tuple[NDArray, NDArray]] | None = {} if source_off_days > 0 else None
     spatial_cache: dict[Density, NDArray] = {}
     for comp in comps:
         if comp.density not in spatial_cache:
-            s = spatial_response(det.radius_m, r_fid, dist, t_edges, l_edges, sig_grid, comp.density,
-                                 src.assembly_radius_m).sum(axis=1)
+            s = responses[comp.density].sum(axis=1)
             spatial_cache[comp.density] = s / _density_total(comp.density, det, dist, src.assembly_radius_m)
         s_norm = spatial_cache[comp.density]  # fraction of the component in (k, L)
         en = _background_energy(det, comp, e_edges, escales)
