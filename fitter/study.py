@@ -33,8 +33,9 @@ __all__ = ["StudyConfig", "StudyResult", "FC_STRIDE", "estimate_seconds", "versi
 @dataclass
 class StudyConfig:
     """What the study covers and how thoroughly (``quick``: coarse grids, one run length for
-    the comparison, no FC toys). ``workers``: local processes for the FC toys (the maps do not
-    depend on it)."""
+    the comparison, no FC toys). ``workers``: local processes for the FC toys, or, without FC
+    toys, for the independent sections (detectors, comparison, gallium) side by side; no
+    result depends on it."""
 
     detectors: Sequence[str] = (DEFAULT_DETECTOR,)
     days: Sequence[float] = (10.0, 30.0)
@@ -78,7 +79,10 @@ def estimate_seconds(cfg: StudyConfig) -> float:
     from ganom.models.templates import default_binning
 
     per_det = 12.0 if cfg.quick else 90.0
-    compare = 2.0 * len(preset_names()) * (1 if cfg.quick else len(cfg.days))
+    compare = 1.5 * len(preset_names()) * (1 if cfg.quick else len(cfg.days)) + 1.5  # + the gallium fits
+    if _parallel_sections(cfg):  # sections side by side, after a few seconds of process start
+        n = min(cfg.workers, len(cfg.detectors) + 1)
+        return max(per_det, (per_det * len(cfg.detectors) + compare) / n) + 4.0
     fc = 0.0
     if cfg.fc_toys:
         src = load_source(cfg.source)
@@ -90,7 +94,12 @@ def estimate_seconds(cfg: StudyConfig) -> float:
                 n_bins = np.prod([b.edges(a).size - 1 for a in b.axes])
                 fc += _FC_SECONDS_PER_TOY_BIN * n_bins * cfg.fc_toys * points
         fc /= max(1, min(cfg.workers, points))
-    return per_det * len(cfg.detectors) + compare + fc + 10.0
+    return per_det * len(cfg.detectors) + compare + fc + 2.0
+
+
+def _parallel_sections(cfg: StudyConfig) -> bool:
+    """Sections run side by side when there are workers to spare: no FC toys (which use them)."""
+    return cfg.workers > 1 and cfg.fc_toys == 0
 
 
 def versions() -> dict[str, str]:
@@ -123,30 +132,80 @@ def run_study(cfg: StudyConfig, log: Callable[[str], None] = print) -> StudyResu
     res = StudyResult(out)
     log(f"ganom study: {', '.join(d.name for d in dets)}; {'quick' if cfg.quick else 'full'} mode; "
         f"expected run time ≈ {estimate_seconds(cfg) / 60:.1f} min; writing to {out}/")
-    timings: list[tuple[str, float]] = []
-
-    def timed(step: str, fn: Callable[..., str], *args: Any) -> str:
-        t = time.perf_counter()
-        text = fn(*args)
-        timings.append((step, time.perf_counter() - t))
-        log(f"    ({step}: {timings[-1][1]:.1f} s)")
-        return text
-
+    steps: list[tuple[str, Callable[..., str], tuple[Any, ...]]] = [("signal rates", _rates_section, (dets, src, cfg, out))]
+    steps += [(det.name, _detector_section, (det, src, cfg, out)) for det in dets]
+    steps += [("detector comparison", _comparison_section, (cfg, src, out)),
+              ("gallium anomaly", _gallium_section, (cfg, out))]
+    parallel = _parallel_sections(cfg)
+    if parallel:
+        done = _sections_in_processes(steps, out, cfg.workers, log)
+    else:
+        done = [_run_section(fn, args, out, log) for _, fn, args in steps]
+    sections, timings = [], []
+    for (step, _, _), (text, files, seconds, _lines) in zip(steps, done):
+        sections.append(text)
+        res.files += files
+        timings.append((step, seconds))
+        if not parallel:
+            log(f"    ({step}: {seconds:.1f} s)")
+    how = (f"side by side in {min(cfg.workers, len(steps))} processes, so they add up to more than the total"
+           if parallel else "one after the other")
+    sections.append(f"## Run time\n\nWall time of each step on this machine ({how}; total "
+                    f"{time.perf_counter() - t0:.1f} s; not part of the reproducible results).\n\n"
+                    + markdown_table(["step", "seconds"], [[k, f"{v:.1f}"] for k, v in timings]) + "\n")
     with threadpool_limits(limits=1):
-        sections = []
-        sections.append(timed("signal rates", _rates_section, dets, src, cfg, out, res, log))
-        for det in dets:
-            sections.append(timed(det.name, _detector_section, det, src, cfg, out, res, log))
-        sections.append(timed("detector comparison", _comparison_section, cfg, src, out, res, log))
-        sections.append(timed("gallium anomaly", _gallium_section, cfg, out, res, log))
-        sections.append("## Run time\n\nWall time of each step on this machine (not part of the reproducible "
-                        "results).\n\n" + markdown_table(["step", "seconds"], [[k, f"{v:.1f}"] for k, v in timings])
-                        + "\n")
         report = _report(cfg, sections)
         res.files.append(write_text_atomic(report, out / "report.md"))
     res.seconds = time.perf_counter() - t0
     log(f"done in {res.seconds:.1f} s: {len(res.files)} files in {out}/ (start with {out / 'report.md'})")
     return res
+
+
+def _run_section(fn: Callable[..., str], args: tuple[Any, ...], out: Path,
+                 log: Callable[[str], None] | None = None) -> tuple[str, list[Path], float, list[str]]:
+    """One section on one BLAS thread: (report text, files written, seconds, log lines kept
+    when ``log`` is None)."""
+    from threadpoolctl import threadpool_limits
+
+    part = StudyResult(out)
+    lines: list[str] = []
+    t = time.perf_counter()
+    with threadpool_limits(limits=1):
+        text = fn(*args, part, log if log is not None else lines.append)
+    return text, part.files, time.perf_counter() - t, lines
+
+
+def _init_section_worker() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
+def _sections_in_processes(steps: Sequence[tuple[str, Callable[..., str], tuple[Any, ...]]], out: Path, workers: int,
+                           log: Callable[[str], None]) -> list[tuple[str, list[Path], float, list[str]]]:
+    """Run the sections in worker processes (the costliest first) and log each one's lines as
+    it ends; results come back in the order of ``steps``."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    order = sorted(range(len(steps)), key=lambda i: steps[i][1] is not _detector_section)
+    results: list[Any] = [None] * len(steps)
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(steps)), mp_context=ctx,
+                             initializer=_init_section_worker) as pool:
+        futures = {pool.submit(_run_section, steps[i][1], steps[i][2], out): i for i in order}
+        try:
+            for fut in as_completed(futures):
+                i = futures[fut]
+                results[i] = fut.result()
+                for line in results[i][3]:
+                    log(line)
+                log(f"    ({steps[i][0]}: {results[i][2]:.1f} s)")
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+    return results
 
 
 # ----------------------------------------------------------------------------- sections

@@ -137,7 +137,7 @@ def branch_sensitivity(detector: Any = "jne-500t", source: NeutrinoSource | str 
 def _b_fits(model: Any, b_true: float, b_alternative: float | None) -> tuple[float, float | None]:
     """(σ_B by HESSE, Asimov √q of ``b_alternative``) on the Asimov data at ``b_true``."""
     data = model.asimov({"B": b_true})
-    res = fit(model, data).require_valid("branching-ratio fit")
+    res = fit(model, data, init={"B": b_true}).require_valid("branching-ratio fit")
     z = None
     if b_alternative is not None:
         alt = fit(model, data, init=res.values, fix={"B": float(b_alternative)}, hesse=False).require_valid("fit at B_alt")

@@ -51,8 +51,8 @@ def sensitivity_curve(detector: Detector | str, knob: str, values: Sequence[floa
         det, src, bscale = (det0, src0, 1.0) if knob == "days" else _configure(det0, src0, knob, float(v))
         tpl, model = build_configuration(det, src, distance_m, d_days, bscale, config=config)
         s, b = window_counts(tpl)
-        z1 = asimov_significance(model, R_DEFICIT, 1.0)
         z2 = asimov_significance(model, 1.0, R_DEFICIT)
+        z1 = asimov_significance(model, R_DEFICIT, 1.0, sigma=z2.sigma_r)
         out.append(SensitivityPoint(knob, float(v), s, b, z2.sigma_r, z1.z_asimov, z2.z_asimov))
     return out
 
@@ -110,8 +110,8 @@ def deficit_record(templates: Templates, model: BinnedModel, days: float, positi
 def _record(model: BinnedModel, name: str, distance_m: float, days: float, signal: float, background: float,
             position: str, toys: int, seed: int, progress: bool) -> ComparisonRecord:
     """Both R-deficit significances of a model as a :class:`ComparisonRecord`."""
-    z1 = significance(model, R_DEFICIT, 1.0, toys, seed, progress)
     z2 = significance(model, 1.0, R_DEFICIT, toys, seed + 1, progress)
+    z1 = significance(model, R_DEFICIT, 1.0, toys, seed, progress, sigma=z2.sigma_r)
     return ComparisonRecord(name, distance_m, days, signal, background, z2.sigma_r, z1.z_asimov, z2.z_asimov,
                             position, toys, z1.z_toys_median, z2.z_toys_median, z1.z_toys_bands, z2.z_toys_bands)
 

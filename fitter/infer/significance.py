@@ -75,20 +75,27 @@ def _check_hypotheses(r_true: float, r_test: float) -> None:
 
 
 def asimov_significance(model: BinnedModel, r_true: float = R_DEFICIT, r_test: float = 1.0,
-                        poi: str = SIGNAL_STRENGTH) -> SignificanceResult:
-    """Median significance to reject R = r_test when the truth is R = r_true (Asimov data)."""
+                        poi: str = SIGNAL_STRENGTH, *, sigma: float | None = None) -> SignificanceResult:
+    """Median significance to reject R = r_test when the truth is R = r_true (Asimov data).
+
+    The free fit starts at the truth, which is the minimum of Asimov data (MIGRAD confirms it
+    in a few steps). ``sigma``: σ_R at R = 1 if already known (saves a fit when r_true ≠ 1).
+    """
     _check_hypotheses(r_true, r_test)
     data = model.asimov({poi: r_true})
-    free = fit(model, data).require_valid("Asimov fit")
+    free = fit(model, data, init={poi: r_true}).require_valid("Asimov fit")
     cond = fit(model, data, init=free.values, fix={poi: r_test}, hesse=False).require_valid("conditional Asimov fit")
     q = float(one_sided_q(cond.twice_nll, free.twice_nll, free.value(poi), r_true, r_test))
-    sigma = free.error(poi) if r_true == 1.0 else sigma_r(model, 1.0, poi)
+    if r_true == 1.0:
+        sigma = free.error(poi)
+    elif sigma is None:
+        sigma = sigma_r(model, 1.0, poi)
     return SignificanceResult(r_true, r_test, math.sqrt(q), q, sigma)
 
 
 def sigma_r(model: BinnedModel, r_true: float = 1.0, poi: str = SIGNAL_STRENGTH) -> float:
-    """HESSE uncertainty of R on the Asimov dataset at R = r_true."""
-    res = fit(model, model.asimov({poi: r_true})).require_valid("Asimov fit for σ_R")
+    """HESSE uncertainty of R on the Asimov dataset at R = r_true (the fit starts at the truth)."""
+    res = fit(model, model.asimov({poi: r_true}), init={poi: r_true}).require_valid("Asimov fit for σ_R")
     return res.error(poi)
 
 
@@ -130,9 +137,10 @@ def toy_significance(model: BinnedModel, r_true: float = R_DEFICIT, r_test: floa
 
 
 def significance(model: BinnedModel, r_true: float = R_DEFICIT, r_test: float = 1.0, n_toys: int = 0,
-                 seed: int = 0, progress: bool = False) -> SignificanceResult:
-    """Asimov significance, σ_R and (with ``n_toys``) the toy median and ±1σ/±2σ bands."""
-    res = asimov_significance(model, r_true, r_test)
+                 seed: int = 0, progress: bool = False, *, sigma: float | None = None) -> SignificanceResult:
+    """Asimov significance, σ_R and (with ``n_toys``) the toy median and ±1σ/±2σ bands.
+    ``sigma``: σ_R at R = 1 if already known (:func:`asimov_significance`)."""
+    res = asimov_significance(model, r_true, r_test, sigma=sigma)
     if n_toys:
         z, _ = toy_significance(model, r_true, r_test, n_toys, seed, progress=progress)
         qs = np.quantile(z, [0.0228, 0.1587, 0.5, 0.8413, 0.9772])
