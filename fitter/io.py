@@ -41,6 +41,7 @@ __all__ = [
     "read_json",
     "write_yaml",
     "save_figure",
+    "save_figures",
     "save_npz",
     "format_table",
     "markdown_table",
@@ -213,6 +214,13 @@ def save_figure(fig: Any, path: str | Path, dpi: int = FIGURE_DPI, close: bool =
 
         plt.close(fig)
     return out
+
+
+def save_figures(fig: Any, path: str | Path, formats: Sequence[str] = ("png", "pdf"), dpi: int = FIGURE_DPI) -> list[Path]:
+    """:func:`save_figure` in several formats (``path`` with each suffix): a PNG for reports and
+    a vector PDF for papers and talks; the figure is closed after the last."""
+    p = Path(path)
+    return [save_figure(fig, p.with_suffix("." + f), dpi, close=(i == len(formats) - 1)) for i, f in enumerate(formats)]
 
 
 def save_npz(path: str | Path, **arrays: Any) -> Path:

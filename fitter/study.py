@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ganom.exceptions import InputError
-from ganom.fitter.io import dumps, jsonable, markdown_table, save_figure, write_json, write_text_atomic
+from ganom.fitter.io import dumps, jsonable, markdown_table, save_figures, write_json, write_text_atomic
 from ganom.models.detectors import DEFAULT_DETECTOR, load_detector, preset_names
 from ganom.models.rates import signal_rates
 from ganom.models.sources import load_source
@@ -81,8 +81,8 @@ def estimate_seconds(cfg: StudyConfig) -> float:
     per_det = 12.0 if cfg.quick else 90.0
     compare = 1.5 * len(preset_names()) * (1 if cfg.quick else len(cfg.days)) + 1.5  # + the gallium fits
     if _parallel_sections(cfg):  # sections side by side, after a few seconds of process start
-        n = min(cfg.workers, len(cfg.detectors) + 1)
-        return max(per_det, (per_det * len(cfg.detectors) + compare) / n) + 4.0
+        n = min(cfg.workers, 2 * len(cfg.detectors) + 2)  # per detector: its sensitivity, the rest
+        return max(per_det / 2, (per_det * len(cfg.detectors) + compare) / n) + 4.0
     fc = 0.0
     if cfg.fc_toys:
         src = load_source(cfg.source)
@@ -133,7 +133,10 @@ def run_study(cfg: StudyConfig, log: Callable[[str], None] = print) -> StudyResu
     log(f"ganom study: {', '.join(d.name for d in dets)}; {'quick' if cfg.quick else 'full'} mode; "
         f"expected run time ≈ {estimate_seconds(cfg) / 60:.1f} min; writing to {out}/")
     steps: list[tuple[str, Callable[..., str], tuple[Any, ...]]] = [("signal rates", _rates_section, (dets, src, cfg, out))]
-    steps += [(det.name, _detector_section, (det, src, cfg, out)) for det in dets]
+    for det in dets:
+        steps.append((det.name, _detector_section, (det, src, cfg, out)))
+        steps += [(f"{det.name}: 3+1 sensitivity, {pos}", _sensitivity_section, (det, src, cfg, out, pos))
+                  for pos in det.source_positions_m]
     steps += [("detector comparison", _comparison_section, (cfg, src, out)),
               ("gallium anomaly", _gallium_section, (cfg, out))]
     parallel = _parallel_sections(cfg)
@@ -153,12 +156,72 @@ def run_study(cfg: StudyConfig, log: Callable[[str], None] = print) -> StudyResu
     sections.append(f"## Run time\n\nWall time of each step on this machine ({how}; total "
                     f"{time.perf_counter() - t0:.1f} s; not part of the reproducible results).\n\n"
                     + markdown_table(["step", "seconds"], [[k, f"{v:.1f}"] for k, v in timings]) + "\n")
+    head_text, head_files = _headline_section(dets, cfg, out)
+    sections.insert(0, head_text)
+    res.files += head_files
     with threadpool_limits(limits=1):
         report = _report(cfg, sections)
         res.files.append(write_text_atomic(report, out / "report.md"))
     res.seconds = time.perf_counter() - t0
     log(f"done in {res.seconds:.1f} s: {len(res.files)} files in {out}/ (start with {out / 'report.md'})")
     return res
+
+
+HEADLINE_DM2 = (0.3, 1.0, 3.0)
+"""Δm² [eV²] at which the report quotes the 90 % CL reach in sin²2θ (the gallium region)."""
+
+
+def limits_at(result: Any, level: str, dm2: Sequence[float]) -> dict[str, float | None]:
+    """The upper limit on sin²2θ at each Δm² [eV²], interpolated log–log between grid rows
+    (None where a neighbouring row excludes nothing on the grid, or outside the grid)."""
+    lim = result.limit_curve(level)
+    x = np.log(result.grid.dm2)
+    out: dict[str, float | None] = {}
+    for target in dm2:
+        t = np.log(target)
+        if not x[0] <= t <= x[-1]:
+            out[f"{target:g}"] = None
+            continue
+        i = int(np.clip(np.searchsorted(x, t), 1, x.size - 1))
+        a, b = lim[i - 1], lim[i]
+        f = (t - x[i - 1]) / (x[i] - x[i - 1])
+        out[f"{target:g}"] = None if not (np.isfinite(a) and np.isfinite(b)) else float(np.exp((1 - f) * np.log(a) + f * np.log(b)))
+    return out
+
+
+def _headline_section(dets: Sequence[Any], cfg: StudyConfig, out: Path) -> tuple[str, list[Path]]:
+    """The report's first table, gathered from the sections' files into ``<detector>/headline.json``."""
+    import json
+
+    rows, files = [], []
+    days_max = max(cfg.days)
+    for det in dets:
+        folder = out / det.name
+        sig = {r["position"]: r for r in json.loads((folder / "significance.json").read_text()) if r["days"] == days_max}
+        br = json.loads((folder / "branching.json").read_text())["results"][0]
+        reach = {pos: json.loads((folder / f"reach_{pos}.json").read_text()) for pos in det.source_positions_m}
+        head = [{"detector": det.name, "position": pos, "distance_m": sig[pos]["distance_m"], "days": days_max,
+                 "z_reject_R1_if_R082": sig[pos]["z_reject_R1_if_R082"], "sigma_R": sig[pos]["sigma_R"],
+                 "sin2_2theta_90cl_wilks": reach[pos],
+                 "sigma_B_energy_only": br["sigma_b"] if pos == "centre" else None, "B_true": br["b_true"]}
+                for pos in det.source_positions_m]
+        files.append(write_text_atomic(dumps(jsonable(head), sort_keys=True), folder / "headline.json"))
+        for h in head:
+            lims = h["sin2_2theta_90cl_wilks"]
+            rows.append([det.label, f"{h['position']} ({h['distance_m']:g} m)", f"{h['days']:g}",
+                         f"{h['z_reject_R1_if_R082']:.1f}", f"{h['sigma_R']:.4f}"]
+                        + ["—" if lims[f"{d:g}"] is None else f"{lims[f'{d:g}']:.3f}" for d in HEADLINE_DM2]
+                        + ["" if h["sigma_B_energy_only"] is None else f"{h['sigma_B_energy_only']:.4f}"])
+    header = (["detector", "source position", "days", "Z(reject R = 1 | R = 0.82)", "σ_R"]
+              + [f"sin²2θ 90 % at {d:g} eV²" for d in HEADLINE_DM2] + ["σ_B"])
+    text = ("## Headline results\n\nPer detector and source position, for the longest run: Z, the median "
+            "significance (Asimov) to reject R = 1 (no deficit) if the ES rate is the gallium-like 0.82 of the "
+            "prediction; σ_R, the 1σ uncertainty on R if there is no deficit; the 90 % CL upper limit on "
+            "sin²2θ a no-oscillation result would set (Wilks, 2 d.o.f., interpolated between grid rows; '—': "
+            "nothing excluded on the grid); σ_B, the uncertainty on the ⁵¹Cr 320 keV branching ratio B "
+            "from the recoil spectrum alone, source at the centre. Details and files in the sections below; "
+            "these numbers in `<detector>/headline.json`.\n\n" + markdown_table(header, rows) + "\n")
+    return text, files
 
 
 def _run_section(fn: Callable[..., str], args: tuple[Any, ...], out: Path,
@@ -183,12 +246,14 @@ def _init_section_worker() -> None:
 
 def _sections_in_processes(steps: Sequence[tuple[str, Callable[..., str], tuple[Any, ...]]], out: Path, workers: int,
                            log: Callable[[str], None]) -> list[tuple[str, list[Path], float, list[str]]]:
-    """Run the sections in worker processes (the costliest first) and log each one's lines as
-    it ends; results come back in the order of ``steps``."""
+    """Run the sections in worker processes, the costliest first (so the short ones fill the
+    gaps: the order of measured section times), and log each one's lines as it ends; results
+    come back in the order of ``steps``."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    order = sorted(range(len(steps)), key=lambda i: steps[i][1] is not _detector_section)
+    cost = [_detector_section, _comparison_section, _sensitivity_section, _gallium_section, _rates_section]
+    order = sorted(range(len(steps)), key=lambda i: cost.index(steps[i][1]))
     results: list[Any] = [None] * len(steps)
     ctx = mp.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, len(steps)), mp_context=ctx,
@@ -219,8 +284,9 @@ def _rates_section(dets, src, cfg: StudyConfig, out: Path, res: StudyResult, log
     table = rates_table(results, cfg.days).markdown()
     res.files.append(write_text_atomic(table + "\n", out / "rates.md"))
     return ("## Signal rates\n\nExpected ν–e elastic-scattering events from "
-            f"{src.activity_mci:.3g} MCi of {src.isotope} above each detector's recoil threshold, with the "
-            "Bahcall–Kamionkowski–Sirlin cross section and the exact flux-weighted fiducial volume G (without "
+            f"{src.activity_mci:.3g} MCi of {src.isotope_label} above each detector's recoil threshold, with the "
+            "Bahcall–Kamionkowski–Sirlin cross section and the exact flux-weighted fiducial volume "
+            "G = ∫ dV/(4πL²) [m] (the events are n_e σ ∫Φ dt × G per unit flux at 1 m; without "
             f"the {src.assembly_radius_m:g} m source assembly, an assumption: docs/physics.md §5.3); runs start "
             "at the reference activity and include the decay. Files: `rates.json`, `rates.md`.\n\n" + table + "\n")
 
@@ -228,10 +294,7 @@ def _rates_section(dets, src, cfg: StudyConfig, out: Path, res: StudyResult, log
 def _detector_section(det, src, cfg: StudyConfig, out: Path, res: StudyResult, log) -> str:
     from ganom.fitter.analyses.comparison import comparison_table, deficit_record
     from ganom.fitter.config import build_configuration
-    from ganom.fitter.infer.contours import ESGridProblem, contour_regions, parse_levels, write_outputs
-    from ganom.fitter.infer.oscillation import OscillationGrid, OscillationModel
-    from ganom.fitter.plotting.gallium import overlay_gallium
-    from ganom.fitter.plotting.likelihood import plot_contours, plot_stack, refresh_legend
+    from ganom.fitter.plotting.likelihood import plot_stack
 
     name = det.name
     days_max = max(cfg.days)
@@ -247,7 +310,7 @@ def _detector_section(det, src, cfg: StudyConfig, out: Path, res: StudyResult, l
                 data = rng.poisson(tpl.total())
                 for axis in ("energy", "baseline"):
                     f = plot_stack(tpl, axis, data=data)
-                    res.files.append(save_figure(f, out / name / f"{axis}_{pos}.png"))
+                    res.files += save_figures(f, out / name / f"{axis}_{pos}.png")
     res.files.append(write_text_atomic(dumps(jsonable([r.to_record() for r in sig_recs]),
                                              sort_keys=True), out / name / "significance.json"))
     table = comparison_table(sig_recs).markdown()
@@ -259,41 +322,11 @@ def _detector_section(det, src, cfg: StudyConfig, out: Path, res: StudyResult, l
                                                  for a in ("energy", "baseline")) + ".\n")
     text.append("### R-deficit significance\n\nAsimov fits of the binned likelihood (reconstructed energy × baseline × "
                 "time, every nuisance profiled): the expected significance to reject R = 1 if the truth is the "
-                "gallium-like R = 0.82, and the reverse; σ_R is the HESSE error at R = 1. With 1 % fiducial and "
+                "gallium-like R = 0.82, and the reverse; σ_R is the HESSE error at R = 1. The signal and background "
+                "counted here are those in the analysis window (energy and baseline bins of the fit), hence fewer "
+                "events than in the rates table, which counts every recoil above threshold in the fiducial volume. With 1 % fiducial and "
                 f"0.23 % activity uncertainties σ_R cannot fall below ≈ 1 %. File: `{name}/significance.json`.\n\n"
                 + table + "\n")
-
-    log(f"[3] {name}: Asimov 3+1 sensitivity ({cfg.grid})")
-    grid = OscillationGrid.from_spec(cfg.grid)
-    lv = parse_levels("90,3sigma")
-    contour_files = []
-    for pos in det.source_positions_m:
-        tpl, model = build_configuration(det, src, pos, days_max)
-        prob = ESGridProblem(OscillationModel(model, tpl), grid)
-        scan = prob.scan()
-        results, _ = contour_regions(prob, scan, ["wilks", "raster"], lv)
-        if cfg.fc_toys:
-            log(f"    FC, {cfg.fc_toys} toys at 1 in {FC_STRIDE} grid points per axis, {pos}, {cfg.workers} worker(s)")
-            fc, _ = contour_regions(prob, scan, ["fc"], {"90%": 0.9}, n_toys=cfg.fc_toys, seed=cfg.seed,
-                                    fc_stride=FC_STRIDE, workers=cfg.workers, progress=True)
-            results += fc
-        for r in results:
-            contour_files += write_outputs(r, out / name, f"contour_{pos}_{r.method}")
-        fig = plot_contours(results, levels=["90%"], title=f"{det.label}, 3+1 sensitivity, {src.isotope}, "
-                                                             f"D = {tpl.distance_m:g} m, {days_max:g} d")
-        overlay_gallium(fig.axes[0])
-        refresh_legend(fig.axes[0])
-        res.files.append(save_figure(fig, out / name / f"contour_{pos}.png"))
-    res.files += contour_files
-    text.append("### Sterile-neutrino sensitivity\n\nThe Asimov dataset of no oscillation scanned over Δm²–sin²2θ "
-                f"({grid.shape[0]}×{grid.shape[1]} log grid), every nuisance profiled at every point: 90 % CL "
-                "exclusion by Wilks (2 d.o.f.) and raster (1 d.o.f.)"
-                + (f" and Feldman–Cousins (toys at 1 in {FC_STRIDE} grid points per axis, interpolated in between)"
-                   if cfg.fc_toys else "")
-                + ", with the gallium allowed region (GALLEX+SAGE+BEST, 1/2/3σ) and best fit overlaid. "
-                "Contours and Δχ² maps as JSON and HEPData-style YAML: "
-                + ", ".join(f"`{p.relative_to(out)}`" for p in contour_files if p.suffix == ".json") + ".\n\n"
-                + "\n".join(f"![{det.label} {p}](./{name}/contour_{p}.png)" for p in det.source_positions_m) + "\n")
 
     log(f"[4] {name}: ⁵¹Cr branching ratio")
     from ganom.fitter.analyses.branching import b_explaining_deficit, branch_sensitivity
@@ -328,6 +361,49 @@ def _detector_section(det, src, cfg: StudyConfig, out: Path, res: StudyResult, l
     return "\n".join(text)
 
 
+def _sensitivity_section(det, src, cfg: StudyConfig, out: Path, pos: str, res: StudyResult, log) -> str:
+    from ganom.fitter.config import build_configuration
+    from ganom.fitter.infer.contours import ESGridProblem, contour_regions, parse_levels, write_outputs
+    from ganom.fitter.infer.oscillation import OscillationGrid, OscillationModel
+    from ganom.fitter.plotting.gallium import overlay_gallium
+    from ganom.fitter.plotting.likelihood import plot_contours, refresh_legend
+
+    name = det.name
+    days_max = max(cfg.days)
+    log(f"[3] {name}: Asimov 3+1 sensitivity ({cfg.grid}), source {pos}")
+    grid = OscillationGrid.from_spec(cfg.grid)
+    tpl, model = build_configuration(det, src, pos, days_max)
+    prob = ESGridProblem(OscillationModel(model, tpl), grid)
+    scan = prob.scan()
+    results, _ = contour_regions(prob, scan, ["wilks", "raster"], parse_levels("90,3sigma"))
+    reach = limits_at(next(r for r in results if r.method == "wilks"), "90%", HEADLINE_DM2)
+    if cfg.fc_toys:
+        log(f"    FC, {cfg.fc_toys} toys at 1 in {FC_STRIDE} grid points per axis, {pos}, {cfg.workers} worker(s)")
+        fc, _ = contour_regions(prob, scan, ["fc"], {"90%": 0.9}, n_toys=cfg.fc_toys, seed=cfg.seed,
+                                fc_stride=FC_STRIDE, workers=cfg.workers, progress=True)
+        results += fc
+    files = []
+    for r in results:
+        files += write_outputs(r, out / name, f"contour_{pos}_{r.method}")
+    fig = plot_contours(results, levels=["90%"], title=f"{det.label}, 3+1 sensitivity, {src.isotope_label}, "
+                                                         f"D = {tpl.distance_m:g} m, {days_max:g} d")
+    overlay_gallium(fig.axes[0])
+    refresh_legend(fig.axes[0])
+    res.files += save_figures(fig, out / name / f"contour_{pos}.png") + files
+    res.files.append(write_text_atomic(dumps(jsonable(reach), sort_keys=True), out / name / f"reach_{pos}.json"))
+    head = ""
+    if pos == next(iter(det.source_positions_m)):
+        head = ("### Sterile-neutrino sensitivity\n\nThe Asimov dataset of no oscillation scanned over Δm²–sin²2θ "
+                f"({grid.shape[0]}×{grid.shape[1]} log grid), every nuisance profiled at every point: 90 % CL "
+                "exclusion by Wilks (2 d.o.f.) and raster (1 d.o.f.)"
+                + (f" and Feldman–Cousins (toys at 1 in {FC_STRIDE} grid points per axis, interpolated in between)"
+                   if cfg.fc_toys else "")
+                + ", with the gallium allowed region (GALLEX+SAGE+BEST, 1/2/3σ) and best fit overlaid.\n\n")
+    return (head + f"Source {pos} (D = {tpl.distance_m:g} m): contours and Δχ² maps as JSON and HEPData-style YAML, "
+            + ", ".join(f"`{p.relative_to(out)}`" for p in files if p.suffix == ".json") + ".\n\n"
+            + f"![{det.label} {pos}](./{name}/contour_{pos}.png)\n")
+
+
 def _comparison_section(cfg: StudyConfig, src, out: Path, res: StudyResult, log) -> str:
     from ganom.fitter.analyses.comparison import compare_detectors, comparison_table
     from ganom.fitter.plotting.likelihood import plot_comparison
@@ -336,8 +412,8 @@ def _comparison_section(cfg: StudyConfig, src, out: Path, res: StudyResult, log)
     log(f"[6] detector comparison ({', '.join(f'{d:g}' for d in days)} d, all presets)")
     recs = compare_detectors(None, days, src)
     res.files.append(write_text_atomic(dumps(jsonable([r.to_record() for r in recs]), sort_keys=True), out / "comparison.json"))
-    title = f"{src.activity_mci:.3g} MCi {src.isotope}: detector comparison (Asimov, 1σ systematics included)"
-    res.files.append(save_figure(plot_comparison(recs, title=title), out / "comparison.png"))
+    title = f"{src.activity_mci:.3g} MCi {src.isotope_label}: detector comparison (Asimov, 1σ systematics included)"
+    res.files += save_figures(plot_comparison(recs, title=title), out / "comparison.png")
     return ("## Detector comparison\n\nEvery bundled preset at each of its source positions, Asimov data, all "
             "systematics: events in the analysis window, background, σ_R and both R-deficit significances. "
             "Files: `comparison.json`, `comparison.png`.\n\n"
@@ -358,8 +434,8 @@ def _gallium_section(cfg: StudyConfig, out: Path, res: StudyResult, log) -> str:
     fits = [fit_oscillation("best"), fit_oscillation("all")]
     res.files.append(write_text_atomic(dumps(jsonable({"combined_ratios": [t.to_dict() for t in table],
                                                            "fits": [f.to_dict() for f in fits]}), sort_keys=True), out / "gallium.json"))
-    res.files.append(save_figure(plot_combined_ratios(table), out / "gallium_ratios.png"))
-    res.files.append(save_figure(plot_gallium_allowed(fits), out / "gallium_allowed.png"))
+    res.files += save_figures(plot_combined_ratios(table), out / "gallium_ratios.png")
+    res.files += save_figures(plot_gallium_allowed(fits), out / "gallium_allowed.png")
     return ("## The gallium anomaly\n\nThe six source experiments (GALLEX-1/2, SAGE-Cr/Ar, BEST inner/outer) with "
             "path lengths from their geometries: the combined ratio R̄ per ⁷¹Ga cross-section model (the "
             "cross-section uncertainty as a shared pull) with the significance of the deficit, and the 3+1 "
@@ -374,7 +450,8 @@ def _report(cfg: StudyConfig, sections: Sequence[str]) -> str:
     head = (f"# ganom sensitivity study\n\nProduced by\n\n```\n{cfg.command}\n```\n\n"
             f"with {', '.join(f'{k} {val}' for k, val in v.items())} ({platform.system()} {platform.machine()}); "
             f"mode: {'quick (coarse grids, no toys)' if cfg.quick else 'full'}; seed {cfg.seed}. Re-running the same "
-            "command gives identical tables and JSON.\n\n"
+            "command gives identical tables and JSON. Every figure is a PNG (200 dpi, shown here) with a vector "
+            "PDF of the same name beside it.\n\n"
             "Physics inputs are cited in the code and in the detector presets (`models/catalog/*.toml`); numbers "
             "marked *assumption* there are not measured values.\n")
     return head + "\n" + "\n".join(sections)
@@ -457,7 +534,7 @@ def _config_contours(a: Any, cfg: StudyConfig, out: Path, res: StudyResult, log:
     fig = plot_contours(results, levels=["90%"], title=f"{a.name}: 3+1 {'fit' if a.data is not None else 'sensitivity'}")
     overlay_gallium(fig.axes[0])
     refresh_legend(fig.axes[0])
-    res.files.append(save_figure(fig, out / "contours.png"))
+    res.files += save_figures(fig, out / "contours.png")
     res.files += files
     return ("## Sterile-neutrino " + ("regions" if a.data is not None else "sensitivity") + "\n\n"
             + ("The configuration's data" if a.data is not None else "The Asimov dataset of no oscillation")

@@ -190,6 +190,16 @@ class NeutrinoSource:
             raise PhysicsInputError("gamma_branch", self.gamma_branch, f"equal to the summed intensity of the excited-branch lines ({excited:.6g})", ctx)
 
     @property
+    def isotope_label(self) -> str:
+        """The isotope as typeset in text and figures, mass number as a superscript.
+
+        >>> load_source("cr51").isotope_label
+        '⁵¹Cr'
+        """
+        digits = len(self.isotope) - len(self.isotope.lstrip("0123456789"))
+        return self.isotope[:digits].translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")) + self.isotope[digits:]
+
+    @property
     def activity_mci(self) -> float:
         """A₀ in MCi (1 Ci = 3.7e10 Bq)."""
         return self.activity_bq / (1e6 * CURIE_BQ)

@@ -505,7 +505,7 @@ def build_templates(
     for g, arr in groups[0.0].items():
         name = f"signal_{g}"
         samples[name] = arr
-        info[name] = SampleInfo("signal", f"{src.isotope} ν ({'320 keV branch' if g == 'excited' else 'ground state'})", branch=g)
+        info[name] = SampleInfo("signal", f"{src.isotope_label} ν ({'320 keV branch' if g == 'excited' else 'ground state'})", branch=g)
         if esc > 0:
             esc_tpl[name] = (groups[-esc][g], groups[esc][g])
 

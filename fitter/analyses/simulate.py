@@ -163,7 +163,7 @@ def configuration_for(cfg: Configuration, root_name: str, backgrounds: list[str]
                                                for n in ss if n in backgrounds}})
         else:
             raise InputError(f"simulate: the {kind} '{name}' of the analytic model has no configuration form here")
-    return {"version": "1.0", "name": f"{tpl.detector.name}, {tpl.source.isotope} at D = {tpl.distance_m:g} m, "
+    return {"version": "1.0", "name": f"{tpl.detector.name}, {tpl.source.isotope_label} at D = {tpl.distance_m:g} m, "
                                       f"{b.run_days:g} d (simulated)",
             "poi": "R", "source": tpl.source.name,
             "channels": [{"name": "source_on",

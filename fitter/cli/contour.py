@@ -122,7 +122,7 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
         tpl, model = build_configuration(detector, src, distance, days, angular_resolution_deg=angular)
         om = OscillationModel(model, tpl)
         data = _load_counts(data_file, model) if data_file else None
-        label = f"{tpl.detector.label}, {src.activity_mci:.3g} MCi {src.isotope}, D = {tpl.distance_m:g} m, {days:g} d"
+        label = f"{tpl.detector.label}, {src.activity_mci:.3g} MCi {src.isotope_label}, D = {tpl.distance_m:g} m, {days:g} d"
         summary_head = {"detector": tpl.detector.name, "distance_m": tpl.distance_m, "days": days}
     problem = ESGridProblem(om, g, r_free=r_free, data=data)
     if "fc" in methods or bands:

@@ -220,5 +220,5 @@ def compare_cmd(detectors: tuple[str, ...], source: str, activity: float | None,
         from ganom.fitter.plotting.likelihood import plot_comparison
 
         src = _source(source, activity)
-        _save(plot_comparison(recs, title=f"{src.activity_mci:.3g} MCi {src.isotope}: detector comparison "
+        _save(plot_comparison(recs, title=f"{src.activity_mci:.3g} MCi {src.isotope_label}: detector comparison "
                                           "(Asimov, 1σ systematics included)"), plot)

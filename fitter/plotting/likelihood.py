@@ -93,7 +93,7 @@ def plot_stack(templates: Templates, axis: str = "energy", samples: dict[str, ND
         for k, e in enumerate(templates.kernel.line_energies_mev):
             key = f"line_{k}"
             src[key] = lines[k]
-            labels[key] = f"{templates.source.isotope} ν {e * 1e3:.1f} keV"
+            labels[key] = f"{templates.source.isotope_label} ν {e * 1e3:.1f} keV"
             kinds[key] = "signal"
     proj = {n: _project(np.asarray(a), axis, b.axes) for n, a in src.items()}
     total = sum(v.sum() for v in proj.values())
@@ -131,7 +131,7 @@ def plot_stack(templates: Templates, axis: str = "energy", samples: dict[str, ND
         ax.set_ylim(0, bottom.max() * 1.6)  # room for the legend
     ax.legend(fontsize=7, ncol=2, frameon=False, loc="upper right")
     det, src_ = templates.detector, templates.source
-    ax.set_title(title or f"{det.label}, {src_.isotope} {src_.activity_mci:.3g} MCi at D = {templates.distance_m:g} m, "
+    ax.set_title(title or f"{det.label}, {src_.isotope_label} {src_.activity_mci:.3g} MCi at D = {templates.distance_m:g} m, "
                           f"{templates.binning.run_days:g} d", fontsize=9)
     return fig
 
@@ -215,12 +215,29 @@ CONTOUR_COLOURS = ["#222222", "#4477AA", "#AA3377", "#CC6600", "#66CCEE"]  # no 
 CONTOUR_STYLES = ["-", "--", ":", "-."]
 
 
+METHOD_NAMES = {"wilks": "Wilks", "raster": "raster scan", "fc": "Feldman–Cousins", "cls": "CLs"}
+"""Method names in legends, as the literature writes them."""
+
+
+def _tick_excluded_side(line: Any, seg: NDArray) -> None:
+    """Ticks along an exclusion contour on its excluded side (larger sin²2θ at a given Δm²)."""
+    from matplotlib import patheffects
+
+    x, y = np.log10(seg[:, 1]), np.log10(seg[:, 0])
+    k = len(x) // 2
+    lo, hi = max(k - 1, 0), min(k + 1, len(x) - 1)
+    left_normal_x = -(y[hi] - y[lo])  # the left-hand normal of the path's direction
+    line.set_path_effects([patheffects.withTickedStroke(angle=135 if left_normal_x > 0 else -135, spacing=12,
+                                                        length=0.4)])
+
+
 def plot_contours(results: Sequence[Any], ax: Any = None, levels: Sequence[str] | None = None,
                   labels: Sequence[str] | None = None, bands: Any = None, title: str | None = None,
                   xlim: tuple[float, float] | None = None, ylim: tuple[float, float] | None = None) -> Figure:
     """Δm² (y) versus sin²2θ (x), log–log: contours of one or more :class:`ContourResult`.
 
-    Each result gets a colour, each confidence level a line style. ``bands``: a
+    Each result gets a colour, each confidence level a line style; the first exclusion contour
+    carries ticks on its excluded side. ``bands``: a
     :class:`ganom.fitter.infer.contours.SensitivityBands` drawn as green/yellow ±1σ/±2σ bands with its
     median, as PROSPECT and STEREO show expected sensitivities.
     """
@@ -240,13 +257,16 @@ def plot_contours(results: Sequence[Any], ax: Any = None, levels: Sequence[str] 
             if level not in res.critical:
                 continue
             segs = res.lines(level)
+            ticked = k == 0 and m == 0 and res.kind == "exclusion"
             for n_seg, seg in enumerate(segs):
                 lab = None
                 if n_seg == 0:
-                    base = labels[k] if labels else res.method
-                    lab = f"{base}, {level}"
-                ax.plot(seg[:, 1], seg[:, 0], color=colour, ls=CONTOUR_STYLES[m % len(CONTOUR_STYLES)], lw=1.5,
-                        label=lab)
+                    base = labels[k] if labels else METHOD_NAMES.get(res.method, res.method)
+                    lab = f"{base}, {level} CL" + (" (ticks: excluded side)" if ticked else "")
+                (line,) = ax.plot(seg[:, 1], seg[:, 0], color=colour, ls=CONTOUR_STYLES[m % len(CONTOUR_STYLES)],
+                                  lw=1.5, label=lab)
+                if ticked:
+                    _tick_excluded_side(line, seg)
         bf = res.best_fit or {}
         if bf.get("dm2", 0) > 0 and bf.get("sin2_2theta", 0) > 0 and res.kind == "allowed":
             ax.plot(bf["sin2_2theta"], bf["dm2"], marker="*", color=colour, ms=10, ls="none")
