@@ -37,6 +37,7 @@ from ganom.models.sources import NeutrinoSource, load_source
 from ganom.models.templates import Templates, build_templates
 
 __all__ = [
+    "configuration_record",
     "KNOBS",
     "window_counts",
     "SYSTEMATICS",
@@ -328,3 +329,17 @@ def build_configuration(detector: Detector | str, source: NeutrinoSource | str =
     """Templates and model of one configuration: ``Configuration.resolve(...).build()``."""
     return Configuration.resolve(detector, source, distance_m, days, background_scale, source_off_days, config,
                                  **template_kw).build()
+
+
+def configuration_record(templates: Templates, **extra: Any) -> dict[str, Any]:
+    """The resolved configuration of built templates, for a result's provenance: the detector
+    (name and file digest), the source and its activity [Bq], the distance [m], the run length
+    [days] and every bin edge; ``extra`` adds command options (a grid, a number of toys)."""
+    from ganom.fitter.io import detector_record
+
+    b = templates.binning
+    src = templates.source
+    return {"detector": detector_record(templates.detector), "source": src.name, "isotope": src.isotope,
+            "activity_bq": float(src.activity_bq), "distance_m": float(templates.distance_m),
+            "days": float(b.time_edges_days[-1]),
+            "binning": {a: [float(x) for x in b.edges(a)] for a in b.axes}, **extra}

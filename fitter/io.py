@@ -40,6 +40,12 @@ __all__ = [
     "write_json",
     "read_json",
     "write_yaml",
+    "provenance",
+    "set_command",
+    "current_command",
+    "with_provenance",
+    "detector_record",
+    "file_record",
     "save_figure",
     "save_figures",
     "save_npz",
@@ -191,11 +197,81 @@ def read_json(path: str | Path, error: type[InputError] = InputError) -> Any:
         raise error(f"{p}: JSON nested too deeply to read") from None
 
 
-def write_yaml(obj: Any, path: str | Path) -> Path:
-    """Write ``obj`` as YAML (block style, keys in insertion order) atomically."""
+def write_yaml(obj: Any, path: str | Path, prov: Mapping[str, Any] | None = None) -> Path:
+    """Write ``obj`` as YAML (block style, keys in insertion order) atomically; ``prov`` (see
+    :func:`provenance`) goes into comment lines on top, so formats with a fixed set of keys
+    (HEPData) stay valid."""
     import yaml
 
-    return write_text_atomic(yaml.safe_dump(jsonable(obj), sort_keys=False, default_flow_style=None), path)
+    head = "".join(f"# {line}\n" for line in
+                   yaml.safe_dump({"provenance": jsonable(dict(prov))}, sort_keys=False, width=10**9,
+                                  default_flow_style=None).splitlines()) if prov else ""
+    return write_text_atomic(head + yaml.safe_dump(jsonable(obj), sort_keys=False, default_flow_style=None), path)
+
+
+# ----------------------------------------------------------------------------- provenance
+_COMMAND: list[str] = []
+VERSIONED = ("ganom", "numpy", "scipy", "iminuit", "pyhf", "matplotlib", "uproot")
+
+
+def set_command(argv: Sequence[str]) -> None:
+    """The command line this process runs (the CLI sets it); :func:`provenance` records it."""
+    _COMMAND[:] = [str(a) for a in argv]
+
+
+def current_command() -> str:
+    """The command line recorded by :func:`set_command` ("" outside the CLI)."""
+    import shlex
+
+    return shlex.join(_COMMAND) if _COMMAND else ""
+
+
+def provenance(configuration: Mapping[str, Any] | None = None, seed: int | None = None,
+               command: str | None = None) -> dict[str, Any]:
+    """Where a result comes from: the command line (default: the one :func:`set_command`
+    recorded), the resolved configuration, the seed and the versions of ganom and its
+    numerical dependencies. No time stamp, so the same command writes the same bytes."""
+    import platform
+    import shlex
+    import sys
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed" if name != "ganom" else "source tree"
+    if command is None:
+        command = shlex.join(_COMMAND) if _COMMAND else f"python {shlex.join(sys.argv)} (library call)"
+    out: dict[str, Any] = {"command": command, "versions": versions}
+    if configuration is not None:
+        out["configuration"] = dict(configuration)
+    if seed is not None:
+        out["seed"] = int(seed)
+    return out
+
+
+def with_provenance(result: Any, prov: Mapping[str, Any]) -> dict[str, Any]:
+    """A result object with its provenance: a mapping gains a ``provenance`` key; a list of
+    records becomes ``{"provenance": ..., "records": [...]}``."""
+    if isinstance(result, Mapping):
+        return {**result, "provenance": dict(prov)}
+    return {"provenance": dict(prov), "records": list(result)}
+
+
+def file_record(path: str | Path) -> dict[str, Any]:
+    """An input file as a provenance entry: its name and the sha256 of its bytes."""
+    import hashlib
+
+    p = Path(path)
+    return {"file": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+
+
+def detector_record(detector: Any) -> dict[str, Any]:
+    """A detector as a provenance entry: its name and the digest of the TOML it was read from."""
+    src = getattr(detector, "source_file", "")
+    return {"name": detector.name, **(file_record(src) if src and Path(src).is_file() else {})}
 
 
 def save_figure(fig: Any, path: str | Path, dpi: int = FIGURE_DPI, close: bool = True) -> Path:

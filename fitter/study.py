@@ -22,12 +22,22 @@ from typing import Any
 import numpy as np
 
 from ganom.exceptions import InputError
-from ganom.fitter.io import dumps, jsonable, markdown_table, save_figures, write_json, write_text_atomic
+from ganom.fitter.io import (
+    detector_record,
+    dumps,
+    jsonable,
+    markdown_table,
+    provenance,
+    save_figures,
+    with_provenance,
+    write_json,
+    write_text_atomic,
+)
 from ganom.models.detectors import DEFAULT_DETECTOR, load_detector, preset_names
 from ganom.models.rates import signal_rates
 from ganom.models.sources import load_source
 
-__all__ = ["StudyConfig", "StudyResult", "FC_STRIDE", "estimate_seconds", "versions", "run_study"]
+__all__ = ["StudyConfig", "StudyResult", "FC_STRIDE", "estimate_seconds", "versions", "run_study", "study_provenance"]
 
 
 @dataclass
@@ -197,15 +207,17 @@ def _headline_section(dets: Sequence[Any], cfg: StudyConfig, out: Path) -> tuple
     days_max = max(cfg.days)
     for det in dets:
         folder = out / det.name
-        sig = {r["position"]: r for r in json.loads((folder / "significance.json").read_text()) if r["days"] == days_max}
+        sig = {r["position"]: r for r in json.loads((folder / "significance.json").read_text())["records"]
+               if r["days"] == days_max}
         br = json.loads((folder / "branching.json").read_text())["results"][0]
-        reach = {pos: json.loads((folder / f"reach_{pos}.json").read_text()) for pos in det.source_positions_m}
+        reach = {pos: json.loads((folder / f"reach_{pos}.json").read_text())["sin2_2theta_90cl_wilks"]
+                 for pos in det.source_positions_m}
         head = [{"detector": det.name, "position": pos, "distance_m": sig[pos]["distance_m"], "days": days_max,
                  "z_reject_R1_if_R082": sig[pos]["z_reject_R1_if_R082"], "sigma_R": sig[pos]["sigma_R"],
                  "sin2_2theta_90cl_wilks": reach[pos],
                  "sigma_B_energy_only": br["sigma_b"] if pos == "centre" else None, "B_true": br["b_true"]}
                 for pos in det.source_positions_m]
-        files.append(write_text_atomic(dumps(jsonable(head), sort_keys=True), folder / "headline.json"))
+        files.append(_write_result(head, folder / "headline.json", cfg))
         for h in head:
             lims = h["sin2_2theta_90cl_wilks"]
             rows.append([det.label, f"{h['position']} ({h['distance_m']:g} m)", f"{h['days']:g}",
@@ -274,13 +286,32 @@ def _sections_in_processes(steps: Sequence[tuple[str, Callable[..., str], tuple[
 
 
 # ----------------------------------------------------------------------------- sections
+def study_provenance(cfg: StudyConfig, analysis: Any = None) -> dict[str, Any]:
+    """The provenance every JSON/YAML of a study carries: its command, the detectors (file
+    digests) or the analysis configuration and its input files (digests), source and activity,
+    run lengths, mode, grid and seed."""
+    src = load_source(cfg.source)
+    if analysis is None:
+        resolved: dict[str, Any] = {"detectors": [detector_record(load_detector(d)) for d in cfg.detectors]}
+    else:
+        resolved = analysis.provenance_record()
+    resolved.update({"source": src.name, "activity_bq": float(src.activity_bq), "days": [float(d) for d in cfg.days],
+                     "mode": "quick" if cfg.quick else "full", "grid": cfg.grid, "fc_toys": cfg.fc_toys})
+    return provenance(resolved, cfg.seed, cfg.command)
+
+
+def _write_result(obj: Any, path: Path, cfg: StudyConfig, analysis: Any = None) -> Path:
+    """A study's JSON result with its provenance, keys sorted (reruns are byte-identical)."""
+    return write_text_atomic(dumps(jsonable(with_provenance(obj, study_provenance(cfg, analysis))), sort_keys=True),
+                             path)
+
+
 def _rates_section(dets, src, cfg: StudyConfig, out: Path, res: StudyResult, log) -> str:
     log("[1] signal rates")
     from ganom.fitter.analyses.rates import rates_table
 
     results = signal_rates(dets, src, None, days=cfg.days)
-    res.files.append(write_text_atomic(dumps(jsonable([r.to_record() for r in results]), sort_keys=True),
-                                       out / "rates.json"))
+    res.files.append(_write_result([r.to_record() for r in results], out / "rates.json", cfg))
     table = rates_table(results, cfg.days).markdown()
     res.files.append(write_text_atomic(table + "\n", out / "rates.md"))
     return ("## Signal rates\n\nExpected ν–e elastic-scattering events from "
@@ -311,8 +342,7 @@ def _detector_section(det, src, cfg: StudyConfig, out: Path, res: StudyResult, l
                 for axis in ("energy", "baseline"):
                     f = plot_stack(tpl, axis, data=data)
                     res.files += save_figures(f, out / name / f"{axis}_{pos}.png")
-    res.files.append(write_text_atomic(dumps(jsonable([r.to_record() for r in sig_recs]),
-                                             sort_keys=True), out / name / "significance.json"))
+    res.files.append(_write_result([r.to_record() for r in sig_recs], out / name / "significance.json", cfg))
     table = comparison_table(sig_recs).markdown()
     text.append(f"### Spectra and baselines\n\nStacked expected counts ({days_max:g}-day run) with one pseudo-dataset "
                 "(seeded) on top: the ⁵¹Cr recoil continuum ends at 556 keV (ground-state lines) with a step at "
@@ -336,8 +366,8 @@ def _detector_section(det, src, cfg: StudyConfig, out: Path, res: StudyResult, l
     brs = [branch_sensitivity(det, src, "centre", days_max, None, b_alternative=b_alt)]
     for ang in ((20.0,) if cfg.quick else (40.0, 20.0, 10.0, 5.0)):
         brs.append(branch_sensitivity(det, src, "centre", days_max, ang, b_alternative=b_alt))
-    res.files.append(write_text_atomic(dumps(jsonable({"b_explaining_deficit": b_alt,
-                                                                   "results": [r.to_dict() for r in brs]}), sort_keys=True), out / name / "branching.json"))
+    res.files.append(_write_result({"b_explaining_deficit": b_alt, "results": [r.to_dict() for r in brs]},
+                                   out / name / "branching.json", cfg))
     rows = [["energy only" if r.angular_resolution_deg is None else f"directional, {r.angular_resolution_deg:g}°",
              f"{r.sigma_b:.4f}", f"{r.z_alternative:.2f}"] for r in brs]
     text.append("### ⁵¹Cr branching ratio\n\nB (the 320 keV branch, 0.0988) fitted as the parameter of interest with "
@@ -384,13 +414,13 @@ def _sensitivity_section(det, src, cfg: StudyConfig, out: Path, pos: str, res: S
         results += fc
     files = []
     for r in results:
-        files += write_outputs(r, out / name, f"contour_{pos}_{r.method}")
+        files += write_outputs(r, out / name, f"contour_{pos}_{r.method}", study_provenance(cfg))
     fig = plot_contours(results, levels=["90%"], title=f"{det.label}, 3+1 sensitivity, {src.isotope_label}, "
                                                          f"D = {tpl.distance_m:g} m, {days_max:g} d")
     overlay_gallium(fig.axes[0])
     refresh_legend(fig.axes[0])
     res.files += save_figures(fig, out / name / f"contour_{pos}.png") + files
-    res.files.append(write_text_atomic(dumps(jsonable(reach), sort_keys=True), out / name / f"reach_{pos}.json"))
+    res.files.append(_write_result({"sin2_2theta_90cl_wilks": reach}, out / name / f"reach_{pos}.json", cfg))
     head = ""
     if pos == next(iter(det.source_positions_m)):
         head = ("### Sterile-neutrino sensitivity\n\nThe Asimov dataset of no oscillation scanned over Δm²–sin²2θ "
@@ -411,7 +441,7 @@ def _comparison_section(cfg: StudyConfig, src, out: Path, res: StudyResult, log)
     days = [max(cfg.days)] if cfg.quick else list(cfg.days)
     log(f"[6] detector comparison ({', '.join(f'{d:g}' for d in days)} d, all presets)")
     recs = compare_detectors(None, days, src)
-    res.files.append(write_text_atomic(dumps(jsonable([r.to_record() for r in recs]), sort_keys=True), out / "comparison.json"))
+    res.files.append(_write_result([r.to_record() for r in recs], out / "comparison.json", cfg))
     title = f"{src.activity_mci:.3g} MCi {src.isotope_label}: detector comparison (Asimov, 1σ systematics included)"
     res.files += save_figures(plot_comparison(recs, title=title), out / "comparison.png")
     return ("## Detector comparison\n\nEvery bundled preset at each of its source positions, Asimov data, all "
@@ -432,8 +462,8 @@ def _gallium_section(cfg: StudyConfig, out: Path, res: StudyResult, log) -> str:
     log("[7] gallium anomaly")
     table = combined_ratio_table()
     fits = [fit_oscillation("best"), fit_oscillation("all")]
-    res.files.append(write_text_atomic(dumps(jsonable({"combined_ratios": [t.to_dict() for t in table],
-                                                           "fits": [f.to_dict() for f in fits]}), sort_keys=True), out / "gallium.json"))
+    res.files.append(_write_result({"combined_ratios": [t.to_dict() for t in table], "fits": [f.to_dict() for f in fits]},
+                                   out / "gallium.json", cfg))
     res.files += save_figures(plot_combined_ratios(table), out / "gallium_ratios.png")
     res.files += save_figures(plot_gallium_allowed(fits), out / "gallium_allowed.png")
     return ("## The gallium anomaly\n\nThe six source experiments (GALLEX-1/2, SAGE-Cr/Ar, BEST inner/outer) with "
@@ -488,8 +518,7 @@ def run_config_study(config: str | Path, cfg: StudyConfig, log: Callable[[str], 
         if m.poi == "R":
             log("[1] R-deficit significance")
             rec = config_significance(a)
-            res.files.append(write_text_atomic(dumps(jsonable(rec.to_record()), sort_keys=True),
-                                               out / "significance.json"))
+            res.files.append(_write_result(rec.to_record(), out / "significance.json", cfg, a))
             sections.append("## R-deficit significance\n\nAsimov fits, every nuisance and the MC statistics profiled. "
                             "File: `significance.json`.\n\n" + comparison_table([rec]).markdown() + "\n")
         if a.oscillation is not None:
@@ -530,7 +559,7 @@ def _config_contours(a: Any, cfg: StudyConfig, out: Path, res: StudyResult, log:
         results += fc
     files = []
     for r in results:
-        files += write_outputs(r, out, f"contour_{r.method}")
+        files += write_outputs(r, out, f"contour_{r.method}", study_provenance(cfg, a))
     fig = plot_contours(results, levels=["90%"], title=f"{a.name}: 3+1 {'fit' if a.data is not None else 'sensitivity'}")
     overlay_gallium(fig.axes[0])
     refresh_legend(fig.axes[0])

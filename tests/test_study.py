@@ -48,8 +48,39 @@ def test_every_output_exists_and_parses(study_dirs):
     import pyhf
 
     pyhf.Workspace(json.loads((d / "jne-1t/jne-1t_centre_30d.workspace.json").read_text()))
-    recs = json.loads((d / "comparison.json").read_text())
+    recs = json.loads((d / "comparison.json").read_text())["records"]
     assert {r["detector"] for r in recs} >= {"juno", "jne-500t", "jne-1t", "borexino"}
+    for f in expected:
+        if f.endswith(".pdf") or f.endswith(".png"):
+            assert (d / f).with_suffix(".pdf").read_bytes()[:5] == b"%PDF-"
+    head = json.loads((d / "jne-1t/headline.json").read_text())["records"]
+    assert {h["position"] for h in head} == {"centre", "outside"}
+    assert "## Headline results" in report.split("## Signal rates")[0]
+
+
+def test_every_result_carries_its_provenance(study_dirs):
+    """Each JSON (except pyhf workspaces, whose schema is pyhf's) and each YAML names the
+    command, the detector file digest, source, activity, run lengths, seed and versions."""
+    import hashlib
+    from pathlib import Path
+
+    d = study_dirs[0]
+    preset = Path(__file__).resolve().parents[1] / "models" / "catalog" / "jne_1t.toml"
+    digest = hashlib.sha256(preset.read_bytes()).hexdigest()
+    checked = 0
+    for p in d.rglob("*.json"):
+        if p.name.endswith(".workspace.json") or p.name == "MANIFEST.json":
+            continue
+        prov = json.loads(p.read_text())["provenance"]
+        assert prov["command"].startswith("ganom study --quick -d jne-1t"), p
+        assert prov["configuration"]["detectors"] == [{"name": "jne-1t", "file": "jne_1t.toml", "sha256": digest}]
+        assert prov["configuration"]["activity_bq"] > 0 and prov["configuration"]["days"] == [10.0, 30.0]
+        assert prov["seed"] == 0 and {"ganom", "numpy", "iminuit", "pyhf"} <= set(prov["versions"])
+        checked += 1
+    for p in d.rglob("*.yaml"):
+        assert p.read_text().startswith("# provenance:\n#   command: ganom study"), p
+        checked += 1
+    assert checked >= 12
 
 
 def test_same_command_same_bytes(study_dirs):
@@ -60,8 +91,12 @@ def test_same_command_same_bytes(study_dirs):
     # the report's digest and the command
     files = [f for f in files if f.name not in ("report.md", "MANIFEST.json")]
     assert len(files) > 10
+
+    def without_command(text):  # the provenance quotes each run's own command line
+        return "\n".join(line for line in text.splitlines() if "ganom study --quick" not in line)
+
     for f in files:
-        assert (a / f).read_bytes() == (b / f).read_bytes(), f
+        assert without_command((a / f).read_text()) == without_command((b / f).read_text()), f
 
 
 def test_full_estimate_counts_fc_work_and_workers():

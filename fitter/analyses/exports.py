@@ -193,7 +193,7 @@ class ExportedAnalysis:
 
     def write(self, folder: str | Path) -> list[Path]:
         """Write workspace, patchset and summary (each validated before; written atomically)."""
-        from ganom.fitter.io import write_json
+        from ganom.fitter.io import jsonable, write_json
 
         folder = Path(folder)
         files = [folder / f"{self.stem}.workspace.json"]
@@ -205,7 +205,7 @@ class ExportedAnalysis:
         write_json(self.workspace, files[0])
         if self.patchset is not None:
             write_json(self.patchset, files[1])
-        write_json(self.summary, files[-1])
+        write_json(jsonable(self.summary), files[-1])
         return files
 
 
@@ -219,7 +219,11 @@ def export_analysis(analysis: Any, stem: str, grid: OscillationGrid | None = Non
     mc = model.mcstat
     approx = mc is not None and mc.constraint == "poisson"
     ws = export_workspace(model, analysis.observed(), digits=digits, mcstat_as_normal=approx)
+    from ganom.fitter.io import provenance, with_provenance
+
     summary = analysis.summary()
+    summary["configuration"] = str(analysis.path) if analysis.path else analysis.name
+    summary = with_provenance(summary, provenance(analysis.provenance_record()))
     if approx:
         summary["workspace_note"] = ("MC statistics: ganom's constraint is Poisson (Barlow–Beeston); pyhf's staterror "
                                      "is normal with the same σ_b, so the workspace approximates it (exact with "

@@ -37,10 +37,14 @@ class _Group(click.Group):
     cannot be written, a full disk), FitError → 3."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from ganom.fitter.io import set_command
+
+        argv = ["ganom", *getattr(ctx, "_protected_args", []), *ctx.args]
+        set_command(argv)
         try:
             out = super().invoke(ctx)
             for lock in ctx.meta.get("ganom.locks", []):
-                lock.complete("ganom " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+                lock.complete(shlex.join(argv))
             return out
         except InputError as exc:
             raise BadInput(str(exc)) from None

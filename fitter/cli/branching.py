@@ -91,7 +91,13 @@ def br_cmd(ctx: click.Context, detector: str, source: str, distance: str, days: 
     _save(plot_branching_exposure(study), str(outdir / "sigma_b_vs_exposure.png"))
     _save(plot_branching_resolution(study), str(outdir / "sigma_b_vs_resolution.png"))
     summary = study.to_dict()
-    write_json(jsonable(summary), outdir / "br.json")
+    from ganom.fitter.cli.common import resolved_preset
+    from ganom.fitter.io import provenance, with_provenance
+
+    resolved = resolved_preset(detector, source, distance, days, angular_resolution_deg=angular, mode=mode,
+                               deficit=deficit, target_sigma_b=target, exposures_days=list(exposures),
+                               resolutions_deg=list(resolutions))
+    write_json(jsonable(with_provenance(summary, provenance(resolved))), outdir / "br.json")
     if as_json:
         _echo_json(summary)
         return

@@ -298,6 +298,23 @@ def _configuration_options(several_days: bool = False) -> Any:
     return decorate
 
 
+def resolved_preset(detector: Any, source: Any, distance: Any, days: float, **options: Any) -> dict[str, Any]:
+    """The resolved configuration of a preset command for its outputs' provenance: detector
+    (name, file digest), source and activity [Bq], distance [m], days, the default binning's
+    edges, and the command's own options."""
+    from ganom.fitter.io import detector_record
+    from ganom.models.detectors import load_detector
+    from ganom.models.templates import default_binning
+
+    det = load_detector(detector)
+    src = load_source(source)
+    d = det.source_distance(distance)
+    b = default_binning(det, src, d, float(days))
+    return {"detector": detector_record(det), "source": src.name, "isotope": src.isotope,
+            "activity_bq": float(src.activity_bq), "distance_m": d, "days": float(days),
+            "binning": {a: [float(x) for x in b.edges(a)] for a in b.axes}, **options}
+
+
 def _source(source: str, activity_bq: float | None) -> Any:
     """The source preset or file, with the activity of ``--activity`` when given [Bq]."""
     src = load_source(source)

@@ -26,7 +26,7 @@ from ganom.fitter.cli.common import (
     refuse_with_config,
     source_option,
 )
-from ganom.fitter.io import jsonable, write_json
+from ganom.fitter.io import file_record, jsonable, provenance, with_provenance, write_json
 
 __all__ = ["contour_cmd"]
 
@@ -93,7 +93,7 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
     """
 
     from ganom.fitter.cli.common import _load_counts
-    from ganom.fitter.config import build_configuration
+    from ganom.fitter.config import build_configuration, configuration_record
     from ganom.fitter.infer.contours import (
         ESGridProblem,
         contour_regions,
@@ -117,6 +117,7 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
         data = _load_counts(data_file, model) if data_file else a.data
         label = a.name
         summary_head = {"configuration": config_file}
+        resolved = a.provenance_record()
     else:
         src = _source(source, activity)
         tpl, model = build_configuration(detector, src, distance, days, angular_resolution_deg=angular)
@@ -124,6 +125,13 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
         data = _load_counts(data_file, model) if data_file else None
         label = f"{tpl.detector.label}, {src.activity_mci:.3g} MCi {src.isotope_label}, D = {tpl.distance_m:g} m, {days:g} d"
         summary_head = {"detector": tpl.detector.name, "distance_m": tpl.distance_m, "days": days}
+        resolved = configuration_record(tpl)
+    resolved.update({"grid": list(g.shape), "dm2_range_ev2": [float(g.dm2[0]), float(g.dm2[-1])],
+                     "methods": list(methods), "levels": levels, "r_free": r_free,
+                     "data": file_record(data_file) if data_file else "Asimov, no oscillation"})
+    if "fc" in methods or bands:
+        resolved["toys"] = {"fc": toys if "fc" in methods else 0, "bands": bands}
+    prov = provenance(resolved, seed)
     problem = ESGridProblem(om, g, r_free=r_free, data=data)
     if "fc" in methods or bands:
         problem.require_toys(max(toys if "fc" in methods else 0, bands))
@@ -153,7 +161,7 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
                                     toys, seed, fc_stride, workers, scheduler, checkpoint, progress=True, bands=bands)
     paths = []
     for r in results:
-        paths += write_outputs(r, outdir, f"contour_{r.method}")
+        paths += write_outputs(r, outdir, f"contour_{r.method}", prov)
     title = f"{label}: 3+1 {'sensitivity' if data is None else 'fit'}"
     fig = plot_contours(results, bands=band, title=title)
     if overlay == "gallium":
@@ -165,7 +173,7 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
     _save(plot_delta_chi2_map(results[0]), str(outdir / "scan.png"))
     if band is not None:
         bp = outdir / "bands.json"
-        write_json(jsonable(band.to_dict()), bp)
+        write_json(jsonable(with_provenance(band.to_dict(), prov)), bp)
         paths.append(bp)
     elapsed = time.perf_counter() - t0
     summary = {**summary_head, "grid": list(g.shape),

@@ -59,7 +59,12 @@ def optimize_cmd(detector: str, source: str, activity: float | None, distance: s
 
     hold_output_folder(outdir)
     summary = res.to_dict()
-    write_json(jsonable(summary), outdir / "optimize.json")
+    from ganom.fitter.cli.common import resolved_preset
+    from ganom.fitter.io import provenance, with_provenance
+
+    resolved = resolved_preset(detector, _source(source, activity), distance, days, thresholds_mev=list(thresholds),
+                               fiducial_radii_m=None if radii is None else list(radii), dm2_ev2=dm2)
+    write_json(jsonable(with_provenance(summary, provenance(resolved))), outdir / "optimize.json")
     _save(plot_window_optimum(res, "z"), str(outdir / "optimize_z.png"))
     _save(plot_window_optimum(res, "limit"), str(outdir / "optimize_limit.png"))
     if as_json:

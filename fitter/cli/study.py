@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shlex
-import sys
 from pathlib import Path
 
 import click
@@ -39,13 +37,13 @@ def study_cmd(ctx: click.Context, detectors: tuple[str, ...], days: list[float],
       ganom study -d jne-500t -d juno --days 10,30,100 --out my-study
       ganom study --config examples/own_templates/analysis.toml --quick
     """
+    from ganom.fitter.io import current_command
     from ganom.fitter.study import StudyConfig, run_study
     from ganom.models.detectors import DEFAULT_DETECTOR
 
     cfg = StudyConfig(detectors or (DEFAULT_DETECTOR,), days, out=Path(out),
                       quick=quick, seed=seed, source=source, workers=workers or os.cpu_count() or 1,
-                      command="ganom " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["study"]
-                      else "ganom study" + (" --quick" if quick else ""))
+                      command=current_command() or "ganom study" + (" --quick" if quick else ""))
 
     from ganom.fitter.cli.common import hold_output_folder
 

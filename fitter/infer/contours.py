@@ -20,7 +20,7 @@ whenever the global minimum is among the candidates (tested against full scans).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -174,13 +174,16 @@ class ContourResult:
             "dependent_variables": deps}
 
 
-def write_outputs(result: ContourResult, out_dir: str | Path, stem: str = "contour") -> list[Path]:
-    """Write ``stem.json`` and ``stem.yaml`` (HEPData style) atomically; returns the paths."""
-    from ganom.fitter.io import jsonable, write_json, write_yaml
+def write_outputs(result: ContourResult, out_dir: str | Path, stem: str = "contour",
+                  prov: Mapping[str, Any] | None = None) -> list[Path]:
+    """Write ``stem.json`` and ``stem.yaml`` (HEPData style) atomically, with the provenance
+    ``prov`` (:func:`ganom.fitter.io.provenance`; default: the command only); returns the paths."""
+    from ganom.fitter.io import jsonable, provenance, with_provenance, write_json, write_yaml
 
     out = Path(out_dir)
-    return [write_json(jsonable(result.to_dict()), out / f"{stem}.json"),
-            write_yaml(result.to_hepdata(), out / f"{stem}.yaml")]
+    prov = prov if prov is not None else provenance()
+    return [write_json(jsonable(with_provenance(result.to_dict(), prov)), out / f"{stem}.json"),
+            write_yaml(result.to_hepdata(), out / f"{stem}.yaml", prov)]
 
 
 # ----------------------------------------------------------------------------- asymptotic methods

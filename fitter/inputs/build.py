@@ -117,6 +117,34 @@ class Analysis:
         """The data, or the Asimov data at the inits when the configuration gives none."""
         return self.data if self.data is not None else self.model.asimov()
 
+    def input_files(self) -> list[Path]:
+        """Every file the configuration reads histograms, events or data from (resolved)."""
+        base = self.path.parent if self.path is not None else Path(".")
+        found: list[Path] = []
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                if isinstance(node.get("file"), str):
+                    p = Path(node["file"])
+                    found.append(p if p.is_absolute() else base / p)
+                for v in node.values():
+                    walk(v)
+            elif isinstance(node, list):
+                for v in node:
+                    walk(v)
+
+        walk(self.config)
+        return list(dict.fromkeys(found))
+
+    def provenance_record(self) -> dict[str, Any]:
+        """The configuration file and every input file with their sha256, for results' provenance."""
+        from ganom.fitter.io import file_record
+
+        rec: dict[str, Any] = ({"configuration_file": file_record(self.path)} if self.path is not None and self.path.is_file()
+                               else {"configuration": self.name})
+        rec["input_files"] = [file_record(p) for p in self.input_files() if p.is_file()]
+        return rec
+
     def summary(self) -> dict[str, Any]:
         m = self.model
         per_sample = {s: float(m.nominal[i].sum()) for i, s in enumerate(m.samples)}
