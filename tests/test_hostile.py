@@ -274,3 +274,8 @@ def test_papercuts():
     r = CliRunner().invoke(main, ["rates", "-d", "jne-1t", "--activity", "3mCi"])
     assert r.exit_code == 0 and "e-0" in r.output, r.output
     assert "array(" not in str(PhysicsInputError("x", np.array(1.5), "y"))
+    r = CliRunner().invoke(main, ["significance", "-d", "jne-1t", "--toys", "20"])  # the bands it promises
+    assert r.exit_code == 0 and r.output.count("68 % in [") == 2 and "95 % in [" in r.output, r.output
+    for name in ("contour", "study"):  # one --workers, one default: every core
+        help_text = CliRunner().invoke(main, [name, "--help"]).output
+        assert "[default: every core]" in " ".join(help_text.split()), name

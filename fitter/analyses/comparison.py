@@ -26,6 +26,7 @@ __all__ = [
     "deficit_significances",
     "compare_detectors",
     "comparison_table",
+    "toy_bands_text",
 ]
 
 
@@ -114,6 +115,20 @@ def _record(model: BinnedModel, name: str, distance_m: float, days: float, signa
     z1 = significance(model, R_DEFICIT, 1.0, toys, seed, progress, sigma=z2.sigma_r)
     return ComparisonRecord(name, distance_m, days, signal, background, z2.sigma_r, z1.z_asimov, z2.z_asimov,
                             position, toys, z1.z_toys_median, z2.z_toys_median, z1.z_toys_bands, z2.z_toys_bands)
+
+
+def toy_bands_text(records: Sequence[ComparisonRecord]) -> str:
+    """The toy distributions of Z behind the medians: the central 68 % and 95 % intervals, one
+    line per configuration and test ("" without toys)."""
+    lines = []
+    for r in records:
+        if not r.toys:
+            continue
+        for what, b in (("Z(R=1 | R=0.82)", r.bands_R1_if_R082), ("Z(R=0.82 | R=1)", r.bands_R082_if_R1)):
+            lines.append(f"{r.detector} {r.position or f'D = {r.distance_m:g} m'}, {r.days:g} d, {what} over "
+                         f"{r.toys} toys: 68 % in [{b['-1sigma']:.2f}, {b['+1sigma']:.2f}], "
+                         f"95 % in [{b['-2sigma']:.2f}, {b['+2sigma']:.2f}]")
+    return "\n".join(lines)
 
 
 def config_significance(analysis: Any, toys: int = 0, seed: int = 0, progress: bool = False) -> ComparisonRecord:

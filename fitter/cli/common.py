@@ -202,6 +202,20 @@ def grid_option(default: str, help: str) -> Any:
     return click.option("--grid", type=GRID, default=default, show_default=True, help=help)
 
 
+def workers_option(what: str) -> Any:
+    """``--workers N``, the same everywhere: local processes, default every core (``None``
+    until :func:`resolve_workers`); no result depends on it."""
+    return click.option("--workers", type=click.IntRange(min=1), default=None,
+                        help=f"Local processes for {what} [default: every core]; results do not depend on it.")
+
+
+def resolve_workers(workers: int | None) -> int:
+    """``--workers`` as a number: every core when not given."""
+    import os
+
+    return workers or os.cpu_count() or 1
+
+
 def json_option(help: str = "Print JSON.") -> Any:
     """``--json`` → ``as_json``."""
     return click.option("--json", "as_json", is_flag=True, help=help)

@@ -24,7 +24,9 @@ from ganom.fitter.cli.common import (
     json_option,
     load_analysis,
     refuse_with_config,
+    resolve_workers,
     source_option,
+    workers_option,
 )
 from ganom.fitter.io import file_record, jsonable, provenance, with_provenance, write_json
 
@@ -64,7 +66,7 @@ class MethodList(_Parsed):
               help="Also draw expected-sensitivity bands from this many toys of no oscillation "
                    "(raster limits unless only wilks is asked for).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Root seed (per-point seeds are derived from it).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Local worker processes for FC toys.")
+@workers_option("the FC toys")
 @click.option("--scheduler", default=None, help="dask.distributed scheduler address ('local' for a LocalCluster).")
 @click.option("--r-free", is_flag=True, help="Profile the normalisation R (shape-only analysis) instead of R = 1.")
 @angular_option
@@ -105,6 +107,7 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
     from ganom.fitter.infer.oscillation import OscillationGrid, OscillationModel
     from ganom.fitter.plotting.likelihood import plot_contours, plot_delta_chi2_map, refresh_legend
 
+    workers = resolve_workers(workers)
     lv = parse_levels(levels)
     g = OscillationGrid.from_spec(grid, dm2_range)
     if config_file:

@@ -148,6 +148,7 @@ def significance_cmd(ctx: click.Context, config_file: str | None, detector: str,
         deficit_significances,
         sensitivity_curve,
         sensitivity_table,
+        toy_bands_text,
     )
 
     check_figure_path(plot, "--plot")
@@ -161,6 +162,8 @@ def significance_cmd(ctx: click.Context, config_file: str | None, detector: str,
             _echo_json(rec.to_record(toys=True))
         else:
             click.echo(comparison_table([rec], toys=bool(toys)).text())
+            if toys:
+                click.echo(toy_bands_text([rec]))
         return
     if not vary:
         recs = deficit_significances(detector, _source(source, activity), distance, days, background_scale,
@@ -169,6 +172,8 @@ def significance_cmd(ctx: click.Context, config_file: str | None, detector: str,
             _echo_json([r.to_record(toys=True) for r in recs])
         else:
             click.echo(comparison_table(recs, toys=bool(toys)).text())
+            if toys:
+                click.echo(toy_bands_text(recs))
         return
     if not vary_values:
         raise BadInput("--vary needs --values (comma-separated)")

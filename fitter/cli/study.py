@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from ganom.fitter.cli.common import DAYS, source_option
+from ganom.fitter.cli.common import DAYS, resolve_workers, source_option, workers_option
 
 __all__ = ["study_cmd"]
 
@@ -21,8 +20,7 @@ __all__ = ["study_cmd"]
               help="Output folder.")
 @click.option("--quick", is_flag=True, help="Coarse grids and no toys: the whole study in under a minute.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of pseudo-data and toys.")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Local processes for the FC toys [default: every core]; results do not depend on it.")
+@workers_option("the FC toys, or without toys the study's sections side by side")
 @click.option("--config", "config_file", default=None, type=click.Path(dir_okay=False),
               help="Study an analysis configuration file (your own histograms and events) instead of presets.")
 @click.pass_context
@@ -42,7 +40,7 @@ def study_cmd(ctx: click.Context, detectors: tuple[str, ...], days: list[float],
     from ganom.models.detectors import DEFAULT_DETECTOR
 
     cfg = StudyConfig(detectors or (DEFAULT_DETECTOR,), days, out=Path(out),
-                      quick=quick, seed=seed, source=source, workers=workers or os.cpu_count() or 1,
+                      quick=quick, seed=seed, source=source, workers=resolve_workers(workers),
                       command=current_command() or "ganom study" + (" --quick" if quick else ""))
 
     from ganom.fitter.cli.common import hold_output_folder
