@@ -279,3 +279,20 @@ def test_papercuts():
     for name in ("contour", "study"):  # one --workers, one default: every core
         help_text = CliRunner().invoke(main, [name, "--help"]).output
         assert "[default: every core]" in " ".join(help_text.split()), name
+
+
+def test_one_folder_never_mixes_two_runs(tmp_path, monkeypatch):
+    """The same command may rerun into its folder (up to --workers); another command is refused
+    when --out names the folder, and the default folder gives way to <name>-2."""
+    monkeypatch.chdir(tmp_path)
+    run = CliRunner().invoke
+    assert run(main, ["contour", "-d", "jne-1t", "--grid", "3x3", "--out", "x"]).exit_code == 0
+    assert run(main, ["contour", "-d", "jne-1t", "--grid", "3x3", "--out", "x", "--workers", "1"]).exit_code == 0
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "x").iterdir()}
+    r = run(main, ["contour", "-d", "jne-1t", "--grid", "4x4", "--out", "x"])
+    assert r.exit_code == 2 and "holds the results of another run" in r.output, r.output
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "x").iterdir()} == before
+    assert run(main, ["contour", "-d", "jne-1t", "--grid", "3x3"]).exit_code == 0
+    r = run(main, ["contour", "-d", "jne-1t", "--grid", "4x4"])
+    assert r.exit_code == 0 and "writing to ganom-output/contour-2" in r.output, r.output
+    assert (tmp_path / "ganom-output" / "contour-2" / "MANIFEST.json").is_file()

@@ -87,7 +87,7 @@ def br_cmd(ctx: click.Context, detector: str, source: str, distance: str, days: 
 
     from ganom.fitter.cli.common import hold_output_folder
 
-    hold_output_folder(outdir)
+    outdir = hold_output_folder(outdir)
     _save(plot_branching_exposure(study), str(outdir / "sigma_b_vs_exposure.png"))
     _save(plot_branching_resolution(study), str(outdir / "sigma_b_vs_resolution.png"))
     summary = study.to_dict()

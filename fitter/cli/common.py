@@ -402,12 +402,73 @@ def load_analysis(path: str) -> Any:
     return build_analysis(path)
 
 
-def hold_output_folder(folder: Any) -> None:
-    """Lock an output folder for this command (:class:`ganom.fitter.io.FolderLock`): released
-    when the command ends, with ``MANIFEST.json`` written last if it succeeded."""
+# options that change how a run goes, not what it writes
+_RUN_OPTIONS = {"--workers": 1, "--scheduler": 1, "--quiet": 0, "-q": 0, "--json": 0}
+
+
+def _result_defining(command: str) -> list[str]:
+    import shlex
+
+    words, out, skip = shlex.split(command), [], 0
+    for w in words:
+        if skip:
+            skip -= 1
+            continue
+        name = w.split("=", 1)[0]
+        if name in _RUN_OPTIONS:
+            skip = _RUN_OPTIONS[name] if "=" not in w else 0
+            continue
+        out.append(w)
+    return out
+
+
+def _other_run(folder: Path) -> str:
+    """The command of another run whose results ``folder`` holds ("" if none)."""
+    import json
+
+    from ganom.fitter.io import FolderLock, current_command
+
+    manifest = folder / FolderLock.MANIFEST
+    if not (manifest.is_file() and current_command()):
+        return ""
+    try:
+        previous = str(json.loads(manifest.read_text(encoding="utf-8")).get("command", ""))
+    except (OSError, ValueError, AttributeError):
+        return ""
+    return previous if previous and _result_defining(previous) != _result_defining(current_command()) else ""
+
+
+def output_folder(folder: Any, option: str = "out") -> Path:
+    """The folder this command may write to, nothing created. One folder never mixes two
+    runs' files: the same command again (up to --workers, --scheduler, --quiet, --json) may
+    overwrite or resume its own run; a folder holding another command's results is refused
+    when ``--out`` was given, and the default folder gives way to the first free
+    ``<name>-2``, ``<name>-3``, ... (said on stderr)."""
     from ganom.fitter.io import FolderLock
 
+    ctx = click.get_current_context()
+    folder = base = Path(folder)
+    other = _other_run(folder)
+    if other and ctx.get_parameter_source(option) == click.core.ParameterSource.DEFAULT:
+        k = 2
+        while _other_run(folder):
+            folder, k = base.with_name(f"{base.name}-{k}"), k + 1
+        click.echo(f"{base} holds the results of `{other}`; writing to {folder}", err=True)
+    elif other:
+        raise BadInput(f"{folder} holds the results of another run (`{other}`, see {folder / FolderLock.MANIFEST}); "
+                       f"use another --out, or delete the folder to replace them")
+    return folder
+
+
+def hold_output_folder(folder: Any, option: str = "out") -> Path:
+    """Lock the output folder of this command (:func:`output_folder`, then
+    :class:`ganom.fitter.io.FolderLock`) and return it: released when the command ends, with
+    ``MANIFEST.json`` written last if it succeeded."""
+    from ganom.fitter.io import FolderLock
+
+    folder = output_folder(folder, option)
     ctx = click.get_current_context()
     lock = FolderLock(folder).acquire()
     ctx.call_on_close(lock.release)
     ctx.meta.setdefault("ganom.locks", []).append(lock)
+    return folder

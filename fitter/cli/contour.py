@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import click
 
@@ -138,7 +137,9 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
     problem = ESGridProblem(om, g, r_free=r_free, data=data)
     if "fc" in methods or bands:
         problem.require_toys(max(toys if "fc" in methods else 0, bands))
-    outdir = Path(out)
+    from ganom.fitter.cli.common import output_folder
+
+    outdir = output_folder(out)
     if "fc" in methods:
         from ganom.fitter.infer.parallel import Checkpoint
 
@@ -146,7 +147,7 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
 
     from ganom.fitter.cli.common import hold_output_folder
 
-    hold_output_folder(outdir)
+    outdir = hold_output_folder(outdir)
     what = "the data" if data is not None else "Asimov data of no oscillation (sensitivity)"
     click.echo(f"{label}, {model.n_bins} bins, {model.n_params} parameters ({'R profiled' if r_free else 'R = 1'}); "
                f"{what}; grid {g.shape[0]}×{g.shape[1]}", err=True)

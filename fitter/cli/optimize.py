@@ -57,7 +57,7 @@ def optimize_cmd(detector: str, source: str, activity: float | None, distance: s
 
     from ganom.fitter.cli.common import hold_output_folder
 
-    hold_output_folder(outdir)
+    outdir = hold_output_folder(outdir)
     summary = res.to_dict()
     from ganom.fitter.cli.common import resolved_preset
     from ganom.fitter.io import provenance, with_provenance

@@ -35,17 +35,15 @@ def study_cmd(ctx: click.Context, detectors: tuple[str, ...], days: list[float],
       ganom study -d jne-500t -d juno --days 10,30,100 --out my-study
       ganom study --config examples/own_templates/analysis.toml --quick
     """
+    from ganom.fitter.cli.common import hold_output_folder
     from ganom.fitter.io import current_command
     from ganom.fitter.study import StudyConfig, run_study
     from ganom.models.detectors import DEFAULT_DETECTOR
 
+    out = hold_output_folder(out)
     cfg = StudyConfig(detectors or (DEFAULT_DETECTOR,), days, out=Path(out),
                       quick=quick, seed=seed, source=source, workers=resolve_workers(workers),
                       command=current_command() or "ganom study" + (" --quick" if quick else ""))
-
-    from ganom.fitter.cli.common import hold_output_folder
-
-    hold_output_folder(out)
     if config_file:
         from ganom.fitter.cli.common import refuse_with_config
         from ganom.fitter.study import run_config_study
