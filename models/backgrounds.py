@@ -6,7 +6,7 @@ Every spectrum is computed from physics, none drawn by hand (docs/physics.md §7
   times the shape factor of the transition's forbiddenness;
 * ¹⁴C–¹⁴C pile-up: the self-convolution of the ¹⁴C spectrum, with rate ρ₁₄ · R₁₄ · τ_window
   per volume (one decay here, the other anywhere in the target within the window);
-* solar ν (⁷Be, pep, CNO, ⁸B): ν–e recoil spectra from :mod:`ganom.models.xsec` with B16-GS98 fluxes
+* solar ν (pp, ⁷Be, pep, CNO, ⁸B): ν–e recoil spectra from :mod:`ganom.models.xsec` with B16-GS98 fluxes
   and the MSW-LMA survival probability at each source's production density;
 * ²¹⁰Po: the quenched α line (a delta at the visible energy, smeared by the resolution);
 * external and source-correlated γ's: the Klein–Nishina single-Compton electron spectrum
@@ -46,6 +46,7 @@ from ganom.models.constants import (
     SOLAR_CNO_ENDPOINTS_MEV,
     SOLAR_FLUX_B16_GS98,
     SOLAR_PEP_LINE_MEV,
+    SOLAR_PP_ENDPOINT_MEV,
     SOLAR_PRODUCTION_NE,
 )
 from ganom.models.oscillation import p_ee_solar
@@ -258,7 +259,8 @@ def c14_specific_activity_bq_per_kg_carbon(ratio: float) -> float:
 
 
 # Defaults for components a preset names without details (each can be overridden).
-_SOLAR_UNC = {"be7": 0.06, "pep": 0.01, "cno": 0.16, "b8": 0.12}
+_SOLAR_UNC = {"pp": SOLAR_FLUX_B16_GS98["pp"][1], "be7": 0.06, "pep": 0.01, "cno": 0.16, "b8": 0.12}
+_SOLAR_DEFAULT = ["pp", "be7", "pep", "cno", "b8"]
 
 
 _UPPER = {"rate_cpd_per_100t": 1e9, "rate_per_day": 1e12, "c14_to_c12": 1e-9, "carbon_mass_fraction": 1.0,
@@ -302,7 +304,7 @@ _BACKGROUND_KEYS = {
     "kr85": {"rate_cpd_per_100t", "uncertainty"},
     "bi210": {"rate_cpd_per_100t", "uncertainty"},
     "c11": {"rate_cpd_per_100t", "uncertainty"},
-    "solar": {"components", "be7", "pep", "cno", "b8"},
+    "solar": {"components", "pp", "be7", "pep", "cno", "b8"},
     "external": {"gamma_mev", "attenuation_length_m", "rate_per_day", "uncertainty"},
     "source_gamma": _GAMMA_KEYS | {"enabled", "impurities"},
 }
@@ -335,7 +337,7 @@ def detector_backgrounds(detector: Any, source_half_life_days: float | None = No
             raise ConfigError(f, f"backgrounds.{name}", "expected a table")
         _check_keys(cfg[name], _BACKGROUND_KEYS[name], f, f"backgrounds.{name}")
     solar = cfg.get("solar", {})
-    comps_given = solar.get("components", ["be7", "pep", "cno", "b8"])
+    comps_given = solar.get("components", _SOLAR_DEFAULT)
     if not isinstance(comps_given, list) or not all(isinstance(c, str) for c in comps_given):
         raise ConfigError(f, "backgrounds.solar.components", f"got {comps_given!r}; expected a list of names from "
                                                              f"{', '.join(_SOLAR_UNC)}")
@@ -404,14 +406,14 @@ def detector_backgrounds(detector: Any, source_half_life_days: float | None = No
             _uncertainty(tab, f, "backgrounds.c11", 0.1), True, "β⁺, endpoint 0.960 MeV + 1.022 MeV annihilation"))
     if "solar" in cfg:
         tab = cfg["solar"]
-        comps = tab.get("components", ["be7", "pep", "cno", "b8"])
+        comps = tab.get("components", _SOLAR_DEFAULT)
         ne_m3 = detector.electron_density_m3
         for comp in comps:
             if comp not in _SOLAR_UNC:
                 raise ConfigError(f, "backgrounds.solar.components", f"unknown '{comp}'; known: {', '.join(_SOLAR_UNC)}")
             spec, rate_per_e = _solar_component(comp)
             out.append(BackgroundComponent(
-                comp, {"be7": "⁷Be ν", "pep": "pep ν", "cno": "CNO ν", "b8": "⁸B ν"}[comp], spec,
+                comp, {"pp": "pp ν", "be7": "⁷Be ν", "pep": "pep ν", "cno": "CNO ν", "b8": "⁸B ν"}[comp], spec,
                 rate_per_e * ne_m3 * v_target * SECONDS_PER_DAY, Density("uniform"), None,
                 _uncertainty(tab.get(comp, {}) if isinstance(tab.get(comp), dict) else {}, f,
                              f"backgrounds.solar.{comp}", _SOLAR_UNC[comp]), True,
@@ -488,6 +490,11 @@ def source_gamma_component(tab: dict, file: str = "<config>", source_half_life_d
 
 def _solar_component(name: str) -> tuple[Spectrum, float]:
     """(recoil spectrum, rate per target electron per second) of a solar ν component."""
+    if name == "pp":
+        q = SOLAR_PP_ENDPOINT_MEV
+        nu = _normalised(neutrino_spectrum_beta_plus(q, 1, 2), q)
+        spec = es_recoil_continuum(nu, q, SOLAR_PRODUCTION_NE["pp"])
+        return spec, SOLAR_FLUX_B16_GS98["pp"][0] * _spectrum_integral(spec)
     if name == "be7":
         phi = SOLAR_FLUX_B16_GS98["be7"][0]
         lines = [(e, w) for e, w in SOLAR_BE7_LINES]

@@ -28,6 +28,7 @@ __all__ = [
     "SOLAR_FLUX_B16_GS98",
     "SOLAR_BE7_LINES",
     "SOLAR_PEP_LINE_MEV",
+    "SOLAR_PP_ENDPOINT_MEV",
     "SOLAR_CNO_ENDPOINTS_MEV",
     "SOLAR_PRODUCTION_NE",
     "SIN2_THETA12",
@@ -110,6 +111,10 @@ SOLAR_FLUX_B16_GS98 = {
 # ¹⁷F 1.740 MeV (Bahcall & Ulrich, RMP 60 (1988) 297).
 SOLAR_BE7_LINES = ((0.8618, 0.8956), (0.3843, 0.1044))
 SOLAR_PEP_LINE_MEV = 1.442
+# pp ν (p + p → d + e⁺ + νe): endpoint 0.420 MeV; the spectrum is the allowed β⁺ shape with
+# the deuteron's Fermi function (Bahcall, "Neutrino Astrophysics" (1989) §6.1; Bahcall,
+# PRC 56 (1997) 3391 tabulates it; the allowed shape agrees to ~1 %).
+SOLAR_PP_ENDPOINT_MEV = 0.420
 SOLAR_CNO_ENDPOINTS_MEV = {"n13": 1.199, "o15": 1.732, "f17": 1.740}
 # Production-zone mean electron densities [N_A cm⁻³] of the B16-GS98 model (averaged over
 # the B16 production distributions: docs/physics.md §7.4).

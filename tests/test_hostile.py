@@ -43,7 +43,7 @@ def _files(tmp: Path) -> None:
         "an_key.toml": PRESET + "\n[analysis]\ntime_binz = 3\n",
         "bk_typo.toml": PRESET.replace("[backgrounds.c14]\n", "[backgrounds.c14]\nuncertanty = 0.1\n"),
         "bk_enabled.toml": PRESET + '\n[backgrounds.source_gamma]\nenabled = "no"\nrate_per_day = 1.0\n',
-        "bk_components.toml": PRESET.replace('components = ["be7", "pep", "cno", "b8"]', "components = 5"),
+        "bk_components.toml": PRESET.replace('components = ["pp", "be7", "pep", "cno", "b8"]', "components = 5"),
         "bk_gamma.toml": PRESET.replace("gamma_mev = 2.614", "gamma_mev = 1e300"),
     }
     for name, text in variants.items():

@@ -115,7 +115,8 @@ def test_energy_response_normalised_and_escale():
 
 
 # ---- background physics against independent numbers -------------------------------
-@pytest.mark.parametrize("comp, ref, tol", [("be7", 47.9, 0.02), ("pep", 2.74, 0.02), ("cno", 4.92, 0.03)])
+@pytest.mark.parametrize("comp, ref, tol", [("pp", 131.1, 0.02), ("be7", 47.9, 0.02), ("pep", 2.74, 0.02),
+                                            ("cno", 4.92, 0.03)])
 def test_solar_rates_vs_borexino_ssm_references(comp, ref, tol):
     """Borexino's SSM (B16-GS98) reference ES rates in PC [cpd/100 t] (arXiv:2005.12829, Table 2)."""
     _, rate = _solar_component(comp)
@@ -125,6 +126,19 @@ def test_solar_rates_vs_borexino_ssm_references(comp, ref, tol):
 def test_solar_be7_vs_borexino_measurement():
     _, rate = _solar_component("be7")
     assert abs(rate * E100T_PC * 86400 - 48.3) < 2 * 1.3  # PRD 100 (2019) 082004: 48.3 ± 1.1 +0.4 −0.7
+
+
+def test_solar_pp_vs_borexino_measurement_and_its_share_above_threshold():
+    """pp: Borexino Phase-II measured 134 ± 10 +6 −10 cpd/100 t (Nature 562 (2018) 505); the
+    recoils end at T_max(0.420 MeV) = 0.261 MeV, so only a few per cent lie above 0.2 MeV."""
+    spec, rate = _solar_component("pp")
+    cpd = rate * E100T_PC * 86400
+    assert abs(cpd - 134.0) < 2 * 12.0
+    assert spec.hi == pytest.approx(2 * 0.420**2 / (0.51099895 + 2 * 0.420), rel=1e-3)
+    t = np.linspace(0.0, spec.hi, 4001)
+    pdf = spec.pdf(t)
+    above = np.trapezoid(np.where(t > 0.2, pdf, 0.0), t) / np.trapezoid(pdf, t)
+    assert 0.01 < above < 0.06 and 1.0 < cpd * above < 8.0
 
 
 @pytest.mark.parametrize("e, ne, ref", [(0.3843, 79.6, 0.540), (0.8618, 79.6, 0.527), (1.442, 66.5, 0.517)])
