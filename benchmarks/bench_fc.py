@@ -1,12 +1,16 @@
 """Feldman–Cousins throughput on the JNE 500 t preset and the projected wall time of a
 50×50-grid × 1000-toy FC map on this 2-core machine (issue: contours).
 
-    python benchmarks/bench_fc.py [--points 6] [--toys 1000] [--workers 2]
+    python benchmarks/bench_fc.py [--points 6] [--toys 1000] [--workers 2] [--dask 1,2]
 
 Measured in one run: (a) toys per second per core for the FC statistic at several true
 points (one BLAS thread); (b) a real ``feldman_cousins`` run over a block of true points with
 ``--workers`` processes, its wall time and the peak resident memory of all processes. The
 projection scales (b) to 2500 true points (and to the stride-2 map, 676 true points).
+(c) with ``--dask``: the same block through dask.distributed on a LocalCluster of each
+number of worker processes (one thread each), the wall time relative to the first, and
+whether every worker count gives the identical statistics. A real cluster is the same call
+with ``--scheduler tcp://host:8786`` (``ganom contour --method fc --scheduler ...``).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ def main() -> None:
     ap.add_argument("--toys", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--block", type=int, default=4, help="block side for the parallel run (block² true points)")
+    ap.add_argument("--dask", default="", help="comma-separated LocalCluster worker counts for (c), e.g. 1,2")
     args = ap.parse_args()
 
     tpl = build_templates("jne-500t", "cr51", "centre", 30)
@@ -86,6 +91,20 @@ def main() -> None:
           f"({per_point:.2f} s per true point); peak RSS (self + largest child) ≈ {peak:.0f} MiB")
     print(f"    projection from (b): full 50×50 map (2500 true points) {2500 * per_point / 60:.1f} min; "
           f"stride-2 map (676 true points, interpolated) {676 * per_point / 60:.1f} min; goal < 30 min")
+    if args.dask:
+        from dask.distributed import LocalCluster
+
+        walls, maps = {}, {}
+        for n in (int(x) for x in args.dask.split(",")):
+            with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+                t0 = time.perf_counter()
+                maps[n] = np.stack(run_tasks(_fc_task, (block, args.toys), tasks, scheduler=cluster.scheduler_address))
+                walls[n] = time.perf_counter() - t0
+        first = next(iter(walls))
+        for n, w in walls.items():
+            same = np.array_equal(maps[n], maps[first])
+            print(f"(c) dask LocalCluster, {n} worker(s): {w:.1f} s, speed-up {walls[first] / w:.2f} "
+                  f"(ideal {n / first:g}); statistics identical to {first} worker(s): {same}")
 
 
 if __name__ == "__main__":
