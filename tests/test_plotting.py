@@ -31,6 +31,24 @@ def test_stack_plots(tpl, axis, tmp_path):
     plt.close(fig)
 
 
+def test_stack_legend_names_only_visible_layers_and_has_residuals(tpl):
+    """On a new figure with data: a residual panel below; every background named in the legend
+    spans at least 1 % of the (log) axis height in some bin, the rest is 'other'."""
+    data = np.random.default_rng(0).poisson(tpl.total())
+    fig = plot_stack(tpl, "energy", data=data)
+    ax, res = fig.axes
+    assert "sqrt" in res.get_ylabel() and len(res.lines) >= 3
+    lo, hi = ax.get_ylim()
+    named = {t.get_text() for t in ax.get_legend().get_texts()}
+    for patch in ax.patches:
+        if patch.get_label() in named:
+            path = patch.get_path().vertices
+            y = np.clip(path[:, 1], lo, hi)
+            assert np.log(y.max() / y.min()) / np.log(hi / lo) >= 0.009, patch.get_label()
+    assert len(named) < len(tpl.samples) + 3  # some invisible backgrounds were merged
+    plt.close(fig)
+
+
 def test_profile_comparison_and_sensitivity_plots(tpl):
     model = build_model(tpl)
     data = model.asimov({"R": 1.0})

@@ -71,12 +71,20 @@ def plot_stack(templates: Templates, axis: str = "energy", samples: dict[str, ND
         "cos" (angle to the source direction, directional binnings).
     samples : per-sample counts to stack (default: the nominal templates; pass
         post-fit per-sample counts reshaped to the binning to show a fit).
-    data : observed counts with the binning's shape, drawn as points with √n errors.
-    min_fraction : backgrounds below this share of the total are merged into "other".
+    data : observed counts with the binning's shape, drawn as points with √n errors; on a new
+        figure (no ``ax``) a panel below shows the residuals (data − expected)/√expected.
+    min_fraction : backgrounds below this share of the total are merged into "other"; so is
+        every layer too thin to see on the axes (below 1 % of the axis height in every bin),
+        so that the legend names only what is visible.
     by_line : show the nominal signal line by line (746.7, 751.8, 426.6, 431.7 keV for ⁵¹Cr)
         instead of by nuclear branch (only without ``samples``).
     """
-    fig, ax = _axes(ax)
+    res_ax = None
+    if ax is None and data is not None:
+        fig, (ax, res_ax) = plt.subplots(2, 1, figsize=(6.4, 5.4), sharex=True, layout="constrained",
+                                         gridspec_kw={"height_ratios": [3.2, 1.0]})
+    else:
+        fig, ax = _axes(ax)
     b = templates.binning
     if axis not in b.axes:
         raise ValueError(f"axis '{axis}' not in this binning's axes {b.axes}")
@@ -97,16 +105,48 @@ def plot_stack(templates: Templates, axis: str = "energy", samples: dict[str, ND
             kinds[key] = "signal"
     proj = {n: _project(np.asarray(a), axis, b.axes) for n, a in src.items()}
     total = sum(v.sum() for v in proj.values())
+    stacked = sum(proj.values())
+    if log is None:
+        log = axis == "energy"
+    y_lo, y_hi = ((max(stacked.min() * 0.3, stacked.max() * 1e-5), stacked.max() * 8) if log
+                  else (0.0, stacked.max() * 1.6))  # linear: room for the legend
     sig = [n for n in proj if kinds[n] == "signal"]
     bkg = sorted((n for n in proj if kinds[n] != "signal"), key=lambda n: proj[n].sum())
     other = [n for n in bkg if proj[n].sum() < min_fraction * total]
     bkg = [n for n in bkg if n not in other]
+
+    def visible(names: list[str], before: NDArray) -> tuple[list[str], list[str], NDArray]:
+        """Split stacked layers into those at least 1 % of the axis height somewhere and the rest."""
+        keep, drop, low = [], [], before.copy()
+        for n in names:
+            top = low + proj[n]
+            if log:
+                span = (np.log(np.clip(top, y_lo, None)) - np.log(np.clip(low, y_lo, None))) / np.log(y_hi / y_lo)
+            else:
+                span = proj[n] / (y_hi - y_lo)
+            (keep if span.max() >= 0.01 else drop).append(n)
+            low = top
+        return keep, drop, low
+
+    base = sum((proj[n] for n in other), np.zeros(edges.size - 1))
+    bkg, hidden, _ = visible(bkg, base)
+    other += hidden
+    base = sum((proj[n] for n in other), np.zeros(edges.size - 1))
+    sig_keep, sig_hidden, _ = visible(sig, base + sum((proj[n] for n in bkg), np.zeros(edges.size - 1)))
     layers = [(n, labels[n], BACKGROUND_COLOURS[i % len(BACKGROUND_COLOURS)]) for i, n in enumerate(bkg)]
-    layers += [(n, labels[n], SIGNAL_COLOURS[i % len(SIGNAL_COLOURS)]) for i, n in enumerate(sig)]
+    layers += [(n, labels[n], SIGNAL_COLOURS[i % len(SIGNAL_COLOURS)]) for i, n in enumerate(sig_keep)]
+    if sig_hidden:
+        merged = "sig_rest"
+        proj[merged] = sum(proj[n] for n in sig_hidden)
+        name = templates.source.isotope_label + " ν, " + ("other lines" if by_line and samples is None else "other")
+        layers.append((merged, name, SIGNAL_COLOURS[len(sig_keep) % len(SIGNAL_COLOURS)]))
     bottom = np.zeros(edges.size - 1)
     if other:
         o = sum(proj[n] for n in other)
-        ax.stairs(o + bottom, edges, baseline=bottom, fill=True, color="#DDDDDD", label="other backgrounds")
+        proj["other"] = o
+        seen = bool(visible(["other"], bottom)[0])
+        ax.stairs(o + bottom, edges, baseline=bottom, fill=True, color="#DDDDDD",
+                  label="other backgrounds" if seen else None)
         bottom = bottom + o
     for n, label, colour in layers:
         ax.stairs(bottom + proj[n], edges, baseline=bottom, fill=True, color=colour, label=label, alpha=0.9)
@@ -116,19 +156,27 @@ def plot_stack(templates: Templates, axis: str = "energy", samples: dict[str, ND
         d = _project(np.asarray(data), axis, b.axes)
         centres = 0.5 * (edges[:-1] + edges[1:])
         ax.errorbar(centres, d, yerr=np.sqrt(np.maximum(d, 0)), **DATA_STYLE)
-    ax.set_xlabel(xlabel)
+        if res_ax is not None:
+            pull = (d - bottom) / np.sqrt(np.where(bottom > 0, bottom, 1.0))
+            res_ax.axhline(0.0, color="black", lw=0.8)
+            for k in (-2, 2):
+                res_ax.axhline(k, color="#888888", lw=0.6, ls=":")
+            res_ax.errorbar(centres, pull, yerr=np.sqrt(np.maximum(d, 0)) / np.sqrt(np.where(bottom > 0, bottom, 1.0)),
+                            **DATA_STYLE)
+            lim = max(3.5, float(np.nanmax(np.abs(pull))) * 1.2)
+            res_ax.set_ylim(-lim, lim)
+            res_ax.set_ylabel(r"$(n-\mu)/\sqrt{\mu}$")
+            res_ax.set_xlabel(xlabel)
+    if res_ax is None:
+        ax.set_xlabel(xlabel)
     width = np.diff(edges)
     unit = {"energy": f"{width[0] * 1e3:.0f} keV", "baseline": f"{width[0]:.2g} m", "time": f"{width[0]:.3g} d",
             "cos": f"{width[0]:.2g}"}[axis]
     ax.set_ylabel(f"events / {unit}" if np.allclose(width, width[0]) else "events per bin")
     ax.set_xlim(edges[0], edges[-1])
-    if log is None:
-        log = axis == "energy"
     if log:
         ax.set_yscale("log")
-        ax.set_ylim(max(bottom.min() * 0.3, bottom.max() * 1e-5), bottom.max() * 8)
-    else:
-        ax.set_ylim(0, bottom.max() * 1.6)  # room for the legend
+    ax.set_ylim(y_lo, y_hi)
     ax.legend(fontsize=7, ncol=2, frameon=False, loc="upper right")
     det, src_ = templates.detector, templates.source
     ax.set_title(title or f"{det.label}, {src_.isotope_label} {src_.activity_mci:.3g} MCi at D = {templates.distance_m:g} m, "
