@@ -210,3 +210,25 @@ def test_histosys_gradient_at_large_pulls():
         g = m.objective(th, data)[1]
         num = approx_fprime(th, lambda x: float(m.objective(x, data)[0]), 1e-7)
         np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-6)
+
+
+def test_an_empty_bin_that_a_variation_pushes_below_zero_is_a_boundary():
+    """A bin with no expected events and no data, where a histosys would make μ negative on
+    one side: μ is floored there, so −ln L is flat in that direction and the Asimov truth stays
+    a stationary point (zero gradient; the fit is valid and returns it)."""
+    from ganom.fitter.hf.data import Data
+    from ganom.fitter.infer.fit import fit
+
+    b = ModelBuilder()
+    b.add_channel("c", 3)
+    b.add_sample("sig", {"c": [50.0, 30.0, 0.0]})
+    b.add_sample("bkg", {"c": [20.0, 20.0, 0.0]})
+    b.add_normfactor("R", ["sig"])
+    b.add_histosys("shift", {("bkg", "c"): ([18.0, 19.0, 3.0], [22.0, 21.0, 0.0])})  # lo puts events in bin 3
+    m = b.build(poi="R")
+    data = m.asimov({"R": 1.0})
+    th = m.parameters.inits.copy()
+    val, grad = m.objective(th, data)
+    assert np.allclose(grad, 0.0, atol=1e-9), grad
+    res = fit(m, Data(data.main, data.aux))
+    assert res.valid and res.value("R") == pytest.approx(1.0, abs=1e-6) and abs(res.value("shift")) < 1e-6

@@ -266,7 +266,10 @@ class BinnedModel:
                    curvature: bool = False) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any] | None]:
         """The main measurement's part of −ln L − constant for expected counts μ [..., B]:
         (value [...], ∂/∂μ_b [..., B], ∂²/∂μ_b² [..., B] with ``curvature``). Bins with an
-        MC uncertainty carry their γ_b profiled analytically (:func:`profiled_terms`)."""
+        MC uncertainty carry their γ_b profiled analytically (:func:`profiled_terms`). A bin
+        without data whose μ is at (or below) the floor contributes a constant, so its ∂/∂μ is 0:
+        an empty bin that a variation would push below zero is a boundary, not a slope (the
+        Asimov truth stays a stationary point)."""
         mu_s = np.maximum(mu, MU_FLOOR)
         val = self.deviance_terms(mu_s, main)
         w = np.where(mu > MU_FLOOR, 1.0 - main / mu_s, 1.0)
@@ -283,6 +286,7 @@ class BinnedModel:
             if curv is not None:
                 curv = np.broadcast_to(curv, shape).copy()
                 curv[..., mc.bins] = c
+        w = np.where((mu <= MU_FLOOR) & (main == 0), 0.0, w)
         return np.sum(val, axis=-1), w, curv
 
     def mc_gammas(self, theta: ArrayLike, data: Data) -> NDArray[np.float64]:
