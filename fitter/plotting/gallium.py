@@ -95,7 +95,7 @@ def plot_gallium_allowed(results: GalliumFitResult | Sequence[GalliumFitResult],
     fig, ax = _axes(ax)
     cols = list(colours or [TOL_BRIGHT[1], TOL_BRIGHT[0], TOL_BRIGHT[2], TOL_BRIGHT[3]])
     for k, r in enumerate(res):
-        overlay_gallium(ax, r, levels, cols[k % len(cols)], fill=True)
+        overlay_gallium(ax, r, levels, cols[k % len(cols)], fill=True, clabel=False)  # the legend names the styles
     g = res[0].grid
     ax.set_xlim(g.sin2_2theta[0], g.sin2_2theta[-1])
     ax.set_ylim(g.dm2[0], g.dm2[-1])

@@ -235,6 +235,8 @@ def plot_comparison(records: Sequence[Any], ax: Any = None, metric: str = "z_rej
     if metric.startswith("z_"):
         for z in (3, 5):
             ax.axhline(z, color="grey", lw=0.7, ls="--")
+            ax.text(1.0, z, f" {z}σ", transform=ax.get_yaxis_transform(), va="center", ha="left", fontsize=7,
+                    color="grey")
     ax.legend(frameon=False, fontsize=8)
     ax.set_title(title, fontsize=9)
     return fig
