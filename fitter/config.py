@@ -38,6 +38,7 @@ from ganom.models.templates import Templates, build_templates
 
 __all__ = [
     "configuration_record",
+    "resolved_record",
     "KNOBS",
     "window_counts",
     "SYSTEMATICS",
@@ -335,11 +336,17 @@ def configuration_record(templates: Templates, **extra: Any) -> dict[str, Any]:
     """The resolved configuration of built templates, for a result's provenance: the detector
     (name and file digest), the source and its activity [Bq], the distance [m], the run length
     [days] and every bin edge; ``extra`` adds command options (a grid, a number of toys)."""
+    b = templates.binning
+    return resolved_record(templates.detector, templates.source, templates.distance_m, float(b.time_edges_days[-1]),
+                           b, **extra)
+
+
+def resolved_record(detector: Detector, source: NeutrinoSource, distance_m: float, days: float, binning: Any,
+                    **extra: Any) -> dict[str, Any]:
+    """:func:`configuration_record` from its parts (a detector, a source, distance [m], days and
+    an :class:`~ganom.models.templates.AnalysisBinning`), for commands that build no templates."""
     from ganom.fitter.io import detector_record
 
-    b = templates.binning
-    src = templates.source
-    return {"detector": detector_record(templates.detector), "source": src.name, "isotope": src.isotope,
-            "activity_bq": float(src.activity_bq), "distance_m": float(templates.distance_m),
-            "days": float(b.time_edges_days[-1]),
-            "binning": {a: [float(x) for x in b.edges(a)] for a in b.axes}, **extra}
+    return {"detector": detector_record(detector), "source": source.name, "isotope": source.isotope,
+            "activity_bq": float(source.activity_bq), "distance_m": float(distance_m), "days": float(days),
+            "binning": {a: [float(x) for x in binning.edges(a)] for a in binning.axes}, **extra}

@@ -43,6 +43,7 @@ __all__ = [
     "provenance",
     "set_command",
     "current_command",
+    "versions",
     "with_provenance",
     "detector_record",
     "file_record",
@@ -219,6 +220,21 @@ def set_command(argv: Sequence[str]) -> None:
     _COMMAND[:] = [str(a) for a in argv]
 
 
+def versions() -> dict[str, str]:
+    """Python's version and those of ganom and its numerical dependencies (package metadata,
+    nothing imported)."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed" if name != "ganom" else "source tree"
+    return out
+
+
 def current_command() -> str:
     """The command line recorded by :func:`set_command` ("" outside the CLI)."""
     import shlex
@@ -231,20 +247,12 @@ def provenance(configuration: Mapping[str, Any] | None = None, seed: int | None 
     """Where a result comes from: the command line (default: the one :func:`set_command`
     recorded), the resolved configuration, the seed and the versions of ganom and its
     numerical dependencies. No time stamp, so the same command writes the same bytes."""
-    import platform
     import shlex
     import sys
-    from importlib.metadata import PackageNotFoundError, version
 
-    versions = {"python": platform.python_version()}
-    for name in VERSIONED:
-        try:
-            versions[name] = version(name)
-        except PackageNotFoundError:
-            versions[name] = "not installed" if name != "ganom" else "source tree"
     if command is None:
         command = shlex.join(_COMMAND) if _COMMAND else f"python {shlex.join(sys.argv)} (library call)"
-    out: dict[str, Any] = {"command": command, "versions": versions}
+    out: dict[str, Any] = {"command": command, "versions": versions()}
     if configuration is not None:
         out["configuration"] = dict(configuration)
     if seed is not None:

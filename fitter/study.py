@@ -29,6 +29,7 @@ from ganom.fitter.io import (
     markdown_table,
     provenance,
     save_figures,
+    versions,
     with_provenance,
     write_json,
     write_text_atomic,
@@ -110,22 +111,6 @@ def estimate_seconds(cfg: StudyConfig) -> float:
 def _parallel_sections(cfg: StudyConfig) -> bool:
     """Sections run side by side when there are workers to spare: no FC toys (which use them)."""
     return cfg.workers > 1 and cfg.fc_toys == 0
-
-
-def versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    import iminuit
-    import matplotlib
-    import pyhf
-    import scipy
-
-    try:
-        ganom = version("ganom")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        ganom = "source tree"
-    return {"ganom": ganom, "python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
-            "iminuit": iminuit.__version__, "pyhf": pyhf.__version__, "matplotlib": matplotlib.__version__}
 
 
 def run_study(cfg: StudyConfig, log: Callable[[str], None] = print) -> StudyResult:

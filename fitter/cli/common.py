@@ -316,17 +316,14 @@ def resolved_preset(detector: Any, source: Any, distance: Any, days: float, **op
     """The resolved configuration of a preset command for its outputs' provenance: detector
     (name, file digest), source and activity [Bq], distance [m], days, the default binning's
     edges, and the command's own options."""
-    from ganom.fitter.io import detector_record
+    from ganom.fitter.config import resolved_record
     from ganom.models.detectors import load_detector
     from ganom.models.templates import default_binning
 
     det = load_detector(detector)
     src = load_source(source)
     d = det.source_distance(distance)
-    b = default_binning(det, src, d, float(days))
-    return {"detector": detector_record(det), "source": src.name, "isotope": src.isotope,
-            "activity_bq": float(src.activity_bq), "distance_m": d, "days": float(days),
-            "binning": {a: [float(x) for x in b.edges(a)] for a in b.axes}, **options}
+    return resolved_record(det, src, d, float(days), default_binning(det, src, d, float(days)), **options)
 
 
 def _source(source: str, activity_bq: float | None) -> Any:
