@@ -272,7 +272,11 @@ class BinnedModel:
         Asimov truth stays a stationary point)."""
         mu_s = np.maximum(mu, MU_FLOOR)
         val = self.deviance_terms(mu_s, main)
-        w = np.where(mu > MU_FLOOR, 1.0 - main / mu_s, 1.0)
+        low = mu <= MU_FLOOR
+        any_low = bool(low.any())
+        w = 1.0 - main / mu_s
+        if any_low:
+            w = np.where(low, 1.0, w)
         curv = main / (mu_s * mu_s) if curvature else None
         mc = self.mcstat
         if mc is not None and mc.size:
@@ -286,7 +290,8 @@ class BinnedModel:
             if curv is not None:
                 curv = np.broadcast_to(curv, shape).copy()
                 curv[..., mc.bins] = c
-        w = np.where((mu <= MU_FLOOR) & (main == 0), 0.0, w)
+        if any_low:
+            w = np.where(low & (main == 0), 0.0, w)
         return np.sum(val, axis=-1), w, curv
 
     def mc_gammas(self, theta: ArrayLike, data: Data) -> NDArray[np.float64]:
