@@ -55,6 +55,10 @@ __all__ = [
 
 # ----------------------------------------------------------------------------- studies
 KNOBS = ("days", "activity", "activity_uncertainty", "background_scale", "fiducial_radius", "assembly_radius")
+KNOB_LABELS = {"days": "run length [days]", "activity": "source activity [MCi]",
+               "activity_uncertainty": "relative activity uncertainty", "background_scale": "background scale factor",
+               "fiducial_radius": "fiducial radius [m]", "assembly_radius": "source assembly radius [m]"}
+"""Axis labels of the :data:`KNOBS` (the activity is shown in MCi; its knob values are in Bq)."""
 
 
 def _configure(detector: Detector, source: NeutrinoSource, knob: str, value: float) -> tuple[Detector, NeutrinoSource, float]:

@@ -15,7 +15,7 @@ def run(*args):
 def test_rates_all_json():
     res = run("rates", "--all", "--json")
     assert res.exit_code == 0, res.output
-    recs = json.loads(res.output)
+    recs = json.loads(res.output)["records"]
     assert len(recs) >= 8
     for r in recs:
         assert set(r) == {"detector", "source", "activity_bq", "distance_m", "threshold_mev", "events_per_day",
@@ -29,14 +29,14 @@ def test_rates_table_and_options():
     assert res.exit_code == 0, res.output
     assert "juno" in res.output and "events in 100 d" in res.output
     res = run("rates", "-d", "juno", "--distance", "centre", "--json", "--activity", "3MCi")
-    rec = json.loads(res.output)[0]
+    rec = json.loads(res.output)["records"][0]
     assert rec["activity_bq"] == pytest.approx(1.11e17) and rec["distance_m"] == 0.0
 
 
 def test_detectors_command():
     res = run("detectors")
     assert res.exit_code == 0 and "JUNO" in res.output
-    assert {r["detector"] for r in json.loads(run("detectors", "--json").output)} >= {"juno", "jne-500t", "jne-1t", "borexino"}
+    assert {r["detector"] for r in json.loads(run("detectors", "--json").output)["records"]} >= {"juno", "jne-500t", "jne-1t", "borexino"}
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -72,6 +72,10 @@ def test_fit_command_asimov_and_plot(tmp_path):
     res = run("fit", "-d", "jne-1t", "--days", "10", "--asimov", "R=0.9", "--json")
     rec = json.loads(res.output)
     assert rec["valid"] and abs(rec["parameters"]["R"]["value"] - 0.9) < 1e-3
+    prov = rec["provenance"]  # the stdout JSON carries what the result files carry
+    assert prov["command"] == "ganom fit -d jne-1t --days 10 --asimov R=0.9 --json"
+    assert prov["configuration"]["detector"]["name"] == "jne-1t" and len(prov["configuration"]["detector"]["sha256"]) == 64
+    assert prov["configuration"]["days"] == 10.0
 
 
 def test_fit_command_with_data_file(tmp_path):
@@ -136,12 +140,12 @@ def test_likelihood_commands_bad_input(args, needle):
 def test_significance_and_compare_commands(tmp_path):
     res = run("significance", "-d", "jne-1t", "--distance", "outside", "--days", "10", "--json")
     assert res.exit_code == 0, res.output
-    rec = json.loads(res.output)[0]
+    rec = json.loads(res.output)["records"][0]
     assert rec["z_reject_R1_if_R082"] > 1
     out = tmp_path / "cmp.png"
     res = run("compare", "-d", "jne-1t", "--days", "10", "--json", "--plot", str(out))
     assert res.exit_code == 0, res.output
-    recs = json.loads(res.output.split("wrote")[0]) if "wrote" in res.output else json.loads(res.output)
+    recs = (json.loads(res.output.split("wrote")[0]) if "wrote" in res.output else json.loads(res.output))["records"]
     assert {r["detector"] for r in recs} == {"jne-1t"} and out.exists()
     assert set(recs[0]) == {"detector", "position", "distance_m", "days", "signal_events", "background_events", "sigma_R",
                             "z_reject_R1_if_R082", "z_reject_R082_if_R1"}

@@ -57,5 +57,55 @@ def test_profile_comparison_and_sensitivity_plots(tpl):
     recs = [ComparisonRecord("a", 0.0, 10, 100, 10, 0.1, 3.0, 3.1), ComparisonRecord("a", 0.0, 30, 300, 30, 0.05, 5.0, 5.1)]
     assert len(plot_comparison(recs).axes[0].patches) == 2
     pts = [SensitivityPoint("days", d, 1, 1, 0.1, z, z) for d, z in ((5, 1.0), (10, 2.0))]
-    assert plot_sensitivity(pts).axes[0].get_xlabel() == "days"
+    assert plot_sensitivity(pts).axes[0].get_xlabel() == "run length [days]"
+    plt.close("all")
+
+
+def test_postfit_plot_shows_the_fit_result(tpl):
+    """The post-fit stack carries the fitted POI with its error, the goodness of fit and the
+    fit's status; an invalid fit says so."""
+    from ganom.fitter.plotting.likelihood import plot_postfit
+
+    model = build_model(tpl)
+    data = model.asimov({"R": 0.9})
+    res = fit(model, data)
+    fig = plot_postfit(tpl, model, res, data)
+    box = [t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("post-fit")]
+    assert len(box) == 1
+    r, err = res.value("R"), res.error("R")
+    digits = max(0, 1 - int(np.floor(np.log10(err))))
+    assert f"R = {r:.{digits}f} ± {err:.{digits}f}" in box[0] and "fit valid" in box[0]
+    assert "χ² = 0.0" in box[0]
+    from dataclasses import replace
+
+    bad = plot_postfit(tpl, model, replace(res, valid=False, message="EDM above goal"), data)
+    assert any("INVALID: EDM above goal" in t.get_text() for t in bad.axes[0].texts)
+    plt.close("all")
+
+
+def test_sensitivity_plot_activity_in_mci_with_reference_lines():
+    pts = [SensitivityPoint("activity", a * 3.7e16, 1, 1, 0.1, z, z) for a, z in ((1.0, 2.0), (3.0, 6.0))]
+    ax = plot_sensitivity(pts, title="t", preset_value=3 * 3.7e16).axes[0]
+    assert ax.get_xlabel() == "source activity [MCi]" and ax.get_title() == "t"
+    assert list(ax.lines[0].get_xdata()) == pytest.approx([1.0, 3.0])
+    assert {t.get_text().strip() for t in ax.texts} == {"3σ", "5σ"}  # both inside the y range 2..6
+    assert ax.get_legend().get_texts()[0].get_text() == "preset: 3"
+    plt.close("all")
+
+
+def test_delta_chi2_map_draws_each_level_and_names_the_method():
+    """A map with Δχ² = (s/0.1)² at every Δm² crosses 4.61 at sin²2θ = 0.1·√4.61: the drawn
+    90 % line sits there."""
+    from ganom.fitter.infer.contours import ContourResult
+    from ganom.fitter.infer.oscillation import OscillationGrid
+    from ganom.fitter.plotting.likelihood import plot_delta_chi2_map
+
+    g = OscillationGrid(np.geomspace(0.1, 10, 12), np.geomspace(0.01, 1, 200))
+    stat = np.broadcast_to((g.sin2_2theta / 0.1) ** 2, (12, 200)).copy()
+    res = ContourResult(g, "wilks", stat, {"90%": 4.61, "99%": 9.21})
+    ax = plot_delta_chi2_map(res, title="toy").axes[0]
+    lines = {line.get_label(): line for line in ax.lines if not line.get_label().startswith("_")}
+    assert set(lines) == {"90% CL", "99% CL"}
+    assert np.allclose(lines["90% CL"].get_xdata(), 0.1 * np.sqrt(4.61), rtol=0.02)
+    assert ax.get_title() == "toy\nWilks exclusion map"
     plt.close("all")

@@ -462,7 +462,7 @@ def test_cli_export_fit_patch(tmp_path):
     res = CliRunner().invoke(main, ["export", "-d", "jne-1t", "-D", "centre", "--patchset", "--grid", "2x2",
                                     "--out", str(out), "--json"])
     assert res.exit_code == 0, res.output
-    rec = json.loads(res.output)[0]
+    rec = json.loads(res.output)["records"][0]
     assert rec["bins"] == 360 and set(rec["files"]) == {"jne-1t_centre_30d.workspace.json",
                                                         "jne-1t_centre_30d.patchset.json"}
     assert sorted(p.name for p in out.iterdir()) == ["INDEX.md", "jne-1t_centre_30d.patchset.json",

@@ -131,7 +131,8 @@ def branch_sensitivity(detector: Any = "jne-500t", source: NeutrinoSource | str 
     sigma_b, z = _b_fits(model, bt, b_alternative)
     s, b = window_counts(tpl)
     return BranchResult(det.name, dist, float(days), mode, angular_resolution_deg, bt, sigma_b, s, b,
-                        b_alternative, z, {"bins": model.n_bins, "excited_signal": float(tpl.samples["signal_excited"].sum())})
+                        b_alternative, z, {"bins": model.n_bins, "excited_signal": float(tpl.samples["signal_excited"].sum()),
+                                          "detector_label": det.label, "isotope_label": src.isotope_label})
 
 
 def _b_fits(model: Any, b_true: float, b_alternative: float | None) -> tuple[float, float | None]:

@@ -48,6 +48,8 @@ class WindowOptimum:
     background: NDArray[np.float64]
     z_reject_r1: NDArray[np.float64]
     s22t_limit: NDArray[np.float64]
+    label: str = ""
+    """The detector's label for titles (default: its name)."""
 
     def best(self, metric: str = "z") -> dict[str, float]:
         """The grid point with the largest Z (``metric="z"``) or the lowest sin²2θ limit ("limit")."""
@@ -115,4 +117,4 @@ def optimize_window(detector: Detector | str, source: NeutrinoSource | str = "cr
             out["s"][i, j], out["b"][i, j], out["z"][i, j] = rec.signal_events, rec.background_events, rec.z_reject_R1_if_R082
             out["lim"][i, j] = raster(scan, dict([LIMIT_LEVEL])).limit_curve(LIMIT_LEVEL[0])[0]
     return WindowOptimum(det.name, str(position), dist, float(days), float(dm2_ev2), thr, radii,
-                         out["s"], out["b"], out["z"], out["lim"])
+                         out["s"], out["b"], out["z"], out["lim"], det.label)

@@ -1,6 +1,7 @@
 """The ``ganom`` command line.
 
-Every command prints a readable table by default and JSON records with ``--json``. Exit
+Every command prints a readable table by default and JSON with ``--json`` (a result with its
+``provenance``; a list of records as ``{"provenance", "records"}``). Exit
 codes: 0 success; 2 bad input (a negative activity, an unknown preset, a malformed TOML, ...:
 a one-line message naming the field, the value and the allowed range); 3 a fit that did not
 reach a valid minimum (the message says which fit and why).

@@ -99,7 +99,7 @@ def br_cmd(ctx: click.Context, detector: str, source: str, distance: str, days: 
                                resolutions_deg=list(resolutions))
     write_json(jsonable(with_provenance(summary, provenance(resolved))), outdir / "br.json")
     if as_json:
-        _echo_json(summary)
+        _echo_json(summary, resolved)
         return
     first, target_line, resolution_line = study.summary_lines()
     click.echo(first)

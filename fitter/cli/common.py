@@ -5,6 +5,7 @@ decorators and figure saving.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -257,10 +258,15 @@ def check_figure_path(path: str | None, option: str) -> None:
                          + ", ".join(f".{k}" for k in sorted(kinds)))
 
 
-def _echo_json(obj: Any) -> None:
-    from ganom.fitter.io import jsonable
+def _echo_json(obj: Any, configuration: Mapping[str, Any] | None = None, seed: int | None = None) -> None:
+    """Print a result as JSON with its provenance (:func:`ganom.fitter.io.with_provenance`:
+    a mapping gains a ``provenance`` key, a list becomes ``{"provenance", "records"}``), as
+    the result files carry it."""
+    from ganom.fitter.io import jsonable, provenance, with_provenance
 
-    click.echo(json.dumps(jsonable(obj), indent=2, allow_nan=False))
+    prov = obj.get("provenance") if isinstance(obj, Mapping) else None
+    out = obj if prov is not None else with_provenance(obj, provenance(configuration, seed))
+    click.echo(json.dumps(jsonable(out), indent=2, allow_nan=False))
 
 
 # ----------------------------------------------------------------------------- likelihood

@@ -174,7 +174,7 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
         overlay_gallium(fig.axes[0])
         refresh_legend(fig.axes[0])
     _save(fig, str(outdir / "contours.png"))
-    _save(plot_delta_chi2_map(results[0]), str(outdir / "scan.png"))
+    _save(plot_delta_chi2_map(results[0], title=title), str(outdir / "scan.png"))
     if band is not None:
         bp = outdir / "bands.json"
         write_json(jsonable(with_provenance(band.to_dict(), prov)), bp)
@@ -185,7 +185,7 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
                "files": [str(p) for p in paths + [outdir / "contours.png", outdir / "scan.png"]],
                "methods": {r.method: r.meta for r in results}}
     if as_json:
-        _echo_json(summary)
+        _echo_json(with_provenance(summary, prov))
         return
     click.echo(limits_table(results, list(lv)).text())
     click.echo("Upper limits on sin²2θ at the grid's Δm² nearest 0.1, 1 and 10 eV² (every point: the contour "

@@ -45,7 +45,8 @@ def gallium_cmd(model: str, experiments: str, contour: bool, out: str | None, gr
 
     \b
     JSON (without --contour): {"model", "ratios": {"<experiment>": [R, err]}, "R_mean",
-    "R_err_lo", "R_err_hi", "significance_sigma"} (a list for --model all); "err" is the
+    "R_err_lo", "R_err_hi", "significance_sigma", "provenance"} ({"provenance", "records": [...]}
+    for --model all); "err" is the
     symmetrised experimental error (the cross-section error enters R_mean's errors).
 
     \b

@@ -25,6 +25,7 @@ from ganom.fitter.cli.common import (
     load_analysis,
     parse_floats,
     refuse_with_config,
+    resolved_preset,
     source_option,
 )
 from ganom.models.sources import parse_activity
@@ -84,7 +85,7 @@ def fit_cmd(ctx: click.Context, config_file: str | None, detector: str, source: 
             data, what = a.data, f"the data of {config_file}"
         res = fit(model, data, fix=check_assignments(fix, "--fix", model), minos=minos)
         if as_json:
-            _echo_json(res.to_dict())
+            _echo_json(res.to_dict(), a.provenance_record())
         else:
             click.echo(f"{a.name}: {model.n_bins} bins; fit to {what}")
             click.echo(res.table())
@@ -107,7 +108,9 @@ def fit_cmd(ctx: click.Context, config_file: str | None, detector: str, source: 
     res = fit(model, data, fix=check_assignments(fix, "--fix", model), minos=minos)
     what = f"data from {data_file}" if data_file else f"Asimov data at {truth}"
     if as_json:
-        _echo_json(res.to_dict())
+        from ganom.fitter.config import configuration_record
+
+        _echo_json(res.to_dict(), configuration_record(tpl))
     else:
         click.echo(f"{tpl.detector.label}, source at D = {tpl.distance_m:g} m, {run:g} days, "
                    f"{model.n_bins} bins; fit to {what}")
@@ -115,7 +118,7 @@ def fit_cmd(ctx: click.Context, config_file: str | None, detector: str, source: 
     if plot:
         from ganom.fitter.plotting.likelihood import plot_postfit
 
-        _save(plot_postfit(tpl, model, res.values, data), plot)
+        _save(plot_postfit(tpl, model, res, data), plot)
     exit_if_invalid(res, f"{tpl.detector.label}, D = {tpl.distance_m:g} m, {run:g} days, {what}")
 
 
@@ -157,9 +160,10 @@ def significance_cmd(ctx: click.Context, config_file: str | None, detector: str,
                                  "source_off", "angular", "vary", "vary_values", "plot"])
         from ganom.fitter.analyses.comparison import config_significance
 
-        rec = config_significance(load_analysis(config_file), toys, seed, progress=True)
+        a = load_analysis(config_file)
+        rec = config_significance(a, toys, seed, progress=True)
         if as_json:
-            _echo_json(rec.to_record(toys=True))
+            _echo_json(rec.to_record(toys=True), a.provenance_record(), seed if toys else None)
         else:
             click.echo(comparison_table([rec], toys=bool(toys)).text())
             if toys:
@@ -169,7 +173,10 @@ def significance_cmd(ctx: click.Context, config_file: str | None, detector: str,
         recs = deficit_significances(detector, _source(source, activity), distance, days, background_scale,
                                      source_off, angular, toys, seed, progress=True)
         if as_json:
-            _echo_json([r.to_record(toys=True) for r in recs])
+            resolved = resolved_preset(detector, _source(source, activity), distance, max(days),
+                                       run_lengths_days=list(days), background_scale=background_scale,
+                                       source_off_days=source_off, angular_resolution_deg=angular, toys=toys)
+            _echo_json([r.to_record(toys=True) for r in recs], resolved, seed if toys else None)
         else:
             click.echo(comparison_table(recs, toys=bool(toys)).text())
             if toys:
@@ -190,13 +197,21 @@ def significance_cmd(ctx: click.Context, config_file: str | None, detector: str,
     if as_json:
         _echo_json([{"knob": p.knob, "value": p.value, "signal_events": p.signal_events,
                      "background_events": p.background_events, "sigma_R": p.sigma_r,
-                     "z_reject_R1_if_R082": p.z_reject_r1, "z_reject_R082_if_R1": p.z_reject_r082} for p in pts])
+                     "z_reject_R1_if_R082": p.z_reject_r1, "z_reject_R082_if_R1": p.z_reject_r082} for p in pts],
+                   resolved_preset(detector, _source(source, activity), distance, days[0], vary=vary, values=vals))
     else:
         click.echo(sensitivity_table(pts).text())
     if plot:
         from ganom.fitter.plotting.likelihood import plot_sensitivity
+        from ganom.models.detectors import load_detector
 
-        _save(plot_sensitivity(pts, xlabel=vary, logx=vary == "activity"), plot)
+        det, src = load_detector(detector), _source(source, activity)
+        preset = {"days": None, "activity": src.activity_bq, "activity_uncertainty": src.activity_rel_uncertainty,
+                  "background_scale": 1.0, "fiducial_radius": det.fiducial_radius_m,
+                  "assembly_radius": src.assembly_radius_m}[vary]
+        title = (f"{det.label}, {src.isotope_label} {src.activity_mci:.3g} MCi at D = {det.source_distance(distance):g} m"
+                 + ("" if vary == "days" else f", {days[0]:g} d") + ": Asimov, all systematics")
+        _save(plot_sensitivity(pts, logx=vary == "activity", title=title, preset_value=preset), plot)
 
 
 @click.command("compare")

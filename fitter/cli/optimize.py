@@ -68,7 +68,7 @@ def optimize_cmd(detector: str, source: str, activity: float | None, distance: s
     _save(plot_window_optimum(res, "z"), str(outdir / "optimize_z.png"))
     _save(plot_window_optimum(res, "limit"), str(outdir / "optimize_limit.png"))
     if as_json:
-        _echo_json(summary)
+        _echo_json(summary, resolved)
         return
     click.echo(res.table().text())
     bz, bl = res.best("z"), res.best("limit")

@@ -178,7 +178,11 @@ def fit_workspace(path: str, asimov: dict[str, float] | None, data_file: str | N
         data, what = Data(_load_counts(data_file, model).main, data.aux), f"data from {data_file}"
     res = fit(model, data, fix=check_assignments(fix, "--fix", model), minos=minos)
     if as_json:
-        _echo_json({"workspace": path, **res.to_dict()})
+        from ganom.fitter.io import file_record
+
+        rec = {"workspace": file_record(path), "measurement": measurement, "poi": model.poi,
+               **({"data": file_record(data_file)} if data_file else {})}
+        _echo_json({"workspace": path, **res.to_dict()}, rec)
     else:
         click.echo(f"{path}: {len(model.channels)} channel(s), {model.n_bins} bins, {model.n_params} parameters, "
                    f"POI {model.poi}; native fit to {what}")

@@ -130,5 +130,8 @@ def plot_combined_ratios(results: Sequence[CombinedRatio], ax: Any = None, title
     ax.set_xlim(lo, 1.3)
     ax.set_ylim(-0.7, len(results) - 0.2)
     ax.set_xlabel(r"combined ratio $\bar R$ = measured / predicted")
-    ax.set_title(title or "Gallium anomaly per ⁷¹Ga cross-section model (6 source experiments)", fontsize=9)
+    ax.text(1.0, -0.6, " no deficit", va="bottom", ha="left", fontsize=7, color="black")
+    n = len(results[0].ratios)
+    names = ", ".join(results[0].ratios) if n <= 3 else f"{n} source experiments"
+    ax.set_title(title or f"Gallium anomaly per ⁷¹Ga cross-section model ({names})", fontsize=9)
     return fig

@@ -184,16 +184,32 @@ def plot_stack(templates: Templates, axis: str = "energy", samples: dict[str, ND
     return fig
 
 
-def plot_postfit(templates: Templates, model: Any, values: NDArray, data: Any, axis: str = "energy",
-                 ax: Any = None) -> Figure:
-    """:func:`plot_stack` of the fitted per-sample counts at ``values`` (the source-on channel)
-    with the fitted ``data`` on top."""
+def plot_postfit(templates: Templates, model: Any, result: Any, data: Any, axis: str = "energy",
+                 ax: Any = None, poi: str | None = None) -> Figure:
+    """:func:`plot_stack` of the fitted per-sample counts of a
+    :class:`~ganom.fitter.infer.fit.FitResult` (the source-on channel, summed over the other
+    axes) with the fitted ``data`` on top and the fit result in the corner: the parameter of
+    interest ``poi`` (default: the model's) with its error, the goodness of fit and the fit's
+    status."""
     from ganom.fitter.config import unflatten
 
     on = model.channel_slices["source_on"]
-    per = model.expected_samples(values)[..., on]
+    per = model.expected_samples(result.values)[..., on]
     samples = {n: unflatten(templates, per[i]) for i, n in enumerate(model.samples)}
-    return plot_stack(templates, axis, samples=samples, data=unflatten(templates, data.main[on]), ax=ax)
+    fig = plot_stack(templates, axis, samples=samples, data=unflatten(templates, data.main[on]), ax=ax)
+    poi = poi or model.poi
+    v, e = result.value(poi), result.error(poi)
+    digits = max(0, 1 - int(np.floor(np.log10(e)))) if np.isfinite(e) and e > 0 else 4
+    lines = [f"post-fit: {poi} = {v:.{digits}f} ± {e:.{digits}f}"]
+    if result.gof:
+        lines.append(f"χ² = {result.gof['chi2']:.1f} / {result.gof['ndf']} dof (p = {result.gof['p_value']:.2g})")
+    lines.append("fit valid" if result.valid else f"fit INVALID: {result.message}")
+    main = fig.axes[0]
+    main.text(0.02, 0.97, "\n".join(lines), transform=main.transAxes, va="top", ha="left", fontsize=7.5,
+              color="black" if result.valid else "#AA0000",
+              bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "#BBBBBB", "alpha": 0.9})
+    main.set_title(main.get_title() + "\npost-fit expectation, source-on channel", fontsize=9)
+    return fig
 
 
 def plot_profile(profile: ProfileResult, ax: Any = None, label: str | None = None, levels: Sequence[float] = (1.0, 4.0),
@@ -243,17 +259,37 @@ def plot_comparison(records: Sequence[Any], ax: Any = None, metric: str = "z_rej
 
 
 def plot_sensitivity(points: Sequence[Any], ax: Any = None, metric: str = "z_reject_r1", xlabel: str | None = None,
-                     logx: bool = False) -> Figure:
-    """A sensitivity curve (significance or σ_R versus a knob)."""
+                     logx: bool = False, title: str | None = None, preset_value: float | None = None) -> Figure:
+    """A sensitivity curve (significance or σ_R versus a knob of
+    :data:`~ganom.fitter.config.KNOBS`; an activity in Bq is drawn in MCi), with the 3σ/5σ
+    lines for a significance and the preset's own value of the knob marked (``preset_value``,
+    in the knob's units)."""
+    from ganom.fitter.config import KNOB_LABELS
+    from ganom.models.constants import CURIE_BQ
+
     fig, ax = _axes(ax)
-    x = [p.value for p in points]
+    knob = points[0].knob
+    scale = 1.0 / (1e6 * CURIE_BQ) if knob == "activity" else 1.0
+    x = [p.value * scale for p in points]
     y = [getattr(p, metric) for p in points]
     ax.plot(x, y, "o-", color=SIGNAL_COLOURS[0])
-    ax.set_xlabel(xlabel or points[0].knob)
+    ax.set_xlabel(xlabel or KNOB_LABELS.get(knob, knob))
     ax.set_ylabel({"z_reject_r1": "Z to reject R = 1 if R = 0.82 [σ]", "z_reject_r082": "Z to reject R = 0.82 if R = 1 [σ]",
                    "sigma_r": r"$\sigma_R$"}.get(metric, metric))
+    if metric.startswith("z_"):
+        lo, hi = ax.get_ylim()
+        for z in (3, 5):
+            if lo <= z <= hi:
+                ax.axhline(z, color="grey", lw=0.7, ls="--")
+                ax.text(1.0, z, f" {z}σ", transform=ax.get_yaxis_transform(), va="center", ha="left", fontsize=7,
+                        color="grey")
+    if preset_value is not None:
+        ax.axvline(preset_value * scale, color="black", lw=0.8, ls=":", label=f"preset: {preset_value * scale:g}")
+        ax.legend(frameon=False, fontsize=8)
     if logx:
         ax.set_xscale("log")
+    if title:
+        ax.set_title(title, fontsize=9)
     return fig
 
 
@@ -349,17 +385,30 @@ def refresh_legend(ax: Any) -> None:
     _legend_below(ax, handles + list(getattr(ax, "_gallium_handles", [])))
 
 
-def plot_delta_chi2_map(result: Any, ax: Any = None, vmax: float = 25.0) -> Figure:
-    """The Δχ² (or CLs) map behind a contour, as a colour map on log–log axes."""
+def plot_delta_chi2_map(result: Any, ax: Any = None, vmax: float = 25.0, title: str | None = None) -> Figure:
+    """The Δχ² (or CLs) map behind a contour, as a colour map on log–log axes, with the
+    contour of each confidence level of ``result`` drawn on it (white, one line style per
+    level) and the method and kind in the title."""
     fig, ax = _axes(ax, figsize=(6.2, 5.0))
     g = result.grid
     stat = np.minimum(result.statistic, vmax) if result.method != "cls" else result.statistic
     mesh = ax.pcolormesh(g.sin2_2theta, g.dm2, stat, shading="nearest", cmap="viridis")
     fig.colorbar(mesh, ax=ax, label="CLs" if result.method == "cls" else rf"$\Delta\chi^2$ (clipped at {vmax:g})")
+    for k, level in enumerate(result.critical):
+        style = CONTOUR_STYLES[k % len(CONTOUR_STYLES)]
+        for j, seg in enumerate(result.lines(level)):
+            ax.plot(seg[:, 1], seg[:, 0], color="white", lw=1.2, ls=style, label=f"{level} CL" if j == 0 else None)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.set_xlim(g.sin2_2theta.min(), g.sin2_2theta.max())
+    ax.set_ylim(g.dm2.min(), g.dm2.max())
     ax.set_xlabel(r"$\sin^2 2\theta_{ee}$")
     ax.set_ylabel(r"$\Delta m^2_{41}$ [eV$^2$]")
+    if result.critical:
+        ax.legend(frameon=True, facecolor="#44444488", edgecolor="none", labelcolor="white", fontsize=8,
+                  loc="lower left")
+    what = f"{METHOD_NAMES.get(result.method, result.method)} {result.kind} map"
+    ax.set_title(f"{title}\n{what}" if title else what, fontsize=9)
     return fig
 
 
@@ -367,22 +416,25 @@ def plot_delta_chi2_map(result: Any, ax: Any = None, vmax: float = 25.0) -> Figu
 def plot_sigma_b(results: Sequence[Any], x: str = "signal_events", ax: Any = None, reference: float | None = None,
                  b_alternative: float | None = None, b_true: float | None = None, label: str | None = None,
                  logx: bool = True) -> Figure:
-    """σ_B versus exposure (``x="signal_events"`` or ``"days"``) or angular resolution
-    (``x="angular_resolution_deg"``); ``reference`` draws the brute-force σ_B, and the
-    separation |B_alt − B| / 3 and / 5 are drawn as 3σ and 5σ targets."""
+    """σ_B versus exposure (``x="signal_events"``, each point labelled with its run length, or
+    ``"days"``) or angular resolution (``x="angular_resolution_deg"``); ``reference`` draws
+    the energy-only σ_B, and the σ_B that separates B_alt from B by 3σ and 5σ
+    (|B_alt − B| / 3 and / 5) is drawn as the target."""
     fig, ax = _axes(ax)
-    pts = [(getattr(r, x), r.sigma_b) for r in results if getattr(r, x) is not None]
-    pts.sort()
+    pts = sorted((getattr(r, x), r.sigma_b, r.days) for r in results if getattr(r, x) is not None)
     ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color=SIGNAL_COLOURS[0], label=label or "σ_B (Asimov)")
-    if x == "signal_events" and len(pts) > 1:
-        xs = np.geomspace(pts[0][0], pts[-1][0], 20)
-        ax.plot(xs, pts[0][1] * np.sqrt(pts[0][0] / xs), color="grey", lw=0.8, ls="--", label=r"$\propto 1/\sqrt{N}$")
+    if x == "signal_events":
+        for px, py, d in pts:
+            ax.annotate(f"{d:g} d", (px, py), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=7)
+        if len(pts) > 1:
+            xs = np.geomspace(pts[0][0], pts[-1][0], 20)
+            ax.plot(xs, pts[0][1] * np.sqrt(pts[0][0] / xs), color="grey", lw=0.8, ls="--", label=r"$\propto 1/\sqrt{N}$")
     if reference is not None:
         ax.axhline(reference, color=BACKGROUND_COLOURS[0], ls="--", lw=1.2, label=f"energy only: σ_B = {reference:.3g}")
     if b_alternative is not None and b_true is not None:
         for n, ls in ((3, ":"), (5, "-.")):
             ax.axhline(abs(b_alternative - b_true) / n, color="grey", ls=ls, lw=0.9,
-                       label=f"{n}σ between B = {b_true:.4g} and {b_alternative:.4g}")
+                       label=f"σ_B for {n}σ between B = {b_true:.4g} and {b_alternative:.4g}")
     ax.set_yscale("log")
     lo, hi = ax.get_ylim()
     ax.set_ylim(lo / 1.2, hi * 1.6)
@@ -395,13 +447,18 @@ def plot_sigma_b(results: Sequence[Any], x: str = "signal_events", ax: Any = Non
     return fig
 
 
+def _branching_title(r: Any, activity_mci: float, what: str) -> str:
+    m = r.meta
+    return (f"{m.get('detector_label', r.detector)}, {activity_mci:.3g} MCi {m.get('isotope_label', '')} at "
+            f"D = {r.distance_m:g} m, {r.mode} fit: {what}")
+
+
 def plot_branching_exposure(study: Any, ax: Any = None) -> Figure:
     """σ_B versus exposure of a :class:`~ganom.fitter.analyses.branching.BranchingStudy`."""
     e, ang = study.energy_only, study.result.angular_resolution_deg
     fig = plot_sigma_b(study.vs_exposure, "signal_events", ax=ax, b_alternative=study.b_alternative, b_true=e.b_true,
-                       label="σ_B" + ("" if ang is None else f" ({ang:g}°)"))
-    fig.axes[0].set_title(f"{e.detector}, D = {e.distance_m:g} m, {e.mode} fit: σ_B vs exposure "
-                          f"({', '.join(f'{r.days:g}' for r in study.vs_exposure)} d)", fontsize=9)
+                       label="σ_B" + (" (energy only)" if ang is None else f" (σ_θ = {ang:g}°)"))
+    fig.axes[0].set_title(_branching_title(e, study.activity_mci, "σ_B vs exposure"), fontsize=9)
     return fig
 
 
@@ -411,7 +468,7 @@ def plot_branching_resolution(study: Any, ax: Any = None) -> Figure:
     e = study.energy_only
     fig = plot_sigma_b(study.vs_resolution, "angular_resolution_deg", ax=ax, reference=e.sigma_b,
                        b_alternative=study.b_alternative, b_true=e.b_true, logx=False)
-    fig.axes[0].set_title(f"{e.detector}, D = {e.distance_m:g} m, {e.days:g} d, {e.mode} fit: σ_B vs angular resolution",
+    fig.axes[0].set_title(_branching_title(e, study.activity_mci, f"σ_B vs angular resolution, {e.days:g} d"),
                           fontsize=9)
     return fig
 
@@ -443,5 +500,7 @@ def plot_window_optimum(result: Any, metric: str = "z", ax: Any = None) -> Figur
     label = "Z(R = 1 | R = 0.82), Asimov" if metric == "z" else \
         f"90 % raster limit on sin²2θ at Δm² = {result.dm2_ev2:g} eV²"
     fig.colorbar(im, ax=ax, label=label)
-    ax.set_title(f"{result.detector}, D = {result.distance_m:g} m, {result.days:g} d: best outlined", fontsize=9)
+    best_is = "largest Z" if metric == "z" else "smallest limit"
+    ax.set_title(f"{result.label or result.detector}, D = {result.distance_m:g} m, {result.days:g} d: "
+                 f"Asimov, all systematics; {best_is} outlined", fontsize=9)
     return fig
