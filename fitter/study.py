@@ -56,6 +56,9 @@ class StudyConfig:
     source: str = "cr51"
     command: str = "ganom study"
     workers: int = 1
+    overlays: Sequence[str] = ()
+    """Published contours drawn on the contour plots besides the gallium region: shipped names
+    or files (:func:`ganom.fitter.overlays.load_overlay`)."""
 
     @property
     def grid(self) -> str:
@@ -403,6 +406,7 @@ def _sensitivity_section(det, src, cfg: StudyConfig, out: Path, pos: str, res: S
     fig = plot_contours(results, levels=["90%"], title=f"{det.label}, 3+1 sensitivity, {src.isotope_label}, "
                                                          f"D = {tpl.distance_m:g} m, {days_max:g} d")
     overlay_gallium(fig.axes[0])
+    _draw_overlays(fig.axes[0], cfg)
     refresh_legend(fig.axes[0])
     res.files += save_figures(fig, out / name / f"contour_{pos}.png") + files
     res.files.append(_write_result({"sin2_2theta_90cl_wilks": reach}, out / name / f"reach_{pos}.json", cfg))
@@ -525,6 +529,15 @@ def run_config_study(config: str | Path, cfg: StudyConfig, log: Callable[[str], 
     return res
 
 
+def _draw_overlays(ax: Any, cfg: StudyConfig) -> None:
+    """The configuration's published contours (``cfg.overlays``) on a contour Axes."""
+    from ganom.fitter.overlays import load_overlay
+    from ganom.fitter.plotting.likelihood import overlay_contour
+
+    for spec in cfg.overlays:
+        overlay_contour(ax, load_overlay(spec))
+
+
 def _config_contours(a: Any, cfg: StudyConfig, out: Path, res: StudyResult, log: Callable[[str], None]) -> str:
     from ganom.fitter.infer.contours import ESGridProblem, contour_regions, parse_levels, write_outputs
     from ganom.fitter.infer.oscillation import OscillationGrid
@@ -547,6 +560,7 @@ def _config_contours(a: Any, cfg: StudyConfig, out: Path, res: StudyResult, log:
         files += write_outputs(r, out, f"contour_{r.method}", study_provenance(cfg, a))
     fig = plot_contours(results, levels=["90%"], title=f"{a.name}: 3+1 {'fit' if a.data is not None else 'sensitivity'}")
     overlay_gallium(fig.axes[0])
+    _draw_overlays(fig.axes[0], cfg)
     refresh_legend(fig.axes[0])
     res.files += save_figures(fig, out / "contours.png")
     res.files += files

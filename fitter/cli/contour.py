@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import click
 
+from ganom.exceptions import InputError
 from ganom.fitter.cli.common import (
     RUN,
     BadInput,
@@ -29,7 +31,7 @@ from ganom.fitter.cli.common import (
 )
 from ganom.fitter.io import file_record, jsonable, provenance, with_provenance, write_json
 
-__all__ = ["contour_cmd"]
+__all__ = ["contour_cmd", "resolve_overlays", "draw_overlays"]
 
 
 class MethodList(_Parsed):
@@ -45,6 +47,54 @@ class MethodList(_Parsed):
         if bad or not methods:
             raise BadInput(f"{option}: {', '.join(bad) or repr(text)} not allowed; allowed: {', '.join(METHODS)}")
         return methods
+
+
+def _list_overlays(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from ganom.fitter.overlays import load_overlay, shipped_overlays
+
+    rows = [("gallium", "GALLEX + SAGE + BEST allowed regions, computed by ganom")]
+    rows += [(name, load_overlay(name).legend_label) for name in shipped_overlays()]
+    width = max(len(r[0]) for r in rows)
+    click.echo("\n".join(f"{name.ljust(width)}  {what}" for name, what in rows))
+    ctx.exit(0)
+
+
+def resolve_overlays(specs: tuple[str, ...] | list[str]) -> list[Any]:
+    """``--overlay`` values → 'gallium' or a :class:`~ganom.fitter.overlays.ContourOverlay`
+    each, read and checked before any work (a bad file: InputError, exit 2)."""
+    from ganom.fitter.overlays import load_overlay
+
+    out: list[Any] = []
+    for spec in specs:
+        try:
+            out.append("gallium" if spec == "gallium" else load_overlay(spec))
+        except InputError as exc:
+            raise BadInput(f"--overlay: {exc}") from None
+    return out
+
+
+def draw_overlays(ax: Any, overlays: list[Any]) -> list[str]:
+    """Draw resolved overlays on a contour Axes and refresh its legend; returns a note per
+    overlay that lies outside the plotted range."""
+    from ganom.fitter.plotting.likelihood import overlay_contour, refresh_legend
+
+    notes = []
+    (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+    for o in overlays:
+        if o == "gallium":
+            from ganom.fitter.plotting.gallium import overlay_gallium
+
+            overlay_gallium(ax)
+            continue
+        overlay_contour(ax, o)
+        (s0, s1), (d0, d1) = o.bounds()
+        if s1 < x0 or s0 > x1 or d1 < y0 or d0 > y1:
+            notes.append(f"overlay {o.label!r} ({o.source}) lies outside the plotted range: not drawn")
+    if overlays:
+        refresh_legend(ax)
+    return notes
 
 
 @click.command("contour")
@@ -70,8 +120,12 @@ class MethodList(_Parsed):
 @click.option("--r-free", is_flag=True, help="Profile the normalisation R (shape-only analysis) instead of R = 1.")
 @angular_option
 @click.option("--data", "data_file", default=None, type=click.Path(), help="Observed counts: regions allowed by the data.")
-@click.option("--overlay", default=None, type=click.Choice(["gallium"]),
-              help="Overlay the gallium allowed region and best fit (all six source experiments).")
+@click.option("--overlay", "overlays", multiple=True, metavar="NAME|FILE",
+              help="Overlay (repeatable): 'gallium' (the gallium allowed region and best fit, all six source "
+                   "experiments), a shipped published contour by name (--list-overlays), or a contour file: CSV "
+                   "with columns sin2_2theta,dm2_ev2 or HEPData YAML (a ganom contour_*.yaml too).")
+@click.option("--list-overlays", is_flag=True, is_eager=True, expose_value=False, callback=_list_overlays,
+              help="List the shipped published contours with their citations and exit.")
 @click.option("--out", default="ganom-output/contour", show_default=True, type=click.Path(), help="Output folder.")
 @json_option("Print a JSON summary.")
 @config_option
@@ -79,7 +133,7 @@ class MethodList(_Parsed):
 def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, source: str, activity: float | None, distance: str, days: float, methods: list[str],
                 grid: tuple[int, int], dm2_range: tuple[float, float], levels: str, toys: int, fc_stride: int,
                 bands: int, seed: int, workers: int,
-                scheduler: str | None, r_free: bool, angular: float | None, data_file: str | None, overlay: str | None,
+                scheduler: str | None, r_free: bool, angular: float | None, data_file: str | None, overlays: tuple[str, ...],
                 out: str, as_json: bool) -> None:
     """Sensitivity (Asimov, no oscillation) or regions for data in Δm²–sin²2θ.
 
@@ -91,6 +145,7 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
       ganom contour -d jne-500t --days 30 --method wilks,raster,cls
       ganom contour -d jne-500t --method fc --grid 50x50 --toys 1000 --workers 2
       ganom contour -d juno --distance outside --method raster --bands 200
+      ganom contour -d jne-500t --overlay gallium --overlay stereo2020 --overlay my_limit.csv
     """
 
     from ganom.fitter.cli.common import _load_counts
@@ -104,9 +159,10 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
         write_outputs,
     )
     from ganom.fitter.infer.oscillation import OscillationGrid, OscillationModel
-    from ganom.fitter.plotting.likelihood import plot_contours, plot_delta_chi2_map, refresh_legend
+    from ganom.fitter.plotting.likelihood import plot_contours, plot_delta_chi2_map
 
     workers = resolve_workers(workers)
+    drawn = resolve_overlays(overlays)
     lv = parse_levels(levels)
     g = OscillationGrid.from_spec(grid, dm2_range)
     if config_file:
@@ -133,6 +189,9 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
                      "data": file_record(data_file) if data_file else "Asimov, no oscillation"})
     if "fc" in methods or bands:
         resolved["toys"] = {"fc": toys if "fc" in methods else 0, "bands": bands}
+    if drawn:
+        resolved["overlays"] = [o if o == "gallium" else {"label": o.legend_label, **file_record(o.source)}
+                                for o in drawn]
     prov = provenance(resolved, seed)
     problem = ESGridProblem(om, g, r_free=r_free, data=data)
     if "fc" in methods or bands:
@@ -168,11 +227,8 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
         paths += write_outputs(r, outdir, f"contour_{r.method}", prov)
     title = f"{label}: 3+1 {'sensitivity' if data is None else 'fit'}"
     fig = plot_contours(results, bands=band, title=title)
-    if overlay == "gallium":
-        from ganom.fitter.plotting.gallium import overlay_gallium
-
-        overlay_gallium(fig.axes[0])
-        refresh_legend(fig.axes[0])
+    for note in draw_overlays(fig.axes[0], drawn):
+        click.echo(note, err=True)
     _save(fig, str(outdir / "contours.png"))
     _save(plot_delta_chi2_map(results[0], title=title), str(outdir / "scan.png"))
     if band is not None:

@@ -23,9 +23,12 @@ __all__ = ["study_cmd"]
 @workers_option("the FC toys, or without toys the study's sections side by side")
 @click.option("--config", "config_file", default=None, type=click.Path(dir_okay=False),
               help="Study an analysis configuration file (your own histograms and events) instead of presets.")
+@click.option("--overlay", "overlays", multiple=True, metavar="NAME|FILE",
+              help="Also draw a published contour on the contour plots (repeatable): a shipped name "
+                   "(ganom contour --list-overlays) or a CSV / HEPData YAML contour file.")
 @click.pass_context
 def study_cmd(ctx: click.Context, detectors: tuple[str, ...], days: list[float], source: str, out: str, quick: bool,
-              seed: int, workers: int | None, config_file: str | None) -> None:
+              seed: int, workers: int | None, config_file: str | None, overlays: tuple[str, ...]) -> None:
     """A complete sensitivity study: rates, spectra, R-deficit significances, 3+1 contours with
     the gallium region, detector comparison, ⁵¹Cr branching ratio, pyhf workspaces and a report.
 
@@ -36,13 +39,16 @@ def study_cmd(ctx: click.Context, detectors: tuple[str, ...], days: list[float],
       ganom study --config examples/own_templates/analysis.toml --quick
     """
     from ganom.fitter.cli.common import hold_output_folder
+    from ganom.fitter.cli.contour import resolve_overlays
     from ganom.fitter.io import current_command
     from ganom.fitter.study import StudyConfig, run_study
     from ganom.models.detectors import DEFAULT_DETECTOR
 
+    resolve_overlays([o for o in overlays if o != "gallium"])  # checked before any work; the gallium region is always drawn
     out = hold_output_folder(out)
     cfg = StudyConfig(detectors or (DEFAULT_DETECTOR,), days, out=Path(out),
                       quick=quick, seed=seed, source=source, workers=resolve_workers(workers),
+                      overlays=tuple(o for o in overlays if o != "gallium"),
                       command=current_command() or "ganom study" + (" --quick" if quick else ""))
     if config_file:
         from ganom.fitter.cli.common import refuse_with_config

@@ -30,6 +30,9 @@ __all__ = [
     "CONTOUR_STYLES",
     "plot_contours",
     "refresh_legend",
+    "OVERLAY_COLOURS",
+    "OVERLAY_STYLES",
+    "overlay_contour",
     "plot_delta_chi2_map",
     "plot_sigma_b",
     "plot_branching_exposure",
@@ -383,6 +386,45 @@ def refresh_legend(ax: Any) -> None:
     """Redraw the legend with every labelled artist plus overlay handles (e.g. the gallium region)."""
     handles, _ = ax.get_legend_handles_labels()
     _legend_below(ax, handles + list(getattr(ax, "_gallium_handles", [])))
+
+
+# published contours (ganom.fitter.overlays): colours and dashes apart from the contours, the
+# bands and the gallium red
+OVERLAY_COLOURS = ["#332288", "#44AA99", "#882255", "#997700", "#777777"]
+
+
+OVERLAY_STYLES: list[Any] = [(0, (7, 2, 1.5, 2)), (0, (9, 2.5)), (0, (3, 1.5, 1, 1.5)), (0, (1.5, 1.5))]
+
+
+def overlay_contour(ax: Any, overlay: Any, colour: str | None = None, linestyle: Any = None, fill: bool | None = None,
+                    label: str | None = None) -> Figure:
+    """Draw a published or user contour (:class:`~ganom.fitter.overlays.ContourOverlay`) on
+    Δm² (y) versus sin²2θ (x) axes, with one legend entry "label (citation)" that
+    :func:`refresh_legend` picks up.
+
+    Successive overlays on one Axes take successive :data:`OVERLAY_COLOURS` and
+    :data:`OVERLAY_STYLES`; an allowed region is filled lightly (``fill``, default: allowed
+    only). Returns the Figure.
+    """
+    k = getattr(ax, "_overlay_count", 0)
+    ax._overlay_count = k + 1
+    colour = colour or OVERLAY_COLOURS[k % len(OVERLAY_COLOURS)]
+    linestyle = linestyle if linestyle is not None else OVERLAY_STYLES[k % len(OVERLAY_STYLES)]
+    fill = overlay.kind == "allowed" if fill is None else fill
+    name: str | None = label or overlay.legend_label
+    if overlay.kind == "allowed" and "allowed" not in str(name).lower():
+        name = f"{name}, allowed"
+    (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+    if not any(((seg[:, 0] >= x0) & (seg[:, 0] <= x1) & (seg[:, 1] >= y0) & (seg[:, 1] <= y1)).any()
+               for seg in overlay.curves):
+        name = None  # outside the axes: no legend entry for what cannot be seen
+    for n, seg in enumerate(overlay.curves):
+        ax.plot(seg[:, 0], seg[:, 1], color=colour, ls=linestyle, lw=1.3, zorder=2.5, label=name if n == 0 else None)
+        if fill:
+            ax.fill(seg[:, 0], seg[:, 1], color=colour, alpha=0.12, lw=0, zorder=1)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    return ax.figure
 
 
 def plot_delta_chi2_map(result: Any, ax: Any = None, vmax: float = 25.0, title: str | None = None) -> Figure:
