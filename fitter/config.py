@@ -54,10 +54,12 @@ __all__ = [
 ]
 
 # ----------------------------------------------------------------------------- studies
-KNOBS = ("days", "activity", "activity_uncertainty", "background_scale", "fiducial_radius", "assembly_radius")
+KNOBS = ("days", "activity", "activity_uncertainty", "background_scale", "fiducial_radius", "assembly_radius",
+         "shield_thickness")
 KNOB_LABELS = {"days": "run length [days]", "activity": "source activity [MCi]",
                "activity_uncertainty": "relative activity uncertainty", "background_scale": "background scale factor",
-               "fiducial_radius": "fiducial radius [m]", "assembly_radius": "source assembly radius [m]"}
+               "fiducial_radius": "fiducial radius [m]", "assembly_radius": "source assembly radius [m]",
+               "shield_thickness": "tungsten shield thickness [m]"}
 """Axis labels of the :data:`KNOBS` (the activity is shown in MCi; its knob values are in Bq)."""
 
 
@@ -73,7 +75,13 @@ def _configure(detector: Detector, source: NeutrinoSource, knob: str, value: flo
     if knob == "background_scale":
         return detector, source, float(value)
     if knob == "assembly_radius":
+        if not 0 <= value <= 2.0:
+            raise PhysicsInputError("assembly_radius", value, "0 ≤ r ≤ 2 m")
         return detector, source.with_assembly_radius(float(value)), 1.0
+    if knob == "shield_thickness":
+        if not 0 <= value <= 2.0 - source.capsule_radius_m:
+            raise PhysicsInputError("shield_thickness", value, f"0 ≤ t ≤ {2.0 - source.capsule_radius_m:g} m")
+        return detector, source.with_shield_thickness(float(value)), 1.0
     raise PhysicsInputError("knob", knob, " | ".join(KNOBS))
 
 
@@ -291,12 +299,12 @@ class Configuration:
         """The templates of this configuration, built once per process (see :meth:`build`)."""
         key = self.templates_digest
         if key not in _TEMPLATES:
-            from ganom.models.backgrounds import detector_backgrounds
+            from ganom.models.backgrounds import configuration_backgrounds
 
             comps: bool | list[Any] = False
             if self.background_scale > 0:
                 comps = [replace(c, rate_per_day=c.rate_per_day * self.background_scale)
-                         for c in detector_backgrounds(self.detector, self.source.half_life_days)]
+                         for c in configuration_backgrounds(self.detector, self.source, self.distance_m)]
             _TEMPLATES[key] = build_templates(self.detector, self.source, self.distance_m, self.days,
                                               backgrounds=comps, source_off_days=self.source_off_days,
                                               **dict(self.template_options))

@@ -65,6 +65,7 @@ __all__ = [
     "BackgroundComponent",
     "c14_specific_activity_bq_per_kg_carbon",
     "detector_backgrounds",
+    "configuration_backgrounds",
     "source_gamma_component",
 ]
 
@@ -160,22 +161,50 @@ def neutrino_spectrum_beta_plus(q_mev: float, z_daughter: int, a_mass: int) -> C
     return pdf
 
 
+def _kn_shape(t: NDArray, k_mev: NDArray) -> NDArray:
+    """Unnormalised dσ/dT at recoil energies ``t`` for γ energies ``k_mev`` (broadcast)."""
+    kappa = k_mev / _ME
+    s = t / k_mev
+    one = np.clip(1.0 - s, 1e-12, None)
+    val = 2.0 + s * s / (kappa * kappa * one * one) + s / one * (s - 2.0 / kappa)
+    return np.where((s > 0) & (t < t_max(k_mev)), val, 0.0)
+
+
 def klein_nishina_electron(k_mev: float) -> Callable[[NDArray], NDArray]:
     """dσ/dT of Compton scattering of a γ of energy k on a free electron (unnormalised).
 
     With κ = k/m_e and s = T/k: 2 + s²/(κ²(1 − s)²) + s/(1 − s)·(s − 2/κ), for
     0 < T < 2k²/(m_e + 2k) (Klein & Nishina 1929; e.g. Knoll, Radiation Detection, §10).
     """
-    kappa = k_mev / _ME
-    t_edge = float(t_max(k_mev))
 
     def pdf(t: NDArray) -> NDArray:
-        s = np.asarray(t, dtype=float) / k_mev
-        one = np.clip(1.0 - s, 1e-12, None)
-        val = 2.0 + s * s / (kappa * kappa * one * one) + s / one * (s - 2.0 / kappa)
-        return np.where((s > 0) & (t < t_edge), val, 0.0)
+        return _kn_shape(np.asarray(t, dtype=float), float(k_mev))
 
     return pdf
+
+
+def photon_deposit_spectrum(energies_mev: ArrayLike, weights: ArrayLike, peak_fraction: float) -> Spectrum:
+    """Visible energy of photons of ``energies_mev`` (relative ``weights``) that start in the
+    scintillator: a share ``peak_fraction`` deposits its full energy (a line per energy), the
+    rest one Compton electron (Klein–Nishina continuum up to each Compton edge)."""
+    k = np.atleast_1d(np.asarray(energies_mev, dtype=float))
+    w = np.atleast_1d(np.asarray(weights, dtype=float))
+    w = w / w.sum()
+    edges = t_max(k)
+    x, gw = _GL16
+    t_nodes = 0.5 * edges[:, None] * (x + 1.0)
+    norms = np.sum(gw * 0.5 * edges[:, None] * _kn_shape(t_nodes, k[:, None]), axis=1)
+    scale = w / norms * (1.0 - peak_fraction)
+
+    def pdf(t: NDArray) -> NDArray:
+        tt = np.asarray(t, dtype=float)
+        return np.sum(_kn_shape(tt[..., None], k) * scale, axis=-1)
+
+    lines = tuple((float(e), peak_fraction * float(wi)) for e, wi in zip(k, w) if wi > 0)
+    if peak_fraction == 1.0:
+        return Spectrum(None, lines=lines)
+    breaks = tuple(float(b) for b in edges) if k.size <= 8 else (float(edges.max()),)
+    return Spectrum(pdf, 0.0, float(edges.max()), breaks=breaks, lines=lines)
 
 
 def self_convolution(pdf: Callable[[NDArray], NDArray], hi: float, n: int = 4001) -> Callable[[NDArray], NDArray]:
@@ -470,17 +499,7 @@ def source_gamma_component(tab: dict, file: str = "<config>", source_half_life_d
     if peak > 1:
         raise ConfigError(file, f"{where}.peak_fraction", f"got {peak!r}; allowed range [0, 1]")
     lam = _num(tab, "attenuation_length_m", file, where, 0.11)
-    kn = [klein_nishina_electron(float(k)) for k in lines]
-    norms = [np.sum(_GL16[1] * 0.5 * float(t_max(k)) * kn[i](0.5 * float(t_max(k)) * (_GL16[0] + 1)))
-             for i, k in enumerate(lines)]
-
-    def pdf(t: NDArray) -> NDArray:
-        return sum(fn(t) / nm for fn, nm in zip(kn, norms)) * (1 - peak) / len(lines)
-
-    edges = tuple(float(t_max(k)) for k in lines)
-    spec = Spectrum(pdf, 0.0, max(edges), breaks=edges, lines=tuple((float(k), peak / len(lines)) for k in lines))
-    if peak == 1.0:
-        spec = Spectrum(None, lines=tuple((float(k), 1.0 / len(lines)) for k in lines))
+    spec = photon_deposit_spectrum(lines, np.ones(len(lines)), peak)
     return BackgroundComponent(
         name, label, spec, _num(tab, "rate_per_day", file, where),
         Density("source", lam), source_half_life_days, _uncertainty(tab, file, where, 0.3), False,
@@ -554,3 +573,14 @@ def _spectrum_integral(spec: Spectrum) -> float:
     t = b - (b - a) * x01**2
     wt = 2.0 * (b - a) * x01 * w01
     return float(np.sum(spec.pdf(t.ravel()) * wt.ravel()))
+
+
+def configuration_backgrounds(detector: Any, source: Any, distance_m: float) -> list[BackgroundComponent]:
+    """Every background of a detector with ``source`` at ``distance_m`` [m] from its centre:
+    :func:`detector_backgrounds` and the photons through the source's shield
+    (:func:`ganom.models.shielding.shield_leakage_component`, when not negligible)."""
+    from ganom.models.shielding import shield_leakage_component
+
+    comps = detector_backgrounds(detector, source.half_life_days)
+    leak = shield_leakage_component(detector, source, distance_m)
+    return comps + ([leak] if leak is not None else [])

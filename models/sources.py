@@ -146,6 +146,9 @@ class NeutrinoSource:
     assembly_radius_m : outer radius of the source assembly (capsule and shield) [m]: no
         target within this distance of the source when it is deployed inside a detector
         (docs/physics.md §5).
+    shield_thickness_m : tungsten between the capsule and the scintillator [m], the outer
+        part of ``assembly_radius_m``: it sets the photons (the γ line, the internal
+        bremsstrahlung) that reach the scintillator (:mod:`ganom.models.shielding`).
     """
 
     name: str
@@ -160,6 +163,7 @@ class NeutrinoSource:
     gamma_energy_mev: float = 0.0
     atomic_heat_mev: float = 0.0
     assembly_radius_m: float = 0.0
+    shield_thickness_m: float = 0.0
     references: dict[str, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -176,6 +180,9 @@ class NeutrinoSource:
             raise PhysicsInputError("gamma_branch", self.gamma_branch, "0 ≤ B < 1", ctx)
         if not (math.isfinite(self.assembly_radius_m) and 0 <= self.assembly_radius_m <= 2.0):
             raise PhysicsInputError("assembly_radius_m", self.assembly_radius_m, "0 ≤ r ≤ 2 m", ctx)
+        if not (math.isfinite(self.shield_thickness_m) and 0 <= self.shield_thickness_m <= self.assembly_radius_m):
+            raise PhysicsInputError("shield_thickness_m", self.shield_thickness_m,
+                                    f"0 ≤ t ≤ assembly_radius_m = {self.assembly_radius_m:g} m", ctx)
         if self.gamma_branch_uncertainty < 0:
             raise PhysicsInputError("gamma_branch_uncertainty", self.gamma_branch_uncertainty, "≥ 0", ctx)
         if not self.lines:
@@ -269,9 +276,21 @@ class NeutrinoSource:
         """A copy with another activity at t = 0 (Bq or a string such as '3MCi')."""
         return replace(self, activity_bq=parse_activity(activity))
 
+    @property
+    def capsule_radius_m(self) -> float:
+        """Outer radius of the source material and its capsule, inside the shield [m]."""
+        return self.assembly_radius_m - self.shield_thickness_m
+
     def with_assembly_radius(self, radius_m: float) -> NeutrinoSource:
-        """A copy whose capsule and shield reach ``radius_m`` from the source [m]."""
-        return replace(self, assembly_radius_m=float(radius_m))
+        """A copy whose assembly reaches ``radius_m`` from the source [m]: the capsule stays,
+        the shield takes the rest (none when ``radius_m`` is within the capsule)."""
+        r = float(radius_m)
+        return replace(self, assembly_radius_m=r, shield_thickness_m=max(0.0, r - self.capsule_radius_m))
+
+    def with_shield_thickness(self, thickness_m: float) -> NeutrinoSource:
+        """A copy with ``thickness_m`` of tungsten around the same capsule [m]."""
+        t = float(thickness_m)
+        return replace(self, assembly_radius_m=self.capsule_radius_m + t, shield_thickness_m=t)
 
 
 # ---------------------------------------------------------------------------
@@ -289,10 +308,16 @@ _CR51_LINES = (
 )
 # Source assembly (capsule + γ shield): an assumption — no published design of a ⁵¹Cr source
 # for a scintillator detector was found. The BEST ⁵¹Cr target was a stack of 4 mm Cr disks of
-# 84/88 mm diameter (Danshin et al., J. Phys. Conf. Ser. 1390 (2019) 012100): ~4.5 cm core
-# radius; + ~1 cm steel capsule; + ~9 cm of tungsten alloy against the 320 keV γ's (assumed
-# thickness). docs/physics.md §5 shows how the central rates move with this radius.
-CR51_ASSEMBLY_RADIUS_M = 0.15
+# 84/88 mm diameter (Danshin et al., J. Phys. Conf. Ser. 1390 (2019) 012100): 4.4 cm core
+# radius; + ~1 cm steel capsule (assumption) = 5.5 cm. Shield: 18 cm of tungsten (assumption).
+# The 320 keV γ line alone would need ~9 cm, but the internal bremsstrahlung of the capture
+# (up to 0.75 MeV, 4·10⁻⁴ photons per decay) does not: through 9 cm of W, 3·10⁹ photons per
+# day reach the scintillator from 3 MCi; through 18 cm, ~150 per day (ganom.models.shielding,
+# uncollided), a few % of the central signal of JNE 500 t. docs/physics.md §5.3 shows how
+# rates and significances move with the thickness.
+CR51_CAPSULE_RADIUS_M = 0.055
+CR51_SHIELD_THICKNESS_M = 0.18
+CR51_ASSEMBLY_RADIUS_M = CR51_CAPSULE_RADIUS_M + CR51_SHIELD_THICKNESS_M
 _CR51_B_MEAN, _CR51_B_ERR, _ = combine_measurements(
     [m.value for m in CR51_GAMMA_BRANCH_MEASUREMENTS], [m.error for m in CR51_GAMMA_BRANCH_MEASUREMENTS]
 )
@@ -311,12 +336,14 @@ CR51 = NeutrinoSource(
     gamma_energy_mev=0.32008,
     atomic_heat_mev=0.00501,
     assembly_radius_m=CR51_ASSEMBLY_RADIUS_M,
+    shield_thickness_m=CR51_SHIELD_THICKNESS_M,
     references={
         "half_life": "ENSDF, Nucl. Data Sheets 107 (2006) 2715",
         "lines": "Bahcall, PRC 56 (1997) 3391",
         "gamma_branch": "Barinov et al., PRC 105 (2022) 065502 (compilation)",
         "activity_uncertainty": "BEST calorimetry, Barinov et al., PRL 128 (2022) 232501",
         "assembly_radius": "assumption (see CR51_ASSEMBLY_RADIUS_M)",
+        "shield_thickness": "assumption (see CR51_SHIELD_THICKNESS_M)",
     },
 )
 
@@ -331,10 +358,12 @@ AR37 = NeutrinoSource(
     activity_bq=409e3 * CURIE_BQ,
     activity_rel_uncertainty=2.0 / 409.0,
     activity_method="fixed",
-    # assumption: a gas-filled capsule without γ shield (no γ line), ~5 cm outer radius
-    assembly_radius_m=0.05,
+    # assumption: a gas-filled capsule of ~5 cm outer radius; no γ line, but the internal
+    # bremsstrahlung (up to 0.81 MeV, 5·10⁻⁴ photons per decay) needs the same tungsten as ⁵¹Cr
+    assembly_radius_m=0.05 + CR51_SHIELD_THICKNESS_M,
+    shield_thickness_m=CR51_SHIELD_THICKNESS_M,
     references={
-        "assembly_radius": "assumption (a capsule without γ shield)",
+        "assembly_radius": "assumption (a ~5 cm capsule in the ⁵¹Cr shield)",
         "half_life": "ENSDF, Nucl. Data Sheets 107 (2006) 1",
         "lines": "Bahcall, PRC 56 (1997) 3391",
         "activity": "SAGE, PRC 73 (2006) 045805",
@@ -359,7 +388,7 @@ def load_source(spec: str | Path | NeutrinoSource) -> NeutrinoSource:
 
 _SOURCE_KEYS = {"preset", "name", "isotope", "lines", "activity", "half_life_days", "activity_rel_uncertainty",
                 "gamma_branch", "gamma_branch_uncertainty", "gamma_energy_mev", "atomic_heat_mev", "assembly_radius_m",
-                "activity_method"}
+                "shield_thickness_m", "activity_method"}
 
 
 def _source_from_toml(path: Path) -> NeutrinoSource:
@@ -409,7 +438,7 @@ def _source_from_toml(path: Path) -> NeutrinoSource:
         except PhysicsInputError as exc:
             raise ConfigError(fname, "source.activity", str(exc)) from exc
     for key in ("half_life_days", "activity_rel_uncertainty", "gamma_branch", "gamma_branch_uncertainty",
-                "gamma_energy_mev", "atomic_heat_mev", "assembly_radius_m"):
+                "gamma_energy_mev", "atomic_heat_mev", "assembly_radius_m", "shield_thickness_m"):
         if key in src:
             kw[key] = require(src, key, (int, float), fname, "source")
     for key in ("activity_method", "isotope"):

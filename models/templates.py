@@ -32,7 +32,7 @@ from scipy.special import ndtr
 
 from ganom.exceptions import PhysicsInputError
 from ganom.models._numerics import endpoint_nodes
-from ganom.models.backgrounds import BackgroundComponent, detector_backgrounds
+from ganom.models.backgrounds import BackgroundComponent, configuration_backgrounds
 from ganom.models.constants import CM2_TO_M2, SECONDS_PER_DAY
 from ganom.models.detectors import Detector, load_detector
 from ganom.models.events import binned_survival
@@ -484,7 +484,7 @@ def build_templates(
     t_edges = true_baseline_edges(l_edges, l_lo, l_hi, width, kinks)
 
     if backgrounds is True:
-        comps = detector_backgrounds(det, src.half_life_days)
+        comps = configuration_backgrounds(det, src, dist)
     elif backgrounds is False:
         comps = []
     else:

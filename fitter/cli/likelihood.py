@@ -28,6 +28,7 @@ from ganom.fitter.cli.common import (
     resolved_preset,
     source_option,
 )
+from ganom.fitter.config import KNOBS
 from ganom.models.sources import parse_activity
 
 __all__ = ["fit_cmd", "significance_cmd", "compare_cmd"]
@@ -127,8 +128,7 @@ def fit_cmd(ctx: click.Context, config_file: str | None, detector: str, source: 
 @click.option("--toys", type=click.IntRange(min=0), default=0, show_default=True,
               help="Also run toys for the median and bands.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the toys.")
-@click.option("--vary", type=click.Choice(["days", "activity", "activity_uncertainty", "background_scale",
-                                           "fiducial_radius", "assembly_radius"]), default=None,
+@click.option("--vary", type=click.Choice(list(KNOBS)), default=None,
               help="Scan one knob over --values (Asimov): a sensitivity curve.")
 @click.option("--values", "vary_values", default=None,
               help="Values of the --vary knob (activity accepts units, e.g. 1MCi,3MCi).")
@@ -208,7 +208,7 @@ def significance_cmd(ctx: click.Context, config_file: str | None, detector: str,
         det, src = load_detector(detector), _source(source, activity)
         preset = {"days": None, "activity": src.activity_bq, "activity_uncertainty": src.activity_rel_uncertainty,
                   "background_scale": 1.0, "fiducial_radius": det.fiducial_radius_m,
-                  "assembly_radius": src.assembly_radius_m}[vary]
+                  "assembly_radius": src.assembly_radius_m, "shield_thickness": src.shield_thickness_m}[vary]
         title = (f"{det.label}, {src.isotope_label} {src.activity_mci:.3g} MCi at D = {det.source_distance(distance):g} m"
                  + ("" if vary == "days" else f", {days[0]:g} d") + ": Asimov, all systematics")
         _save(plot_sensitivity(pts, logx=vary == "activity", title=title, preset_value=preset), plot)
