@@ -76,6 +76,11 @@ __all__ = [
     "line_cross_sections",
     "line_weights",
     "GalliumExperiment",
+    "ERROR_TREATMENTS",
+    "DEFAULT_ERROR_TREATMENT",
+    "BEST_PUBLISHED_ERROR",
+    "error_treatment",
+    "apply_error_treatment",
     "EXPERIMENTS",
     "EXPERIMENT_NAMES",
     "EXPERIMENT_SETS",
@@ -597,6 +602,9 @@ class GalliumExperiment:
     correlated : {nuisance name: relative 1σ} of normalisation uncertainties shared with
         other experiments (e.g. BEST's source activity, common to the inner and outer zone).
     zones : the target volume(s) whose path lengths the ratio averages over.
+    published_error : the symmetric total 1σ on R as the collaboration quotes it, where that
+        total *includes* Bahcall's cross-section error (BEST: ±0.05); used by the "published"
+        error treatment (:data:`ERROR_TREATMENTS`).
     """
 
     name: str
@@ -611,6 +619,7 @@ class GalliumExperiment:
     measured_rate_per_day: float | None = None
     ga71_density_cm3: float | None = None
     references: dict[str, str] = field(default_factory=dict, compare=False)
+    published_error: float | None = None
 
     def __post_init__(self) -> None:
         ctx = f"gallium experiment '{self.name}'"
@@ -624,6 +633,20 @@ class GalliumExperiment:
             raise PhysicsInputError("syst", self.syst, "a finite value ≥ 0", ctx)
         if not self.zones or not all(isinstance(z, GalliumZone) for z in self.zones):
             raise PhysicsInputError("zones", self.zones, "one or more GalliumZone target volumes", ctx)
+        if self.published_error is not None and not (math.isfinite(self.published_error) and self.published_error > 0):
+            raise PhysicsInputError("published_error", self.published_error, "a finite value > 0 or None", ctx)
+
+    def with_errors(self, treatment: str) -> GalliumExperiment:
+        """This experiment under an error treatment (:data:`ERROR_TREATMENTS`).
+
+        "published": an experiment with a ``published_error`` carries that symmetric total as
+        its only (uncorrelated) error, with no shared nuisance of its own (the published total
+        already holds them); "experimental": unchanged (stat ⊕ syst, shared nuisances).
+        """
+        if error_treatment(treatment) == "published" and self.published_error is not None:
+            return replace(self, stat_hi=self.published_error, stat_lo=self.published_error, syst=0.0,
+                           correlated={})
+        return self
 
     @property
     def err_hi(self) -> float:
@@ -654,8 +677,9 @@ class GalliumExperiment:
         """
         m, b = xsec_model(model), XSEC_MODELS[REFERENCE_MODEL]
         k = b.sigma_cm2[self.isotope] / m.sigma_cm2[self.isotope]
+        pub = None if self.published_error is None else self.published_error * k
         return replace(self, ratio=self.ratio * k, stat_hi=self.stat_hi * k, stat_lo=self.stat_lo * k,
-                       syst=self.syst * k)
+                       syst=self.syst * k, published_error=pub)
 
     def predicted_rate_per_day(self, model: str | CrossSectionModel = REFERENCE_MODEL) -> float | None:
         """A σ n₇₁ G [⁷¹Ge atoms/d] from this geometry (no oscillation), where n₇₁ is known."""
@@ -664,6 +688,43 @@ class GalliumExperiment:
         m = xsec_model(model)
         return (self.activity_bq * m.sigma_cm2[self.isotope] * self.ga71_density_cm3
                 * self.flux_weighted_volume_m * 100.0 * SECONDS_PER_DAY)
+
+
+# BEST's quoted total 1σ on R_in = 0.791 and R_out = 0.766: ±0.05, which contains Bahcall's
+# cross-section error (Barinov et al., PRL 128 (2022) 232501 abstract; quoted as R = 0.791 ± 0.05
+# and 0.766 ± 0.05 in the abstract of Elliott, Gavrin, Haxton et al., arXiv:2303.13623,
+# CONFIRMED).
+BEST_PUBLISHED_ERROR = 0.05
+
+# How the ratios' errors enter the gallium χ² (docs/physics.md §8.1). In both, each model's own
+# cross-section error is the fully correlated nuisance ξ. "published" is the default because the
+# per-model tables of Giunti, Li, Ternes & Xin, PLB 842 (2023) 137983 (arXiv:2212.09722) and of
+# Elliott, Gavrin & Haxton, PPNP 134 (2024) 104082 (arXiv:2306.03299) take BEST's quoted ±0.05 as
+# its error and rescale it to each model (as their method sections are summarised in reviews of
+# them; the tables themselves were not available to check: UNVERIFIED). It counts Bahcall's 2.7–3.6 % σ error inside BEST's ±0.05 once more
+# than "experimental" does (BEST's stat ⊕ syst alone is ±0.041).
+ERROR_TREATMENTS: dict[str, str] = {
+    "published": "BEST with its published +-0.05 (which contains Bahcall's cross-section error), "
+                 "uncorrelated between zones; plus each model's own cross-section error",
+    "experimental": "BEST with stat + syst only (Bahcall's cross-section error removed) and the shared "
+                    "source-activity nuisance; plus each model's own cross-section error",
+}
+DEFAULT_ERROR_TREATMENT = "published"
+
+
+def error_treatment(name: str) -> str:
+    """The canonical name of an error treatment (:data:`ERROR_TREATMENTS`), case-insensitive."""
+    key = str(name).strip().lower()
+    if key not in ERROR_TREATMENTS:
+        raise PhysicsInputError("errors", name, " | ".join(ERROR_TREATMENTS))
+    return key
+
+
+def apply_error_treatment(experiments: Iterable[GalliumExperiment], treatment: str = DEFAULT_ERROR_TREATMENT
+                          ) -> tuple[GalliumExperiment, ...]:
+    """Every experiment under ``treatment`` (:meth:`GalliumExperiment.with_errors`)."""
+    t = error_treatment(treatment)
+    return tuple(e.with_errors(t) for e in experiments)
 
 
 def _experiments() -> tuple[GalliumExperiment, ...]:
@@ -683,7 +744,8 @@ def _experiments() -> tuple[GalliumExperiment, ...]:
         return GalliumExperiment(name, "51Cr", best_a, r, r * s_hi / p, r * s_lo / p, r * 1.4 / p, (zone,),
                                  {"best_activity": 0.0023}, p, n71,
                                  {"data": "Barinov et al., PRL 128 (2022) 232501; PRC 105 (2022) 065502",
-                                  "geometry": "Harvard-Neutrino/DayaBaySterileDecoherence BEST/BEST.py (SECONDARY)"})
+                                  "geometry": "Harvard-Neutrino/DayaBaySterileDecoherence BEST/BEST.py (SECONDARY)"},
+                                 published_error=BEST_PUBLISHED_ERROR)
     gx_zone = {k: cylinder_geometry(k, GALLEX_RADIUS_M, GALLEX_HEIGHT_M, z) for k, z in GALLEX_SOURCE_Z_M.items()}
     sage_zone = cylinder_geometry("SAGE", SAGE_RADIUS_M, SAGE_HEIGHT_M, SAGE_SOURCE_Z_M)
     kaether = "Kaether et al., PLB 685 (2010) 47 (re-analysis), as used by Giunti & Laveder, arXiv:1006.3244 (SECONDARY)"

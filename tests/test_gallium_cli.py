@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from ganom.fitter.cli import main
 from ganom.models.gallium import EXPERIMENT_NAMES, XSEC_MODELS
 
-KEYS = {"model", "ratios", "R_mean", "R_err_lo", "R_err_hi", "significance_sigma"}
+KEYS = {"model", "errors", "ratios", "R_mean", "R_err_lo", "R_err_hi", "significance_sigma"}
 
 
 def run(*args):

@@ -60,7 +60,7 @@ def test_profile_matches_independent_minimiser(lk):
     def g3(x):
         return float(lk.chi2(np.ones(len(lk.names)), x[1:], data, scale=x[0])[0])
 
-    ref = optimize.minimize(g3, [0.8, 0.0, 0.0], method="Nelder-Mead",
+    ref = optimize.minimize(g3, [0.8] + [0.0] * lk.n_nuisances, method="Nelder-Mead",
                             options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000})
     assert free.chi2[0] == pytest.approx(ref.fun, abs=1e-7)
     assert free.scale[0] == pytest.approx(ref.x[0], abs=1e-5)
@@ -76,7 +76,7 @@ def test_combined_ratio_bahcall_literature_region():
     assert c.significance_sigma > 4.0
     assert c.gof_p_value > 0.05  # the six ratios are mutually consistent
     d = c.to_dict()
-    assert set(d) == {"model", "ratios", "R_mean", "R_err_lo", "R_err_hi", "significance_sigma"}
+    assert set(d) == {"model", "errors", "ratios", "R_mean", "R_err_lo", "R_err_hi", "significance_sigma"}
     assert d["ratios"]["BEST-inner"][0] == pytest.approx(0.791)
 
 

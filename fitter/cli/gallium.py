@@ -18,7 +18,7 @@ from ganom.fitter.cli.common import (
     source_option,
 )
 from ganom.models.detectors import preset_names
-from ganom.models.gallium import EXPERIMENT_SETS, XSEC_MODELS
+from ganom.models.gallium import DEFAULT_ERROR_TREATMENT, ERROR_TREATMENTS, EXPERIMENT_SETS, XSEC_MODELS
 
 __all__ = ["gallium_cmd", "discriminate_cmd"]
 
@@ -36,26 +36,41 @@ _MODEL_CHOICES = list(XSEC_MODELS) + ["all"]
                    "the R_mean-per-model figure with --plot (default gallium_ratios.png).")
 @grid_option("80x80", "With --contour: NxM grid, N log dm2 in [0.05, 100] eV^2 x M log sin^2 2theta in [0.01, 1].")
 @click.option("--plot", is_flag=True, help="Without --contour: also write the R_mean-per-model figure to --out.")
+@click.option("--errors", "errors", type=click.Choice(list(ERROR_TREATMENTS), case_sensitive=False),
+              default=DEFAULT_ERROR_TREATMENT, show_default=True,
+              help="Error treatment of the ratios: 'published' (BEST's quoted +-0.05, which contains Bahcall's "
+                   "cross-section error, as in the literature tables) or 'experimental' (BEST stat+syst only). "
+                   "Each model's own cross-section error is a correlated nuisance in both.")
+@click.option("--solar", is_flag=True, help="Solar cross-check instead: predicted Ga solar capture rate [SNU] per "
+                                            "cross-section model (Borexino/SNO fluxes, MSW-LMA) against the measured "
+                                            "GALLEX+GNO+SAGE rate.")
 @json_option()
 def gallium_cmd(model: str, experiments: str, contour: bool, out: str | None, grid: tuple[int, int], plot: bool,
-                as_json: bool) -> None:
+                errors: str, solar: bool, as_json: bool) -> None:
     """The gallium anomaly: measured/predicted ratios, combined R and its significance per
     cross-section model (the cross section as a correlated, asymmetric nuisance), or the 3+1
     fit with --contour.
 
     \b
-    JSON (without --contour): {"model", "ratios": {"<experiment>": [R, err]}, "R_mean",
+    JSON (without --contour): {"model", "errors", "ratios": {"<experiment>": [R, err]}, "R_mean",
     "R_err_lo", "R_err_hi", "significance_sigma", "provenance"} ({"provenance", "records": [...]}
-    for --model all); "err" is the
-    symmetrised experimental error (the cross-section error enters R_mean's errors).
+    for --model all); "err" is the symmetrised error of the --errors treatment (the model's
+    cross-section error enters R_mean's errors). With --solar: {"records": [per model], "measured",
+    "sources", "assumptions", "provenance"}.
 
     \b
     Examples:
       ganom gallium --model all
+      ganom gallium --model all --errors experimental
       ganom gallium --contour --experiments best --out best.png
+      ganom gallium --solar
     """
     from ganom.fitter.analyses.gallium import combined_ratio, fit_oscillation, oscillation_fits_table, ratios_table
 
+    errors = errors.lower()
+    if solar:
+        _solar(model, as_json)
+        return
     if not experiments.strip():
         raise BadInput(f"--experiments: empty; allowed: {', '.join(EXPERIMENT_SETS)} or experiment names")
     check_figure_path(out, "--out")
@@ -66,25 +81,43 @@ def gallium_cmd(model: str, experiments: str, contour: bool, out: str | None, gr
         if model == "all":
             raise BadInput("--contour needs one --model (not 'all')")
         sets = ["best", "all"] if experiments.lower() == "all" else [experiments]
-        results = [fit_oscillation(e, model, grid) for e in sets]
+        results = [fit_oscillation(e, model, grid, errors=errors) for e in sets]
         if as_json:
             _echo_json([{k: v for k, v in r.to_dict().items() if k not in ("delta_chi2", "grid")} for r in results])
         else:
             click.echo(oscillation_fits_table(results).text())
         _save(plot_gallium_allowed(results), out or "gallium_allowed.png")
         return
-    results = [combined_ratio(m, experiments) for m in models]
+    results = [combined_ratio(m, experiments, errors=errors) for m in models]
     if as_json:
         recs = [r.to_dict() for r in results]
         _echo_json(recs if model == "all" else recs[0])
     else:
-        click.echo("Gallium source experiments: R = measured/predicted (experimental errors); R_mean with the "
-                   "cross section as a correlated nuisance; deficit = sqrt(chi2(R=1) - chi2_min)")
+        click.echo(f"Gallium source experiments, error treatment '{errors}': {ERROR_TREATMENTS[errors]}.")
+        click.echo("R = measured/predicted with that error; R_mean with the model's cross section as a correlated "
+                   "nuisance; deficit = sqrt(chi2(R=1) - chi2_min)")
         click.echo(ratios_table(results).text())
     if plot:
         from ganom.fitter.plotting.gallium import plot_combined_ratios
 
         _save(plot_combined_ratios(results), out or "gallium_ratios.png")
+
+
+def _solar(model: str, as_json: bool) -> None:
+    """``ganom gallium --solar``: the table or JSON of :func:`ganom.fitter.analyses.gallium.solar_check`."""
+    from ganom.fitter.analyses.gallium import solar_check, solar_table
+
+    models = list(XSEC_MODELS) if model == "all" else [model]
+    res = solar_check(models)
+    if as_json:
+        _echo_json(res.to_dict())
+        return
+    click.echo(f"Solar cross-check: predicted 71Ga capture rate = sum_i Phi_i <P_ee sigma>_i [SNU] against the "
+               f"measured {res.measured_snu:.1f} +- {res.measured_err_snu:.1f} SNU ({res.measured_reference}).")
+    click.echo("Fluxes: " + "; ".join(f"{k} {v}" for k, v in res.flux_sources.items()))
+    click.echo(solar_table(res).text())
+    for a in res.assumptions:
+        click.echo(f"assumption: {a}")
 
 
 @click.command("discriminate")

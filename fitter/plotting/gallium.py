@@ -106,8 +106,8 @@ def plot_gallium_allowed(results: GalliumFitResult | Sequence[GalliumFitResult],
     ax.grid(True, which="major", lw=0.3, alpha=0.5)
     from ganom.models.gallium import xsec_model
 
-    ax.set_title(title or f"Gallium source experiments: 3+1 allowed regions ({xsec_model(res[0].model).label} σ)",
-                 fontsize=9)
+    ax.set_title(title or f"Gallium source experiments: 3+1 allowed regions ({xsec_model(res[0].model).label} σ, "
+                          f"'{res[0].errors}' errors)", fontsize=9)
     return fig
 
 
@@ -133,5 +133,6 @@ def plot_combined_ratios(results: Sequence[CombinedRatio], ax: Any = None, title
     ax.text(1.0, -0.6, " no deficit", va="bottom", ha="left", fontsize=7, color="black")
     n = len(results[0].ratios)
     names = ", ".join(results[0].ratios) if n <= 3 else f"{n} source experiments"
-    ax.set_title(title or f"Gallium anomaly per ⁷¹Ga cross-section model ({names})", fontsize=9)
+    ax.set_title(title or f"Gallium anomaly per ⁷¹Ga cross-section model ({names}; '{results[0].errors}' errors)",
+                 fontsize=9)
     return fig
