@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -105,7 +105,16 @@ class Detector:
     vertex_sigma_1mev_m : vertex resolution at 1 MeV [m], scaling as 1/√E.
     threshold_mev : analysis threshold on the recoil kinetic energy [MeV].
     source_positions_m : named distances of the source from the detector centre [m].
-    angular_resolution_deg : resolution on the electron direction (None: no directionality).
+    angular_resolution_deg : resolution on the electron direction (None: no directionality);
+        with ``angular_reference_mev``, the resolution at that recoil energy.
+    refractive_index : of the target, for the Cherenkov threshold of the direction (None: no
+        threshold, the energy-independent model of :func:`ganom.models.direction.angular_sigma_deg`).
+    angular_reference_mev : recoil energy [MeV] at which ``angular_resolution_deg`` holds; σ_θ
+        then scales with the Cherenkov yield (None: the same σ_θ at every energy above the
+        threshold). An analysis choice: :meth:`with_cherenkov_direction` sets it.
+    cherenkov_resolution_deg, cherenkov_reference_mev : the detector's directional capability,
+        σ_θ at a recoil energy as its collaboration quotes it (None: not known); it makes no
+        analysis directional by itself.
     backgrounds : the preset's background table (read by :mod:`ganom.models.backgrounds`).
     """
 
@@ -127,6 +136,10 @@ class Detector:
     fiducial_uncertainty: float = 0.01
     energy_scale_uncertainty: float = 0.005
     angular_resolution_deg: float | None = None
+    refractive_index: float | None = None
+    angular_reference_mev: float | None = None
+    cherenkov_resolution_deg: float | None = None
+    cherenkov_reference_mev: float | None = None
     carbon_mass_fraction: float = 0.0
     backgrounds: dict[str, Any] = field(default_factory=dict, compare=False)
     analysis: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -154,6 +167,53 @@ class Detector:
             raise PhysicsInputError("overburden_mwe", self.overburden_mwe, "≥ 0 m water equivalent", ctx)
         if self.angular_resolution_deg is not None and not (0 <= self.angular_resolution_deg <= 180):
             raise PhysicsInputError("angular_resolution_deg", self.angular_resolution_deg, "0–180 degrees", ctx)
+        if self.refractive_index is not None and not (math.isfinite(self.refractive_index) and 1 < self.refractive_index <= 3):
+            raise PhysicsInputError("refractive_index", self.refractive_index, "1 < n ≤ 3", ctx)
+        if self.angular_reference_mev is not None:
+            if self.refractive_index is None:
+                raise PhysicsInputError("angular_reference_mev", self.angular_reference_mev,
+                                        "set together with refractive_index (the Cherenkov threshold)", ctx)
+            from ganom.models.direction import cherenkov_threshold_mev
+
+            t_c = cherenkov_threshold_mev(self.refractive_index)
+            if not (math.isfinite(self.angular_reference_mev) and t_c < self.angular_reference_mev <= 20):
+                raise PhysicsInputError("angular_reference_mev", self.angular_reference_mev,
+                                        f"{t_c:.3g} MeV (the Cherenkov threshold) < T ≤ 20 MeV", ctx)
+        if (self.cherenkov_resolution_deg is None) != (self.cherenkov_reference_mev is None):
+            raise PhysicsInputError("cherenkov_resolution_deg", self.cherenkov_resolution_deg,
+                                    "given together with cherenkov_reference_mev", ctx)
+        if self.cherenkov_resolution_deg is not None:
+            if self.refractive_index is None:
+                raise PhysicsInputError("cherenkov_resolution_deg", self.cherenkov_resolution_deg,
+                                        "given together with refractive_index", ctx)
+            if not (0 < self.cherenkov_resolution_deg <= 180):
+                raise PhysicsInputError("cherenkov_resolution_deg", self.cherenkov_resolution_deg, "0 < σ_θ ≤ 180 degrees", ctx)
+            from ganom.models.direction import cherenkov_threshold_mev
+
+            t_c = cherenkov_threshold_mev(self.refractive_index)
+            if not (math.isfinite(self.cherenkov_reference_mev) and t_c < self.cherenkov_reference_mev <= 20):
+                raise PhysicsInputError("cherenkov_reference_mev", self.cherenkov_reference_mev,
+                                        f"{t_c:.3g} MeV (the Cherenkov threshold) < T ≤ 20 MeV", ctx)
+
+    def with_cherenkov_direction(self) -> Detector:
+        """This detector analysed with its quoted directional capability: σ_θ(T) scaled from
+        ``cherenkov_resolution_deg`` at ``cherenkov_reference_mev``, no direction below the
+        Cherenkov threshold."""
+        if self.cherenkov_resolution_deg is None:
+            raise PhysicsInputError("cherenkov_resolution_deg", None,
+                                    f"a quoted σ_θ for detector '{self.name}' ([response] cherenkov_resolution_deg "
+                                    "and cherenkov_reference_mev)")
+        return replace(self, angular_resolution_deg=self.cherenkov_resolution_deg,
+                       angular_reference_mev=self.cherenkov_reference_mev)
+
+    def angular_sigma_deg(self, t_mev: ArrayLike) -> NDArray[np.float64]:
+        """σ_θ [degrees] at recoil energies ``t_mev`` (∞: no direction, e.g. below the
+        Cherenkov threshold): :func:`ganom.models.direction.angular_sigma_deg`."""
+        from ganom.models.direction import angular_sigma_deg
+
+        if self.angular_resolution_deg is None:
+            raise PhysicsInputError("angular_resolution_deg", None, "a resolution in degrees (a directional analysis)")
+        return angular_sigma_deg(t_mev, self.angular_resolution_deg, self.refractive_index, self.angular_reference_mev)
 
     # -- target -------------------------------------------------------------------
     @property
@@ -221,6 +281,9 @@ class Detector:
             "threshold_mev": self.threshold_mev,
             "source_positions_m": dict(self.source_positions_m),
             "angular_resolution_deg": self.angular_resolution_deg,
+            "refractive_index": self.refractive_index,
+            "cherenkov_resolution_deg": self.cherenkov_resolution_deg,
+            "cherenkov_reference_mev": self.cherenkov_reference_mev,
             "overburden_mwe": self.overburden_mwe,
         }
 
@@ -258,7 +321,8 @@ _TOML_KEYS = {
     "target": {"material", "formula", "composition", "electrons_per_kg", "carbon_mass_fraction", "radius_m",
                "fiducial_radius_m", "density_g_cm3"},
     "response": {"energy_stochastic", "energy_constant", "vertex_sigma_1mev_m", "threshold_mev",
-                 "angular_resolution_deg", "fiducial_uncertainty", "energy_scale_uncertainty"},
+                 "angular_resolution_deg", "refractive_index", "cherenkov_resolution_deg", "cherenkov_reference_mev",
+                 "fiducial_uncertainty", "energy_scale_uncertainty"},
 }
 
 
@@ -341,6 +405,20 @@ def detector_from_dict(data: dict[str, Any], f: str = "<detector>", name: str | 
     ang = optional(resp, "angular_resolution_deg", (int, float), f, "response", None)
     if ang is not None:
         check_range(ang, 0, 180, f, "response.angular_resolution_deg", unit="degrees")
+    n_refr = optional(resp, "refractive_index", (int, float), f, "response", None)
+    if n_refr is not None:
+        check_range(n_refr, 1, 3, f, "response.refractive_index", lo_open=True)
+    ch_res = optional(resp, "cherenkov_resolution_deg", (int, float), f, "response", None)
+    ch_ref = optional(resp, "cherenkov_reference_mev", (int, float), f, "response", None)
+    if (ch_res is None) != (ch_ref is None) or (ch_res is not None and n_refr is None):
+        raise ConfigError(f, "response.cherenkov_resolution_deg", "give cherenkov_resolution_deg and cherenkov_reference_mev "
+                                                                 "together, with refractive_index")
+    if ch_res is not None:
+        from ganom.models.direction import cherenkov_threshold_mev
+
+        check_range(ch_res, 0, 180, f, "response.cherenkov_resolution_deg", lo_open=True, unit="degrees")
+        check_range(ch_ref, cherenkov_threshold_mev(float(n_refr)), 20, f, "response.cherenkov_reference_mev", lo_open=True,
+                    unit="MeV")
     fid_unc = check_range(optional(resp, "fiducial_uncertainty", (int, float), f, "response", 0.01), 0, 1, f,
                           "response.fiducial_uncertainty")
     esc_unc = check_range(optional(resp, "energy_scale_uncertainty", (int, float), f, "response", 0.005), 0, 0.5, f,
@@ -377,6 +455,9 @@ def detector_from_dict(data: dict[str, Any], f: str = "<detector>", name: str | 
         fiducial_uncertainty=float(fid_unc),
         energy_scale_uncertainty=float(esc_unc),
         angular_resolution_deg=None if ang is None else float(ang),
+        refractive_index=None if n_refr is None else float(n_refr),
+        cherenkov_resolution_deg=None if ch_res is None else float(ch_res),
+        cherenkov_reference_mev=None if ch_ref is None else float(ch_ref),
         carbon_mass_fraction=float(carbon or 0.0),
         backgrounds=bkg,
         analysis=analysis,

@@ -348,9 +348,9 @@ class Templates:
 
 
 def _signal_energy(det: Detector, src: NeutrinoSource, e_edges: NDArray, escales: Sequence[float],
-                   xsec_model: str, cos_edges: NDArray | None = None,
-                   angular_sigma_deg: float | None = None) -> dict[float, NDArray]:
-    """a[line, E(, cos)] for each energy-scale offset (includes A₀ I n_e and the units)."""
+                   xsec_model: str, cos_edges: NDArray | None = None) -> dict[float, NDArray]:
+    """a[line, E(, cos)] for each energy-scale offset (includes A₀ I n_e and the units); with
+    ``cos_edges``, smeared in direction with the detector's σ_θ(T)."""
     from ganom.models.direction import angular_response
     from ganom.models.xsec import cos_theta_recoil
 
@@ -367,7 +367,7 @@ def _signal_energy(det: Detector, src: NeutrinoSource, e_edges: NDArray, escales
         dens = dsigma_dt(t, e_nu, "e", xsec_model) * w
         norm = src.activity_bq * inten * det.electron_density_m3 * CM2_TO_M2 * SECONDS_PER_DAY
         sig_e = det.energy_sigma_mev(t)
-        ang = None if cos_edges is None else angular_response(cos_theta_recoil(t, e_nu), cos_edges, angular_sigma_deg)
+        ang = None if cos_edges is None else angular_response(cos_theta_recoil(t, e_nu), cos_edges, det.angular_sigma_deg(t))
         for eps in escales:
             resp = energy_response(t, e_edges, sig_e, eps)
             if ang is None:
@@ -494,7 +494,7 @@ def build_templates(
     responses = dict(zip(densities, spatial_responses(det.radius_m, r_fid, dist, t_edges, l_edges, sig_grid, densities,
                                                       src.assembly_radius_m)))
     s_flux = responses[Density("flux")]
-    energy = _signal_energy(det, src, e_edges, escales, xsec_model, binning.cos_edges, det.angular_resolution_deg)
+    energy = _signal_energy(det, src, e_edges, escales, xsec_model, binning.cos_edges)
     time_sig = src.decay_fraction(binning.time_edges_days[:-1], binning.time_edges_days[1:])
     kernel = SignalKernel(src.energies_mev, tuple(ln.branch for ln in src.lines), t_edges, energy, sig_w, s_flux, time_sig)
 

@@ -101,9 +101,11 @@ def br_cmd(ctx: click.Context, detector: str, source: str, distance: str, days: 
     if as_json:
         _echo_json(summary, resolved)
         return
-    first, target_line, resolution_line = study.summary_lines()
+    first, target_line, resolution_line, *cherenkov_line = study.summary_lines()
     click.echo(first)
     click.echo(study.method_table().text())
+    for line in cherenkov_line:
+        click.echo(line)
     click.echo(target_line)
     click.echo(study.exposure_table().text())
     click.echo(study.resolution_table().text())
