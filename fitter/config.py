@@ -55,11 +55,13 @@ __all__ = [
 
 # ----------------------------------------------------------------------------- studies
 KNOBS = ("days", "activity", "activity_uncertainty", "background_scale", "fiducial_radius", "assembly_radius",
-         "shield_thickness")
+         "shield_thickness", "energy_resolution", "vertex_resolution", "external_rate")
 KNOB_LABELS = {"days": "run length [days]", "activity": "source activity [MCi]",
                "activity_uncertainty": "relative activity uncertainty", "background_scale": "background scale factor",
                "fiducial_radius": "fiducial radius [m]", "assembly_radius": "source assembly radius [m]",
-               "shield_thickness": "tungsten shield thickness [m]"}
+               "shield_thickness": "tungsten shield thickness [m]",
+               "energy_resolution": "energy resolution a in σ_E/E = a/√E [E in MeV]",
+               "vertex_resolution": "vertex resolution at 1 MeV [m]", "external_rate": "external γ rate [per day]"}
 """Axis labels of the :data:`KNOBS` (the activity is shown in MCi; its knob values are in Bq)."""
 
 
@@ -78,6 +80,21 @@ def _configure(detector: Detector, source: NeutrinoSource, knob: str, value: flo
         if not 0 <= value <= 2.0:
             raise PhysicsInputError("assembly_radius", value, "0 ≤ r ≤ 2 m")
         return detector, source.with_assembly_radius(float(value)), 1.0
+    if knob == "energy_resolution":
+        if not 0 <= value <= 1:
+            raise PhysicsInputError("energy_resolution", value, "0 ≤ a ≤ 1 (σ_E/E = a/√E)")
+        return replace(detector, energy_stochastic=float(value)), source, 1.0
+    if knob == "vertex_resolution":
+        if not 0 <= value <= 10:
+            raise PhysicsInputError("vertex_resolution", value, "0 ≤ σ ≤ 10 m at 1 MeV")
+        return replace(detector, vertex_sigma_1mev_m=float(value)), source, 1.0
+    if knob == "external_rate":
+        ext = (detector.backgrounds or {}).get("external")
+        if not isinstance(ext, dict):
+            raise PhysicsInputError("external_rate", value, f"a detector with an external γ background ('{detector.name}' has none)")
+        if not (np.isfinite(value) and value >= 0):
+            raise PhysicsInputError("external_rate", value, "≥ 0 per day")
+        return replace(detector, backgrounds={**detector.backgrounds, "external": {**ext, "rate_per_day": float(value)}}), source, 1.0
     if knob == "shield_thickness":
         if not 0 <= value <= 2.0 - source.capsule_radius_m:
             raise PhysicsInputError("shield_thickness", value, f"0 ≤ t ≤ {2.0 - source.capsule_radius_m:g} m")

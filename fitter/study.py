@@ -34,7 +34,7 @@ from ganom.fitter.io import (
     write_json,
     write_text_atomic,
 )
-from ganom.models.detectors import DEFAULT_DETECTOR, load_detector, preset_names
+from ganom.models.detectors import DEFAULT_DETECTOR, Detector, load_detector, preset_names
 from ganom.models.rates import signal_rates
 from ganom.models.sources import load_source
 
@@ -111,6 +111,14 @@ def estimate_seconds(cfg: StudyConfig) -> float:
     return per_det * len(cfg.detectors) + compare + fc + 2.0
 
 
+def study_detector(det: Detector, cfg: StudyConfig) -> Detector:
+    """The detector as the study analyses it: with ``--quick``, coarse baseline bins
+    (:data:`ganom.models.templates.COARSE_BASELINE`) unless its own [analysis] table sets them."""
+    from ganom.models.templates import with_coarse_baseline
+
+    return with_coarse_baseline(det) if cfg.quick else det
+
+
 def _parallel_sections(cfg: StudyConfig) -> bool:
     """Sections run side by side when there are workers to spare: no FC toys (which use them)."""
     return cfg.workers > 1 and cfg.fc_toys == 0
@@ -123,7 +131,7 @@ def run_study(cfg: StudyConfig, log: Callable[[str], None] = print) -> StudyResu
     for d in cfg.days:
         if not (np.isfinite(d) and d > 0):
             raise InputError(f"days = {d} is not allowed; allowed: run lengths > 0 days")
-    dets = [load_detector(d) for d in cfg.detectors]
+    dets = [study_detector(load_detector(d), cfg) for d in cfg.detectors]
     src = load_source(cfg.source)
     out = Path(cfg.out)
     t0 = time.perf_counter()
@@ -436,7 +444,7 @@ def _comparison_section(cfg: StudyConfig, src, out: Path, res: StudyResult, log)
 
     days = [max(cfg.days)] if cfg.quick else list(cfg.days)
     log(f"[6] detector comparison ({', '.join(f'{d:g}' for d in days)} d, all presets)")
-    recs = compare_detectors(None, days, src)
+    recs = compare_detectors([study_detector(load_detector(n), cfg) for n in preset_names()], days, src)
     res.files.append(_write_result([r.to_record() for r in recs], out / "comparison.json", cfg))
     title = f"{src.activity_mci:.3g} MCi {src.isotope_label}: detector comparison (Asimov, 1σ systematics included)"
     res.files += save_figures(plot_comparison(recs, title=title), out / "comparison.png")
@@ -475,7 +483,7 @@ def _report(cfg: StudyConfig, sections: Sequence[str]) -> str:
     v = versions()
     head = (f"# ganom sensitivity study\n\nProduced by\n\n```\n{cfg.command}\n```\n\n"
             f"with {', '.join(f'{k} {val}' for k, val in v.items())} ({platform.system()} {platform.machine()}); "
-            f"mode: {'quick (coarse grids, no toys)' if cfg.quick else 'full'}; seed {cfg.seed}. Re-running the same "
+            f"mode: {'quick (coarse grids, baseline bins of 2σ_vertex, at most 30; no toys)' if cfg.quick else 'full'}; seed {cfg.seed}. Re-running the same "
             "command gives identical tables and JSON. Every figure is a PNG (200 dpi, shown here) with a vector "
             "PDF of the same name beside it.\n\n"
             "Physics inputs are cited in the code and in the detector presets (`models/catalog/*.toml`); numbers "

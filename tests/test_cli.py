@@ -162,7 +162,9 @@ def test_json_stays_json_when_the_fit_fails(tmp_path):
     import numpy as np
 
     zeros = tmp_path / "zeros.npy"
-    np.save(zeros, np.zeros(360))
+    from ganom.fitter.config import build_configuration
+
+    np.save(zeros, np.zeros(build_configuration("jne-1t", "cr51", "centre", 30)[1].n_bins))
     exe = Path(sys.executable).with_name("ganom")
     res = subprocess.run([str(exe), "fit", "-d", "jne-1t", "--data", str(zeros), "--json"],
                          capture_output=True, text=True, cwd=tmp_path)

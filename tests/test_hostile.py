@@ -262,7 +262,9 @@ def test_degenerate_fits_say_why_and_keep_json_valid(tmp_path, args):
     """A real process: Minuit's own C++ messages must not reach stdout."""
     import subprocess
 
-    np.save(tmp_path / "zeros.npy", np.zeros(360))
+    from ganom.fitter.config import build_configuration
+
+    np.save(tmp_path / "zeros.npy", np.zeros(build_configuration("jne-1t", "cr51", "centre", 30)[1].n_bins))
     r = subprocess.run(_ganom() + ["fit", "-d", "jne-1t", "--days", "30", "--json"] + args, capture_output=True,
                        text=True, cwd=tmp_path)
     assert r.returncode == 3, r.stderr

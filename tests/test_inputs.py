@@ -256,7 +256,12 @@ def test_shipped_example_runs(tmp_path):
                                     "--out", str(tmp_path / "inputs.root")])
     assert gen.exit_code == 0, gen.output
     a = build_analysis(tmp_path / "analysis.toml")
-    assert a.binnings[0].shape == (30, 4, 3)
+    from ganom.models.detectors import load_detector
+    from ganom.models.sources import load_source
+    from ganom.models.templates import default_binning
+
+    preset = default_binning(load_detector("jne-1t"), load_source("cr51"), 0.0, 30)
+    assert a.binnings[0].shape == tuple(preset.edges(x).size - 1 for x in ("energy", "baseline", "time"))
     res = fit(a.model, a.model.asimov({"R": 0.82}))
     assert res.valid and res.value("R") == pytest.approx(0.82, abs=1e-3)
     st = CliRunner().invoke(main, ["study", "--config", str(tmp_path / "analysis.toml"), "--quick",

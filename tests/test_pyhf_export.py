@@ -24,12 +24,16 @@ from ganom.fitter.pyhf.load import load_workspace
 from ganom.fitter.pyhf.parity import PyhfBridge, asymptotic_cls, compare_fits, native_cls, pyhf_minuit
 from ganom.fitter.pyhf.patchset import apply_patch, export_patchset, validate_patchset
 from ganom.fitter.pyhf.validate import validate_workspace
-from ganom.models.detectors import preset_names
+from ganom.models.detectors import load_detector, preset_names
+from ganom.models.templates import with_coarse_baseline
 
 
 @functools.cache
-def configuration(detector: str, position: str = "centre"):
-    return build_configuration(detector, "cr51", position, 30.0)
+def configuration(detector: str, position: str = "centre", coarse: bool = True):
+    """A preset configuration; ``coarse``: the coarse baseline bins (COARSE_BASELINE), enough
+    for the parity of the likelihood (the slow large-preset tests take the default bins)."""
+    det = load_detector(detector)
+    return build_configuration(with_coarse_baseline(det) if coarse else det, "cr51", position, 30.0)
 
 
 def random_points(model, n, rng, scale=1.5):
@@ -134,16 +138,16 @@ def _check(model, data, detector, theta=None):
     return p
 
 
-def _parity_asimov(detector, position="centre"):
-    _, model = configuration(detector, position)
+def _parity_asimov(detector, position="centre", coarse=True):
+    _, model = configuration(detector, position, coarse)
     theta = model.parameters.vector({"R": R_DEFICIT})
     p = _check(model, model.asimov(theta), detector, theta)
     sig = asimov_significance(model, R_DEFICIT, 1.0)  # native one-sided q (reject R = 1 if R = 0.82)
     assert sig.q_asimov == pytest.approx(p.delta_twice_nll[1], abs=1e-3)
 
 
-def _parity_toy(detector, position="centre", seed=11):
-    _, model = configuration(detector, position)
+def _parity_toy(detector, position="centre", seed=11, coarse=True):
+    _, model = configuration(detector, position, coarse)
     main_, aux = model.toys({"R": R_DEFICIT}, 1, np.random.default_rng(seed))
     _check(model, model.data(main_[0], aux[0]), detector)
 
@@ -155,7 +159,7 @@ LARGE_PRESETS = ("jne-500t", "juno")  # 1620–2700 bins: their pyhf fits take 2
                                       for d in preset_names()])
 def test_parity_asimov_every_preset(detector):
     """Asimov parity on every preset; the large ones run with the slow tests (CI runs both)."""
-    _parity_asimov(detector)
+    _parity_asimov(detector, coarse=detector not in LARGE_PRESETS)
 
 
 @pytest.mark.parametrize("detector", ["jne-1t", "borexino"])
@@ -166,7 +170,7 @@ def test_parity_toy(detector):
 @pytest.mark.slow
 @pytest.mark.parametrize("detector", ["jne-500t", "juno"])
 def test_parity_toy_large_presets(detector):
-    _parity_toy(detector)
+    _parity_toy(detector, coarse=False)
 
 
 @pytest.mark.slow
@@ -358,11 +362,11 @@ def test_patchset_errors_name_the_json_path(patched, tmp_path):
         validate_patchset(ps, other)
     short = copy.deepcopy(ps)
     short["patches"][0]["patch"][4]["value"] = short["patches"][0]["patch"][4]["value"][:-1]
-    with pytest.raises(WorkspaceError, match=r"patches\[0\].*inconsistent.*channels\[0\]\.samples\[1\]\.data: 629 bins"):
+    with pytest.raises(WorkspaceError, match=rf"patches\[0\].*inconsistent.*channels\[0\]\.samples\[1\]\.data: {model.n_bins - 1} bins"):
         validate_patchset(short, ws)
     late = copy.deepcopy(ps)  # patches after the first with a new shape are applied, not skipped
     late["patches"][4]["patch"][4]["value"] = late["patches"][4]["patch"][4]["value"][:-1]
-    with pytest.raises(WorkspaceError, match=r"patches\[4\].*inconsistent.*629 bins"):
+    with pytest.raises(WorkspaceError, match=rf"patches\[4\].*inconsistent.*{model.n_bins - 1} bins"):
         validate_patchset(late, ws)
     tested = copy.deepcopy(ps)  # a test operation's value is compared, not only its shape
     first = ws["observations"][0]["data"][0]
@@ -463,7 +467,7 @@ def test_cli_export_fit_patch(tmp_path):
                                     "--out", str(out), "--json"])
     assert res.exit_code == 0, res.output
     rec = json.loads(res.output)["records"][0]
-    assert rec["bins"] == 360 and set(rec["files"]) == {"jne-1t_centre_30d.workspace.json",
+    assert rec["bins"] == build_configuration("jne-1t", "cr51", "centre", 30)[1].n_bins and set(rec["files"]) == {"jne-1t_centre_30d.workspace.json",
                                                         "jne-1t_centre_30d.patchset.json"}
     assert sorted(p.name for p in out.iterdir()) == ["INDEX.md", "jne-1t_centre_30d.patchset.json",
                                                      "jne-1t_centre_30d.workspace.json"]

@@ -19,6 +19,7 @@ from ganom.fitter.io import read_json
 from ganom.fitter.pyhf.load import load_workspace
 from ganom.fitter.pyhf.validate import workspace_digest
 from ganom.models.detectors import load_detector, preset_names
+from ganom.models.templates import with_coarse_baseline
 
 WORKSPACES = Path(__file__).resolve().parent.parent / "workspaces"
 GRID = "5x5"
@@ -34,8 +35,9 @@ def stem(detector, position):
 
 @functools.cache
 def regenerated(detector, position):
-    return export_configuration(detector, position, 30.0, grid=OscillationGrid.from_spec(GRID),
-                                built=build_configuration(detector, "cr51", position, 30.0))
+    det = with_coarse_baseline(load_detector(detector))  # as the Makefile: --coarse-baseline
+    return export_configuration(det, position, 30.0, grid=OscillationGrid.from_spec(GRID),
+                                built=build_configuration(det, "cr51", position, 30.0))
 
 
 @functools.cache

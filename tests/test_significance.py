@@ -36,6 +36,27 @@ def test_significance_grows_with_exposure_and_falls_with_background():
     assert bk[0].z_reject_r1 > bk[1].z_reject_r1 and bk[0].background_events < bk[1].background_events
 
 
+def test_detector_response_knobs():
+    """A worse vertex resolution weakens the measurement; the external γ rate enters the window
+    linearly (everything else fixed); the knob names the field when the preset has no such
+    background."""
+    from ganom.exceptions import PhysicsInputError
+    from ganom.models.templates import build_templates as build
+
+    vx = sensitivity_curve("jne-1t", "vertex_resolution", [0.1, 0.3], distance_m="outside", days=10.0)
+    assert vx[1].sigma_r > vx[0].sigma_r and vx[1].z_reject_r1 < vx[0].z_reject_r1
+    ext = sensitivity_curve("jne-1t", "external_rate", [1000.0, 3000.0], distance_m="outside", days=10.0)
+    tpl = build("jne-1t", "cr51", "outside", 10)
+    assert ext[1].background_events - ext[0].background_events == pytest.approx(2 * tpl.samples["external"].sum(), rel=1e-9)
+    from dataclasses import replace
+
+    from ganom.models.detectors import load_detector
+
+    bare = replace(load_detector("jne-1t"), backgrounds={})
+    with pytest.raises(PhysicsInputError, match="external_rate"):
+        sensitivity_curve(bare, "external_rate", [10.0])
+
+
 def test_compare_records():
     recs = compare_detectors(["jne-1t"], days=[10.0])
     assert {r.position for r in recs} == {"centre", "outside"}

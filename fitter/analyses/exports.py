@@ -89,7 +89,7 @@ def binning_record(templates: Templates) -> dict[str, Any]:
     return out
 
 
-def export_configuration(detector: str, position: str | float = "centre", days: float = 30.0,
+def export_configuration(detector: Any, position: str | float = "centre", days: float = 30.0,
                          source: str = "cr51", grid: OscillationGrid | None = None, digits: int | None = 7,
                          activity: float | str | None = None, built: tuple[Templates, BinnedModel] | None = None,
                          angular_resolution_deg: float | None = None, progress: bool = False) -> ExportedConfiguration:
