@@ -26,8 +26,9 @@ from ganom.fitter.infer.contours import (
 )
 from ganom.fitter.infer.oscillation import OscillationGrid, OscillationModel
 from ganom.fitter.infer.scan import fit_point, null_start, scan_grid
+from ganom.models.detectors import load_detector
 from ganom.models.oscillation import p_ee
-from ganom.models.templates import AnalysisBinning, build_templates
+from ganom.models.templates import AnalysisBinning, build_templates, with_coarse_baseline
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,8 @@ def small():
 
 @pytest.fixture(scope="module")
 def big():
-    tpl = build_templates("jne-500t", "cr51", "centre", 30)
+    """JNE 500 t at the centre with the coarse baseline bins (the statistics do not depend on them)."""
+    tpl = build_templates(with_coarse_baseline(load_detector("jne-500t")), "cr51", "centre", 30)
     model = build_model(tpl)
     return tpl, model, OscillationModel(model, tpl)
 
