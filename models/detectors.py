@@ -169,31 +169,22 @@ class Detector:
             raise PhysicsInputError("angular_resolution_deg", self.angular_resolution_deg, "0–180 degrees", ctx)
         if self.refractive_index is not None and not (math.isfinite(self.refractive_index) and 1 < self.refractive_index <= 3):
             raise PhysicsInputError("refractive_index", self.refractive_index, "1 < n ≤ 3", ctx)
-        if self.angular_reference_mev is not None:
-            if self.refractive_index is None:
-                raise PhysicsInputError("angular_reference_mev", self.angular_reference_mev,
-                                        "set together with refractive_index (the Cherenkov threshold)", ctx)
-            from ganom.models.direction import cherenkov_threshold_mev
-
-            t_c = cherenkov_threshold_mev(self.refractive_index)
-            if not (math.isfinite(self.angular_reference_mev) and t_c < self.angular_reference_mev <= 20):
-                raise PhysicsInputError("angular_reference_mev", self.angular_reference_mev,
-                                        f"{t_c:.3g} MeV (the Cherenkov threshold) < T ≤ 20 MeV", ctx)
         if (self.cherenkov_resolution_deg is None) != (self.cherenkov_reference_mev is None):
             raise PhysicsInputError("cherenkov_resolution_deg", self.cherenkov_resolution_deg,
                                     "given together with cherenkov_reference_mev", ctx)
-        if self.cherenkov_resolution_deg is not None:
+        if self.cherenkov_resolution_deg is not None and not (0 < self.cherenkov_resolution_deg <= 180):
+            raise PhysicsInputError("cherenkov_resolution_deg", self.cherenkov_resolution_deg, "0 < σ_θ ≤ 180 degrees", ctx)
+        for fname in ("angular_reference_mev", "cherenkov_reference_mev"):
+            t_ref = getattr(self, fname)
+            if t_ref is None:
+                continue
             if self.refractive_index is None:
-                raise PhysicsInputError("cherenkov_resolution_deg", self.cherenkov_resolution_deg,
-                                        "given together with refractive_index", ctx)
-            if not (0 < self.cherenkov_resolution_deg <= 180):
-                raise PhysicsInputError("cherenkov_resolution_deg", self.cherenkov_resolution_deg, "0 < σ_θ ≤ 180 degrees", ctx)
+                raise PhysicsInputError(fname, t_ref, "set together with refractive_index (the Cherenkov threshold)", ctx)
             from ganom.models.direction import cherenkov_threshold_mev
 
             t_c = cherenkov_threshold_mev(self.refractive_index)
-            if not (math.isfinite(self.cherenkov_reference_mev) and t_c < self.cherenkov_reference_mev <= 20):
-                raise PhysicsInputError("cherenkov_reference_mev", self.cherenkov_reference_mev,
-                                        f"{t_c:.3g} MeV (the Cherenkov threshold) < T ≤ 20 MeV", ctx)
+            if not (math.isfinite(t_ref) and t_c < t_ref <= 20):
+                raise PhysicsInputError(fname, t_ref, f"{t_c:.3g} MeV (the Cherenkov threshold) < T ≤ 20 MeV", ctx)
 
     def with_cherenkov_direction(self) -> Detector:
         """This detector analysed with its quoted directional capability: σ_θ(T) scaled from
