@@ -55,13 +55,14 @@ __all__ = [
 
 # ----------------------------------------------------------------------------- studies
 KNOBS = ("days", "activity", "activity_uncertainty", "background_scale", "fiducial_radius", "assembly_radius",
-         "shield_thickness", "energy_resolution", "vertex_resolution", "external_rate")
+         "shield_thickness", "energy_resolution", "vertex_resolution", "external_rate", "alpha_leakage")
 KNOB_LABELS = {"days": "run length [days]", "activity": "source activity [MCi]",
                "activity_uncertainty": "relative activity uncertainty", "background_scale": "background scale factor",
                "fiducial_radius": "fiducial radius [m]", "assembly_radius": "source assembly radius [m]",
                "shield_thickness": "tungsten shield thickness [m]",
                "energy_resolution": "energy resolution a in σ_E/E = a/√E [E in MeV]",
-               "vertex_resolution": "vertex resolution at 1 MeV [m]", "external_rate": "external γ rate [per day]"}
+               "vertex_resolution": "vertex resolution at 1 MeV [m]", "external_rate": "external γ rate [per day]",
+               "alpha_leakage": "α events kept by the α/β pulse-shape cut"}
 """Axis labels of the :data:`KNOBS` (the activity is shown in MCi; its knob values are in Bq)."""
 
 
@@ -95,6 +96,11 @@ def _configure(detector: Detector, source: NeutrinoSource, knob: str, value: flo
         if not (np.isfinite(value) and value >= 0):
             raise PhysicsInputError("external_rate", value, "≥ 0 per day")
         return replace(detector, backgrounds={**detector.backgrounds, "external": {**ext, "rate_per_day": float(value)}}), source, 1.0
+    if knob == "alpha_leakage":
+        if not 0 <= value <= 1:
+            raise PhysicsInputError("alpha_leakage", value, "0 ≤ fraction ≤ 1")
+        psd = {**(detector.backgrounds or {}).get("alpha_beta_psd", {}), "alpha_leakage": float(value)}
+        return replace(detector, backgrounds={**(detector.backgrounds or {}), "alpha_beta_psd": psd}), source, 1.0
     if knob == "shield_thickness":
         if not 0 <= value <= 2.0 - source.capsule_radius_m:
             raise PhysicsInputError("shield_thickness", value, f"0 ≤ t ≤ {2.0 - source.capsule_radius_m:g} m")

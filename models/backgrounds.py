@@ -9,6 +9,8 @@ Every spectrum is computed from physics, none drawn by hand (docs/physics.md §7
 * solar ν (pp, ⁷Be, pep, CNO, ⁸B): ν–e recoil spectra from :mod:`ganom.models.xsec` with B16-GS98 fluxes
   and the MSW-LMA survival probability at each source's production density;
 * ²¹⁰Po: the quenched α line (a delta at the visible energy, smeared by the resolution);
+* ²³⁸U/²³²Th chains and ²²²Rn: every member's β branches (shifted by the level they feed) and
+  quenched α lines, with ²¹⁴Bi–Po and ²¹²Bi–Po coincidence tags and α/β pulse-shape cuts;
 * external and source-correlated γ's: the Klein–Nishina single-Compton electron spectrum
   plus an optional full-absorption line.
 
@@ -41,6 +43,8 @@ from ganom.models.constants import (
     KR85_Q_MEV,
     M_ELECTRON_MEV,
     PO210_HALF_LIFE_DAYS,
+    RN222_CHAIN,
+    RN222_HALF_LIFE_DAYS,
     SECONDS_PER_DAY,
     SOLAR_BE7_LINES,
     SOLAR_CNO_ENDPOINTS_MEV,
@@ -48,6 +52,10 @@ from ganom.models.constants import (
     SOLAR_PEP_LINE_MEV,
     SOLAR_PP_ENDPOINT_MEV,
     SOLAR_PRODUCTION_NE,
+    TH232_BQ_PER_G,
+    TH232_CHAIN,
+    U238_BQ_PER_G,
+    U238_CHAIN,
 )
 from ganom.models.oscillation import p_ee_solar
 from ganom.models.spatial import Density
@@ -67,6 +75,8 @@ __all__ = [
     "detector_backgrounds",
     "configuration_backgrounds",
     "source_gamma_component",
+    "chain_component",
+    "ALPHA_QUENCHING_FACTOR",
 ]
 
 _ME = M_ELECTRON_MEV
@@ -294,7 +304,8 @@ _SOLAR_DEFAULT = ["pp", "be7", "pep", "cno", "b8"]
 
 _UPPER = {"rate_cpd_per_100t": 1e9, "rate_per_day": 1e12, "c14_to_c12": 1e-9, "carbon_mass_fraction": 1.0,
           "window_ns": 1e6, "visible_mev": 20.0, "gamma_mev": 20.0, "attenuation_length_m": 1e3,
-          "half_life_days": 1e12, "peak_fraction": 1.0}
+          "half_life_days": 1e12, "peak_fraction": 1.0, "concentration_g_per_g": 1e-6,
+          "bipo214_tag_efficiency": 1.0, "bipo212_tag_efficiency": 1.0, "alpha_leakage": 1.0}
 """Largest accepted value of each background field: assumptions far outside any real detector
 (γ lines of natural and activation radioactivity lie below 10 MeV), there to stop typos such as
 1e300 before they overflow."""
@@ -336,8 +347,25 @@ _BACKGROUND_KEYS = {
     "solar": {"components", "pp", "be7", "pep", "cno", "b8"},
     "external": {"gamma_mev", "attenuation_length_m", "rate_per_day", "uncertainty"},
     "source_gamma": _GAMMA_KEYS | {"enabled", "impurities"},
+    "u238": {"concentration_g_per_g", "bipo214_tag_efficiency", "uncertainty"},
+    "th232": {"concentration_g_per_g", "bipo212_tag_efficiency", "uncertainty"},
+    "rn222": {"rate_cpd_per_100t", "bipo214_tag_efficiency", "decaying", "uncertainty"},
+    "alpha_beta_psd": {"alpha_leakage"},
 }
 """The keys each ``[backgrounds.NAME]`` table may have: anything else is a typo, refused."""
+
+
+_TAG_DEFAULT = {"bipo214": 0.9, "bipo212": 0.0}
+"""Delayed-coincidence tag efficiencies when a preset names none (assumptions): ²¹⁴Bi–²¹⁴Po
+(164 µs apart) is tagged in every large scintillator (0.9: assumption of Borexino's order);
+²¹²Bi–²¹²Po (0.3 µs) falls into one event, untagged by default (conservative)."""
+
+_CHAIN_REFERENCE = {
+    "u238": "²³⁸U → ²¹⁴Po in secular equilibrium (²¹⁰Pb onwards: the bi210/po210 components); "
+            "decay data: DECAY0 tables (ENSDF), docs/physics.md §7",
+    "th232": "²³²Th → ²⁰⁸Pb in secular equilibrium; decay data: DECAY0 tables (ENSDF), docs/physics.md §7",
+    "rn222": "²²²Rn → ²¹⁴Po with its short-lived daughters; decay data: DECAY0 tables (ENSDF)",
+}
 
 
 def _check_keys(table: dict, allowed: set[str], file: str, where: str) -> None:
@@ -405,13 +433,35 @@ def detector_backgrounds(detector: Any, source_half_life_days: float | None = No
     elif "c14_pileup" in cfg:
         raise ConfigError(f, "backgrounds.c14_pileup", "needs a backgrounds.c14 table (its rate sets the pile-up)")
 
+    leak = _num(cfg.get("alpha_beta_psd", {}), "alpha_leakage", f, "backgrounds.alpha_beta_psd", 1.0)
     if "po210" in cfg:
         tab = cfg["po210"]
         e_vis = _num(tab, "visible_mev", f, "backgrounds.po210", 0.42)
         out.append(BackgroundComponent(
-            "po210", "²¹⁰Po", Spectrum(None, lines=((e_vis, 1.0),)), per100t(tab, "backgrounds.po210"),
+            "po210", "²¹⁰Po", Spectrum(None, lines=((e_vis, 1.0),)), per100t(tab, "backgrounds.po210") * leak,
             Density("uniform"), PO210_HALF_LIFE_DAYS, _uncertainty(tab, f, "backgrounds.po210", 0.1), True,
             "5.30 MeV α, quenched to the visible energy; decays with T½ = 138.4 d"))
+    for key, chain, label, specific in (("u238", U238_CHAIN, "²³⁸U chain", U238_BQ_PER_G),
+                                        ("th232", TH232_CHAIN, "²³²Th chain", TH232_BQ_PER_G)):
+        if key in cfg:
+            tab, where = cfg[key], f"backgrounds.{key}"
+            tag = "bipo214" if key == "u238" else "bipo212"
+            conc = _num(tab, "concentration_g_per_g", f, where)
+            eff = _num(tab, f"{tag}_tag_efficiency", f, where, _TAG_DEFAULT[tag])
+            out.append(chain_component(
+                key, label, chain, conc * rho_t_m3 * v_target * 1e6 * specific * SECONDS_PER_DAY,
+                alpha_leakage=leak, tag_efficiency={tag: eff}, uncertainty=_uncertainty(tab, f, where, 0.3),
+                reference=_CHAIN_REFERENCE[key]))
+    if "rn222" in cfg:
+        tab = cfg["rn222"]
+        decaying = tab.get("decaying", False)
+        if not isinstance(decaying, bool):
+            raise ConfigError(f, "backgrounds.rn222.decaying", f"got {decaying!r}; expected true or false")
+        eff = _num(tab, "bipo214_tag_efficiency", f, "backgrounds.rn222", _TAG_DEFAULT["bipo214"])
+        out.append(chain_component(
+            "rn222", "²²²Rn", RN222_CHAIN, per100t(tab, "backgrounds.rn222"), alpha_leakage=leak,
+            tag_efficiency={"bipo214": eff}, half_life_days=RN222_HALF_LIFE_DAYS if decaying else None,
+            uncertainty=_uncertainty(tab, f, "backgrounds.rn222", 0.3), reference=_CHAIN_REFERENCE["rn222"]))
     if "kr85" in cfg:
         tab = cfg["kr85"]
         out.append(BackgroundComponent(
@@ -473,6 +523,61 @@ def detector_backgrounds(detector: Any, source_half_life_days: float | None = No
             out.append(source_gamma_component(imp, f, half_life, name=f"source_gamma_{key}", where=where,
                                               label=f"source γ ({key})"))
     return out
+
+
+ALPHA_QUENCHING_FACTOR = 5.304 / 0.42
+"""E_α / E_visible of α's in the scintillator: the ²¹⁰Po 5.304 MeV α seen at 0.42 MeV, the
+presets' ²¹⁰Po line (assumption: one factor for every α; Birks quenching is weaker at higher α
+energy, so the ²¹⁴Po and ²¹²Po lines sit somewhat higher in a real scintillator)."""
+
+
+def chain_component(name: str, label: str, members: tuple, decays_per_day: float, *,
+                    alpha_leakage: float = 1.0, tag_efficiency: dict[str, float] | None = None,
+                    half_life_days: float | None = None, uncertainty: float | None = 0.3,
+                    reference: str = "") -> BackgroundComponent:
+    """Visible events of a decay-chain segment in secular equilibrium, as one component.
+
+    ``members``: ``(nuclide, Z of the daughter, A, decays per chain decay, tag, branches)``
+    with branches ``(kind "a"|"b", intensity, energy [MeV], daughter level [MeV])``: α kinetic
+    energy or β endpoint; each member's intensities are renormalised to 1. Every γ/conversion cascade is absorbed in the event (a large
+    detector: assumption); α's are quenched by :data:`ALPHA_QUENCHING_FACTOR`, and a fraction
+    ``alpha_leakage`` of α events survives the α/β pulse-shape cut. ``tag`` names a delayed
+    coincidence: "bipo214" (²¹⁴Bi–²¹⁴Po, T½ = 164 µs: both events removed with the tag
+    efficiency), "bipo212" (²¹²Bi–²¹²Po, T½ = 0.3 µs: the α falls in the β's event and adds its
+    visible energy; removed with the tag efficiency). ``decays_per_day``: chain decays in the
+    target; the component's rate is that times the visible events per chain decay.
+    """
+    eff = tag_efficiency or {}
+    po212_visible = 8.785 / ALPHA_QUENCHING_FACTOR
+    beta_parts: list[tuple[float, float, float, int, int]] = []  # (weight, endpoint, shift, Z, A)
+    lines: list[tuple[float, float]] = []
+    for _nuc, z, a, per_chain, tag, branches in members:
+        tagged = 1.0 - eff.get(tag, 0.0) if tag else 1.0
+        norm = sum(b[1] for b in branches)
+        for kind, intensity, energy, level in branches:
+            w = per_chain * intensity / norm
+            if kind == "a":
+                keep = tagged if tag == "bipo214" else 1.0
+                lines.append((energy / ALPHA_QUENCHING_FACTOR + level, w * keep * alpha_leakage))
+            else:
+                w *= tagged
+                shift = level + (po212_visible if tag == "bipo212" else 0.0)
+                beta_parts.append((w, energy, shift, z, a))
+    total = sum(w for w, *_ in beta_parts) + sum(w for _, w in lines)
+    if not total > 0:
+        raise PhysicsInputError(f"{name} visible events", total, "> 0 per chain decay")
+    shapes = [(w / total, _normalised(beta_spectrum(q, z, a), q), shift) for w, q, shift, z, a in beta_parts]
+
+    def pdf(t: NDArray) -> NDArray:
+        t = np.asarray(t, dtype=float)
+        return sum(w * f(t - shift) for w, f, shift in shapes)
+
+    ends = [shift + q for _, q, shift, _, _ in beta_parts]
+    spec = Spectrum(pdf if shapes else None, 0.0, max(ends, default=0.0),
+                    breaks=tuple(sorted({x for _, _, s, _, _ in beta_parts for x in (s,)} | set(ends))),
+                    lines=tuple((e, w / total) for e, w in lines if w > 0))
+    return BackgroundComponent(name, label, spec, decays_per_day * total, Density("uniform"), half_life_days,
+                               uncertainty, True, reference)
 
 
 def source_gamma_component(tab: dict, file: str = "<config>", source_half_life_days: float | None = None,

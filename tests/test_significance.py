@@ -57,6 +57,20 @@ def test_detector_response_knobs():
         sensitivity_curve(bare, "external_rate", [10.0])
 
 
+def test_alpha_psd_knob_removes_po210_from_the_window():
+    """α/β pulse-shape discrimination: the ²¹⁰Po line leaves the window in proportion to the
+    leakage, and σ_R improves (JNE 1 t, where ²¹⁰Po is a large share of the background)."""
+    from ganom.exceptions import PhysicsInputError
+    from ganom.models.templates import build_templates as build
+
+    pts = sensitivity_curve("jne-1t", "alpha_leakage", [1.0, 0.0], distance_m="outside", days=10.0)
+    po = build("jne-1t", "cr51", "outside", 10).samples["po210"].sum()
+    assert pts[0].background_events - pts[1].background_events == pytest.approx(po, rel=1e-9)
+    assert pts[1].sigma_r < pts[0].sigma_r
+    with pytest.raises(PhysicsInputError, match="alpha_leakage"):
+        sensitivity_curve("jne-1t", "alpha_leakage", [1.5])
+
+
 def test_compare_records():
     recs = compare_detectors(["jne-1t"], days=[10.0])
     assert {r.position for r in recs} == {"centre", "outside"}

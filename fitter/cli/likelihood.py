@@ -210,7 +210,8 @@ def significance_cmd(ctx: click.Context, config_file: str | None, detector: str,
                   "background_scale": 1.0, "fiducial_radius": det.fiducial_radius_m,
                   "assembly_radius": src.assembly_radius_m, "shield_thickness": src.shield_thickness_m,
                   "energy_resolution": det.energy_stochastic, "vertex_resolution": det.vertex_sigma_1mev_m,
-                  "external_rate": (det.backgrounds or {}).get("external", {}).get("rate_per_day")}[vary]
+                  "external_rate": (det.backgrounds or {}).get("external", {}).get("rate_per_day"),
+                  "alpha_leakage": (det.backgrounds or {}).get("alpha_beta_psd", {}).get("alpha_leakage", 1.0)}[vary]
         title = (f"{det.label}, {src.isotope_label} {src.activity_mci:.3g} MCi at D = {det.source_distance(distance):g} m"
                  + ("" if vary == "days" else f", {days[0]:g} d") + ": Asimov, all systematics")
         _save(plot_sensitivity(pts, logx=vary == "activity", title=title, preset_value=preset), plot)
