@@ -55,3 +55,25 @@ def test_optimize_cli(tmp_path):
     assert d["best_z"]["fiducial_radius_m"] in (0.5, 0.645) and (out / "optimize_z.png").exists()
     bad = CliRunner().invoke(main, ["optimize", "-d", "jne-1t", "--radii", "0.9"])
     assert bad.exit_code == 2 and "fiducial_radius_m" in bad.output and "Traceback" not in bad.output
+
+
+def test_window_top_axis():
+    """The window top is an axis: at the preset's own top the cell equals the default scan; a
+    higher top only adds bins, so the Asimov Z cannot fall (q of a sum of χ² terms ≥ q of a part);
+    a top at or below a threshold names the field."""
+    from ganom.exceptions import PhysicsInputError
+    from ganom.models.templates import default_binning
+
+    det = load_detector("jne-1t")
+    top = float(default_binning(det, CR51, 0.0, 30.0).energy_edges_mev[-1])
+    res = optimize_window(det, thresholds_mev=[0.2], fiducial_radii_m=[det.fiducial_radius_m],
+                          energy_max_mev=[top, 1.0, 1.4], n_s22t=3)
+    ref = deficit_significances("jne-1t", "cr51", "centre", [30.0])[0]
+    assert res.z_reject_r1[0, 0] == pytest.approx(ref.z_reject_R1_if_R082, rel=1e-9)
+    assert res.energy_max_mev == pytest.approx([top, 1.0, 1.4])
+    assert np.all(np.diff(res.z_reject_r1[:, 0]) >= -1e-9)
+    assert res.windows()[1] == "0.2–1" and res.best("z")["row"] == int(np.argmax(res.z_reject_r1[:, 0]))
+    with pytest.raises(PhysicsInputError, match="energy_max_mev"):
+        optimize_window(det, thresholds_mev=[0.2, 0.3], fiducial_radii_m=[0.6], energy_max_mev=[0.25])
+    bad = CliRunner().invoke(main, ["optimize", "-d", "jne-1t", "--thresholds", "0.3", "--energy-max", "0.3"])
+    assert bad.exit_code == 2 and "energy_max_mev" in bad.output and "Traceback" not in bad.output

@@ -1,4 +1,4 @@
-"""``ganom optimize``: the recoil threshold × fiducial radius that maximise the reach."""
+"""``ganom optimize``: the energy window × fiducial radius that maximise the reach."""
 
 from __future__ import annotations
 
@@ -34,25 +34,31 @@ __all__ = ["optimize_cmd"]
 @click.option("--radii", type=NumberList("fiducial radii > 0 m", 0.0, strict=True), default=None,
               help="Fiducial radii [m] (default: six from a quarter of the target radius, or twice the source "
                    "assembly's radius, to the preset's).")
+@click.option("--energy-max", "energy_max", type=NumberList("window tops > 0 MeV", 0.0, strict=True), default=None,
+              help="Tops of the energy window [MeV] to scan with every threshold (default: the preset's, T_max of "
+                   "the highest line + max(5σ_E, 150 keV)).")
 @click.option("--dm2", type=click.FloatRange(0.0, min_open=True), default=1.0, show_default=True,
               help="Δm² [eV²] of the sin²2θ reach.")
 @click.option("--out", default="ganom-output/optimize", show_default=True, type=click.Path(file_okay=False),
               help="Output folder (optimize.json, optimize_z.png, optimize_limit.png).")
 @json_option()
 def optimize_cmd(detector: str, source: str, activity: float | None, distance: str, days: float,
-                 thresholds: list[float], radii: list[float] | None, dm2: float, out: str, as_json: bool) -> None:
-    """Scan recoil threshold × fiducial radius: Z(R=1 | R=0.82) and the 90 % sin²2θ reach at
+                 thresholds: list[float], radii: list[float] | None, energy_max: list[float] | None, dm2: float,
+                 out: str, as_json: bool) -> None:
+    """Scan energy window (recoil threshold × window top) × fiducial radius: Z(R=1 | R=0.82) and the 90 % sin²2θ reach at
     one Δm² (Asimov, every systematic), with the best of each.
 
     \b
     Examples:
       ganom optimize -d jne-500t
       ganom optimize -d juno --thresholds 0.2,0.3,0.33,0.4 --radii 2.9,5,8,12,17.2 --dm2 1.6
+      ganom optimize -d jne-1t --thresholds 0.2,0.3 --energy-max 0.9,1.2,1.5
     """
     from ganom.fitter.analyses.optimize import optimize_window
     from ganom.fitter.plotting.likelihood import plot_window_optimum
 
-    res = optimize_window(detector, _source(source, activity), distance, days, thresholds, radii, dm2)
+    res = optimize_window(detector, _source(source, activity), distance, days, thresholds, radii, dm2,
+                          energy_max_mev=energy_max)
     outdir = Path(out)
 
     from ganom.fitter.cli.common import hold_output_folder
@@ -63,7 +69,8 @@ def optimize_cmd(detector: str, source: str, activity: float | None, distance: s
     from ganom.fitter.io import provenance, with_provenance
 
     resolved = resolved_preset(detector, _source(source, activity), distance, days, thresholds_mev=list(thresholds),
-                               fiducial_radii_m=None if radii is None else list(radii), dm2_ev2=dm2)
+                               fiducial_radii_m=None if radii is None else list(radii), dm2_ev2=dm2,
+                               energy_max_mev=None if energy_max is None else list(energy_max))
     write_json(jsonable(with_provenance(summary, provenance(resolved))), outdir / "optimize.json")
     _save(plot_window_optimum(res, "z"), str(outdir / "optimize_z.png"))
     _save(plot_window_optimum(res, "limit"), str(outdir / "optimize_limit.png"))
@@ -72,6 +79,11 @@ def optimize_cmd(detector: str, source: str, activity: float | None, distance: s
         return
     click.echo(res.table().text())
     bz, bl = res.best("z"), res.best("limit")
-    click.echo(f"best Z: {bz['z_reject_R1_if_R082']:.2f} at threshold {bz['threshold_mev']:g} MeV, R_fid "
-               f"{bz['fiducial_radius_m']:g} m; best reach: sin²2θ < {bl['s22t_limit']:.3g} at Δm² = {dm2:g} eV² "
-               f"at threshold {bl['threshold_mev']:g} MeV, R_fid {bl['fiducial_radius_m']:g} m; files in {outdir}")
+    click.echo(f"best Z: {bz['z_reject_R1_if_R082']:.2f} at {_window(bz)}, R_fid {bz['fiducial_radius_m']:g} m; "
+               f"best reach: sin²2θ < {bl['s22t_limit']:.3g} at Δm² = {dm2:g} eV² at {_window(bl)}, R_fid "
+               f"{bl['fiducial_radius_m']:g} m; files in {outdir}")
+
+
+def _window(best: dict) -> str:
+    top = best.get("energy_max_mev")
+    return f"threshold {best['threshold_mev']:g} MeV" + ("" if top is None else f", window top {top:.3g} MeV")

@@ -516,8 +516,8 @@ def plot_branching_resolution(study: Any, ax: Any = None) -> Figure:
 
 
 def plot_window_optimum(result: Any, metric: str = "z", ax: Any = None) -> Figure:
-    """Heat map of a :class:`~ganom.fitter.analyses.optimize.WindowOptimum` over recoil
-    threshold × fiducial radius: Z(R = 1 | R = 0.82) (``metric="z"``) or the sin²2θ limit
+    """Heat map of a :class:`~ganom.fitter.analyses.optimize.WindowOptimum` over energy
+    window (recoil threshold, or threshold–top) × fiducial radius: Z(R = 1 | R = 0.82) (``metric="z"``) or the sin²2θ limit
     ("limit"), every cell annotated, the best one outlined."""
     fig, ax = _axes(ax, figsize=(6.4, 4.6))
     vals = result.z_reject_r1 if metric == "z" else result.s22t_limit
@@ -532,12 +532,14 @@ def plot_window_optimum(result: Any, metric: str = "z", ax: Any = None) -> Figur
             ax.text(i, j, "—" if np.isnan(v) else (f"{v:.2f}" if metric == "z" else f"{v:.3g}"), ha="center",
                     va="center", fontsize=7, color=ink)
     best = result.best(metric)
-    bi = int(np.nonzero(x == best["threshold_mev"])[0][0])
+    bi = best["row"]
     bj = int(np.nonzero(y == best["fiducial_radius_m"])[0][0])
     ax.add_patch(plt.Rectangle((bi - 0.5, bj - 0.5), 1, 1, fill=False, ec="red", lw=2))
-    ax.set_xticks(range(x.size), [f"{t:g}" for t in x])
+    labels = result.windows()
+    ax.set_xticks(range(x.size), labels, rotation=0 if all("–" not in w for w in labels) else 45,
+                  ha="center" if all("–" not in w for w in labels) else "right")
     ax.set_yticks(range(y.size), [f"{r:g}" for r in y])
-    ax.set_xlabel("recoil threshold [MeV]")
+    ax.set_xlabel("recoil threshold [MeV]" if all("–" not in w for w in labels) else "energy window [MeV]")
     ax.set_ylabel("fiducial radius [m]")
     label = "Z(R = 1 | R = 0.82), Asimov" if metric == "z" else \
         f"90 % raster limit on sin²2θ at Δm² = {result.dm2_ev2:g} eV²"
