@@ -66,11 +66,12 @@ def test_window_top_axis():
 
     det = load_detector("jne-1t")
     top = float(default_binning(det, CR51, 0.0, 30.0).energy_edges_mev[-1])
+    assert top == pytest.approx(2.0)  # the preset's [analysis] window (docs/physics.md §5.2)
     res = optimize_window(det, thresholds_mev=[0.2], fiducial_radii_m=[det.fiducial_radius_m],
-                          energy_max_mev=[top, 1.0, 1.4], n_s22t=3)
+                          energy_max_mev=[0.78, 1.0, 1.4, top], n_s22t=3)
     ref = deficit_significances("jne-1t", "cr51", "centre", [30.0])[0]
-    assert res.z_reject_r1[0, 0] == pytest.approx(ref.z_reject_R1_if_R082, rel=1e-9)
-    assert res.energy_max_mev == pytest.approx([top, 1.0, 1.4])
+    assert res.z_reject_r1[-1, 0] == pytest.approx(ref.z_reject_R1_if_R082, rel=1e-9)
+    assert res.energy_max_mev == pytest.approx([0.78, 1.0, 1.4, top])
     assert np.all(np.diff(res.z_reject_r1[:, 0]) >= -1e-9)
     assert res.windows()[1] == "0.2–1" and res.best("z")["row"] == int(np.argmax(res.z_reject_r1[:, 0]))
     with pytest.raises(PhysicsInputError, match="energy_max_mev"):
