@@ -54,13 +54,14 @@ class WindowOptimum:
     """The detector's label for titles (default: its name)."""
     energy_max_mev: NDArray[np.float64] | None = None
     """The top of each row's energy window [MeV] (None: not recorded, the default binning's)."""
+    tops_scanned: bool = False
+    """Whether the window top was an axis of the scan (else each row has the default top)."""
 
     def windows(self) -> list[str]:
-        """Row labels: the threshold, or "threshold–top" when the tops differ between rows."""
-        tops = self.energy_max_mev
-        if tops is None or np.unique(tops).size < 2:
+        """Row labels: the threshold, or "threshold–top" when the top was scanned."""
+        if not self.tops_scanned or self.energy_max_mev is None:
             return [f"{t:g}" for t in self.thresholds_mev]
-        return [f"{t:g}–{h:.3g}" for t, h in zip(self.thresholds_mev, tops)]
+        return [f"{t:g}–{h:.3g}" for t, h in zip(self.thresholds_mev, self.energy_max_mev)]
 
     def best(self, metric: str = "z") -> dict[str, float]:
         """The grid point with the largest Z (``metric="z"``) or the lowest sin²2θ limit ("limit")."""
@@ -146,4 +147,4 @@ def optimize_window(detector: Detector | str, source: NeutrinoSource | str = "cr
             out["lim"][i, j] = raster(scan, dict([LIMIT_LEVEL])).limit_curve(LIMIT_LEVEL[0])[0]
     return WindowOptimum(det.name, str(position), dist, float(days), float(dm2_ev2),
                          np.array([t for t, _ in windows]), radii, out["s"], out["b"], out["z"], out["lim"], det.label,
-                         tops)
+                         tops, tops_in != [None])
