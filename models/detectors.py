@@ -320,6 +320,7 @@ _TOML_KEYS = {
 _TOML_TABLES = ("detector", "target", "response", "source_positions", "backgrounds", "analysis")
 # [analysis]: (type, low, high) of each binning override (templates.default_binning)
 _ANALYSIS_KEYS = {"energy_bin_mev": (float, 1e-4, 1.0), "energy_max_mev": (float, 0.01, 20.0),
+                  "sideband_bin_mev": (float, 1e-4, 5.0),
                   "baseline_bins": (int, 1, 200), "baseline_bin_sigma": (float, 0.1, 20.0),
                   "max_baseline_bins": (int, 3, 200), "time_bins": (int, 1, 1000), "cos_bins": (int, 0, 200)}
 MAX_RADIUS_M = 100.0

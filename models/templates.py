@@ -166,7 +166,9 @@ def default_binning(
     """The default binning of a preset (overridable per argument or the preset's [analysis]).
 
     Energy: threshold → T_max of the highest line + max(5σ_E, 150 keV) (a sideband that
-    constrains the backgrounds), 20 keV bins. Baseline: the reconstructed-vertex range of the
+    constrains the backgrounds), 20 keV bins; [analysis] ``energy_max_mev`` moves the top, and
+    ``sideband_bin_mev`` sets the largest width of the equal bins from T_max + max(5σ_E, 150 keV)
+    to exactly that top. Baseline: the reconstructed-vertex range of the
     fiducial volume in bins of :data:`BASELINE_BIN_SIGMA` σ_vertex at 0.4 MeV (3 to
     :data:`MAX_BASELINE_BINS` bins; [analysis] ``baseline_bin_sigma`` and
     ``max_baseline_bins`` change both, ``baseline_bins`` fixes the number). Time: equal bins of at most
@@ -182,11 +184,17 @@ def default_binning(
     if not width > 0:
         raise PhysicsInputError("energy_bin_mev", width, "> 0 MeV")
     tm = float(np.max(t_max(source.energies_mev)))
-    top = energy_max_mev or cfg.get("energy_max_mev") or tm + max(5 * float(detector.energy_sigma_mev(tm)), 0.15)
+    signal_top = tm + max(5 * float(detector.energy_sigma_mev(tm)), 0.15)
+    top = energy_max_mev or cfg.get("energy_max_mev") or signal_top
     if top <= thr:
         raise PhysicsInputError("energy_max_mev", top, f"> threshold {thr} MeV")
-    n_e = max(1, int(math.ceil((top - thr) / width - 1e-9)))
+    side = float(cfg.get("sideband_bin_mev", width))
+    fine_top = top if side == width else min(top, max(signal_top, thr + width))
+    n_e = max(1, int(math.ceil((fine_top - thr) / width - 1e-9)))
     e_edges = thr + width * np.arange(n_e + 1)
+    if top > e_edges[-1] + 1e-9:
+        n_s = int(math.ceil((top - e_edges[-1]) / side - 1e-9))
+        e_edges = np.concatenate([e_edges, np.linspace(e_edges[-1], top, n_s + 1)[1:]])
 
     geom = detector.fiducial_geometry(distance_m, source.assembly_radius_m)
     sig_v = float(detector.vertex_sigma_m(0.4))

@@ -301,3 +301,19 @@ def test_default_baseline_binning_converges():
     assert n_fine >= 2 * n_default - 1 and n_coarse < n_default
     assert abs(default / fine - 1) < 0.03
     assert coarse / fine - 1 > 2 * abs(default / fine - 1)
+
+
+def test_sideband_bins_are_wider_and_lose_nothing():
+    """[analysis] sideband_bin_mev: 20 keV bins up to T_max + max(5σ_E, 150 keV), wider ones above
+    (JNE 1 t: 100 keV to 2 MeV). The sideband measures smooth continua, so Z is the same as with
+    20 keV bins throughout (to 10⁻⁵)."""
+    from ganom.fitter.analyses.comparison import deficit_significances
+
+    det = load_detector("jne-1t")
+    edges = default_binning(det, CR51, 0.0, 30.0).energy_edges_mev
+    w = np.diff(edges)
+    assert edges[-1] == pytest.approx(2.0) and w[0] == pytest.approx(0.02) and w[-1] == pytest.approx(0.1)
+    assert np.all(w[:-1] <= w[1:] + 1e-12) and edges[np.argmax(w > 0.05)] == pytest.approx(0.80)
+    fine = replace(det, analysis={**det.analysis, "sideband_bin_mev": 0.02})
+    z = [deficit_significances(d, "cr51", "centre", [30.0])[0].z_reject_R1_if_R082 for d in (det, fine)]
+    assert z[0] == pytest.approx(z[1], rel=1e-5)

@@ -209,7 +209,7 @@ def minimize_batch(
     fixed: ArrayLike | None = None,
     nominal: NDArray | None = None,
     histo: tuple[NDArray, NDArray] | None = None,
-    max_iter: int = 300,
+    max_iter: int = 1000,
     tol: float = 1e-7,
     covariance: bool = False,
     template_index: ArrayLike | None = None,
