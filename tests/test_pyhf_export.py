@@ -211,8 +211,10 @@ def test_cls_near_the_truth_matches_pyhf():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("detector", ["borexino", "jne-500t", "juno"])
+@pytest.mark.parametrize("detector", ["borexino", "jne-500t"])
 def test_cls_and_q_match_pyhf_large_presets(detector):
+    """CLs and q parity with pyhf's hypotest (MINUIT, strategy 2). JUNO is left out: the same
+    likelihood code on 2340 bins took pyhf 21 min; its Asimov and toy parity run above."""
     _cls_parity(detector, 1.0)
     _, model = configuration(detector)
     p = compare_fits(model, model.asimov({"R": 1.0}), R_DEFICIT)

