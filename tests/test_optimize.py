@@ -78,3 +78,24 @@ def test_window_top_axis():
         optimize_window(det, thresholds_mev=[0.2, 0.3], fiducial_radii_m=[0.6], energy_max_mev=[0.25])
     bad = CliRunner().invoke(main, ["optimize", "-d", "jne-1t", "--thresholds", "0.3", "--energy-max", "0.3"])
     assert bad.exit_code == 2 and "energy_max_mev" in bad.output and "Traceback" not in bad.output
+
+
+def test_source_position_axis(tmp_path):
+    """--positions: one scan per source position; the overall best is the best of the bests
+    (JNE 1 t: the centre, with ~4× the outside rate); an unknown position names the field."""
+    from ganom.fitter.analyses.optimize import best_position, optimize_positions
+
+    res = optimize_positions("jne-1t", ["centre", "outside"], thresholds_mev=[0.2], fiducial_radii_m=[0.645],
+                             n_s22t=3)
+    best = best_position(res, "z")
+    assert best["position"] == "centre" and best["distance_m"] == 0.0
+    assert best["z_reject_R1_if_R082"] == pytest.approx(max(r.z_reject_r1.max() for r in res))
+    out = tmp_path / "opt"
+    ok = CliRunner().invoke(main, ["optimize", "-d", "jne-1t", "--positions", "centre,0.3", "--thresholds", "0.2",
+                                   "--radii", "0.645", "--out", str(out)])
+    assert ok.exit_code == 0, ok.output
+    d = json.loads((out / "optimize.json").read_text())
+    assert len(d["scans"]) == 2 and d["best_z"]["distance_m"] in (0.0, 0.3)
+    assert (out / "optimize_z_D0.3m.png").exists() and (out / "optimize_limit_D0m.png").exists()
+    bad = CliRunner().invoke(main, ["optimize", "-d", "jne-1t", "--positions", "centre,moon", "--radii", "0.6"])
+    assert bad.exit_code == 2 and "moon" in bad.output and "Traceback" not in bad.output

@@ -28,7 +28,7 @@ from ganom.fitter.io import Table
 from ganom.models.detectors import Detector, load_detector
 from ganom.models.sources import NeutrinoSource, load_source
 
-__all__ = ["WindowOptimum", "optimize_window"]
+__all__ = ["WindowOptimum", "optimize_window", "optimize_positions", "best_position"]
 
 LIMIT_LEVEL = ("90%", 0.90)
 """Confidence level of the raster sin²2θ reach."""
@@ -148,3 +148,24 @@ def optimize_window(detector: Detector | str, source: NeutrinoSource | str = "cr
     return WindowOptimum(det.name, str(position), dist, float(days), float(dm2_ev2),
                          np.array([t for t, _ in windows]), radii, out["s"], out["b"], out["z"], out["lim"], det.label,
                          tops, tops_in != [None])
+
+
+def optimize_positions(detector: Detector | str, positions: Sequence[float | str], source: NeutrinoSource | str = "cr51",
+                       days: float = 30.0, **window: Any) -> list[WindowOptimum]:
+    """:func:`optimize_window` at every source position (names or metres from the centre):
+    the third axis of the scan; ``window`` passes thresholds, radii, tops and Δm² on."""
+    if len(positions) == 0:
+        raise PhysicsInputError("positions", list(positions), "at least one source position")
+    return [optimize_window(detector, source, p, days, **window) for p in positions]
+
+
+def best_position(results: Sequence[WindowOptimum], metric: str = "z") -> dict[str, Any]:
+    """The best grid point over several positions (:meth:`WindowOptimum.best` of each), with its
+    position and distance [m]."""
+    if len(results) == 0:
+        raise PhysicsInputError("results", [], "at least one scan")
+    bests = [(r, r.best(metric)) for r in results]
+    key = (lambda rb: rb[1]["z_reject_R1_if_R082"]) if metric == "z" else \
+        (lambda rb: -rb[1]["s22t_limit"] if np.isfinite(rb[1]["s22t_limit"]) else -np.inf)
+    r, b = max(bests, key=key)
+    return {**b, "position": r.position, "distance_m": r.distance_m}
