@@ -539,8 +539,8 @@ def chain_component(name: str, label: str, members: tuple, decays_per_day: float
 
     ``members``: ``(nuclide, Z of the daughter, A, decays per chain decay, tag, branches)``
     with branches ``(kind "a"|"b", intensity, energy [MeV], daughter level [MeV])``: α kinetic
-    energy or β endpoint; each member's intensities are renormalised to 1. Every γ/conversion cascade is absorbed in the event (a large
-    detector: assumption); α's are quenched by :data:`ALPHA_QUENCHING_FACTOR`, and a fraction
+    energy or β endpoint; each member's intensities are renormalised to 1. Every γ/conversion
+    cascade is absorbed in the event (a large detector: assumption); α's are quenched by :data:`ALPHA_QUENCHING_FACTOR`, and a fraction
     ``alpha_leakage`` of α events survives the α/β pulse-shape cut. ``tag`` names a delayed
     coincidence: "bipo214" (²¹⁴Bi–²¹⁴Po, T½ = 164 µs: both events removed with the tag
     efficiency), "bipo212" (²¹²Bi–²¹²Po, T½ = 0.3 µs: the α falls in the β's event and adds its
@@ -574,7 +574,7 @@ def chain_component(name: str, label: str, members: tuple, decays_per_day: float
 
     ends = [shift + q for _, q, shift, _, _ in beta_parts]
     spec = Spectrum(pdf if shapes else None, 0.0, max(ends, default=0.0),
-                    breaks=tuple(sorted({x for _, _, s, _, _ in beta_parts for x in (s,)} | set(ends))),
+                    breaks=tuple(sorted({s for _, _, s, _, _ in beta_parts} | set(ends))),
                     lines=tuple((e, w / total) for e, w in lines if w > 0))
     return BackgroundComponent(name, label, spec, decays_per_day * total, Density("uniform"), half_life_days,
                                uncertainty, True, reference)

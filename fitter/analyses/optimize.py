@@ -164,8 +164,7 @@ def best_position(results: Sequence[WindowOptimum], metric: str = "z") -> dict[s
     position and distance [m]."""
     if len(results) == 0:
         raise PhysicsInputError("results", [], "at least one scan")
-    bests = [(r, r.best(metric)) for r in results]
-    key = (lambda rb: rb[1]["z_reject_R1_if_R082"]) if metric == "z" else \
-        (lambda rb: -rb[1]["s22t_limit"] if np.isfinite(rb[1]["s22t_limit"]) else -np.inf)
-    r, b = max(bests, key=key)
+    field = "z_reject_R1_if_R082" if metric == "z" else "s22t_limit"
+    sign = 1.0 if metric == "z" else -1.0
+    r, b = max(((r, r.best(metric)) for r in results), key=lambda rb: np.nan_to_num(sign * rb[1][field], nan=-np.inf))
     return {**b, "position": r.position, "distance_m": r.distance_m}

@@ -58,81 +58,41 @@ def optimize_cmd(detector: str, source: str, activity: float | None, distance: s
       ganom optimize -d jne-1t --thresholds 0.2,0.3 --energy-max 0.9,1.2,1.5
       ganom optimize -d jne-500t --positions centre,3,outside --thresholds 0.2,0.3
     """
-    from ganom.fitter.analyses.optimize import optimize_window
-    from ganom.fitter.plotting.likelihood import plot_window_optimum
-
-    if positions is not None:
-        _optimize_positions(detector, source, activity, days, thresholds, radii, energy_max, positions, dm2, out,
-                            as_json)
-        return
-
-    res = optimize_window(detector, _source(source, activity), distance, days, thresholds, radii, dm2,
-                          energy_max_mev=energy_max)
-    outdir = Path(out)
-
-    from ganom.fitter.cli.common import hold_output_folder
-
-    outdir = hold_output_folder(outdir)
-    summary = res.to_dict()
-    from ganom.fitter.cli.common import resolved_preset
-    from ganom.fitter.io import provenance, with_provenance
-
-    resolved = resolved_preset(detector, _source(source, activity), distance, days, thresholds_mev=list(thresholds),
-                               fiducial_radii_m=None if radii is None else list(radii), dm2_ev2=dm2,
-                               energy_max_mev=None if energy_max is None else list(energy_max))
-    write_json(jsonable(with_provenance(summary, provenance(resolved))), outdir / "optimize.json")
-    _save(plot_window_optimum(res, "z"), str(outdir / "optimize_z.png"))
-    _save(plot_window_optimum(res, "limit"), str(outdir / "optimize_limit.png"))
-    if as_json:
-        _echo_json(summary, resolved)
-        return
-    click.echo(res.table().text())
-    bz, bl = res.best("z"), res.best("limit")
-    click.echo(f"best Z: {bz['z_reject_R1_if_R082']:.2f} at {_window(bz)}, R_fid {bz['fiducial_radius_m']:g} m; "
-               f"best reach: sin²2θ < {bl['s22t_limit']:.3g} at Δm² = {dm2:g} eV² at {_window(bl)}, R_fid "
-               f"{bl['fiducial_radius_m']:g} m; files in {outdir}")
-
-
-def _window(best: dict) -> str:
-    top = best.get("energy_max_mev")
-    return f"threshold {best['threshold_mev']:g} MeV" + ("" if top is None else f", window top {top:.3g} MeV")
-
-
-def _optimize_positions(detector: str, source: str, activity: float | None, days: float, thresholds: list[float],
-                        radii: list[float] | None, energy_max: list[float] | None, positions: str, dm2: float,
-                        out: str, as_json: bool) -> None:
     from ganom.fitter.analyses.optimize import best_position, optimize_positions
     from ganom.fitter.cli.common import BadInput, hold_output_folder, resolved_preset
     from ganom.fitter.io import provenance, with_provenance
     from ganom.fitter.plotting.likelihood import plot_window_optimum
 
-    items: list[float | str] = []
-    for tok in (t.strip() for t in positions.split(",")):
-        if not tok:
-            raise BadInput(f"--positions: empty entry in {positions!r}; expected names or metres, comma-separated")
-        try:
-            items.append(float(tok))
-        except ValueError:
-            items.append(tok)
+    many = positions is not None
+    items = [t.strip() for t in positions.split(",")] if many else [distance]
+    if "" in items:
+        raise BadInput(f"--positions: empty entry in {positions!r}; expected names or metres, comma-separated")
     res = optimize_positions(detector, items, _source(source, activity), days, thresholds_mev=thresholds,
                              fiducial_radii_m=radii, dm2_ev2=dm2, energy_max_mev=energy_max)
     outdir = hold_output_folder(Path(out))
     bz, bl = best_position(res, "z"), best_position(res, "limit")
-    summary = {"scans": [r.to_dict() for r in res], "best_z": bz, "best_limit": bl}
-    resolved = resolved_preset(detector, _source(source, activity), items[0], days, positions=items,
-                               thresholds_mev=list(thresholds), fiducial_radii_m=None if radii is None else list(radii),
-                               dm2_ev2=dm2, energy_max_mev=None if energy_max is None else list(energy_max))
+    summary = {"scans": [r.to_dict() for r in res], "best_z": bz, "best_limit": bl} if many else res[0].to_dict()
+    resolved = resolved_preset(detector, _source(source, activity), items[0], days,
+                               **({"positions": items} if many else {}), thresholds_mev=list(thresholds),
+                               fiducial_radii_m=None if radii is None else list(radii), dm2_ev2=dm2,
+                               energy_max_mev=None if energy_max is None else list(energy_max))
     write_json(jsonable(with_provenance(summary, provenance(resolved))), outdir / "optimize.json")
     for r in res:
-        tag = f"D{r.distance_m:g}m"
-        _save(plot_window_optimum(r, "z"), str(outdir / f"optimize_z_{tag}.png"))
-        _save(plot_window_optimum(r, "limit"), str(outdir / f"optimize_limit_{tag}.png"))
+        tag = f"_D{r.distance_m:g}m" if many else ""
+        _save(plot_window_optimum(r, "z"), str(outdir / f"optimize_z{tag}.png"))
+        _save(plot_window_optimum(r, "limit"), str(outdir / f"optimize_limit{tag}.png"))
     if as_json:
         _echo_json(summary, resolved)
         return
     for r in res:
-        click.echo(f"source at {r.position} (D = {r.distance_m:g} m):")
+        if many:
+            click.echo(f"source at {r.position} (D = {r.distance_m:g} m):")
         click.echo(r.table().text())
-    click.echo(f"best Z: {bz['z_reject_R1_if_R082']:.2f} at D = {bz['distance_m']:g} m, {_window(bz)}, R_fid "
-               f"{bz['fiducial_radius_m']:g} m; best reach: sin²2θ < {bl['s22t_limit']:.3g} at Δm² = {dm2:g} eV² at "
-               f"D = {bl['distance_m']:g} m, {_window(bl)}, R_fid {bl['fiducial_radius_m']:g} m; files in {outdir}")
+    click.echo(f"best Z: {bz['z_reject_R1_if_R082']:.2f} at {_where(bz, many)}; best reach: sin²2θ < "
+               f"{bl['s22t_limit']:.3g} at Δm² = {dm2:g} eV² at {_where(bl, many)}; files in {outdir}")
+
+
+def _where(best: dict, with_position: bool) -> str:
+    top = best.get("energy_max_mev")
+    return ((f"D = {best['distance_m']:g} m, " if with_position else "") + f"threshold {best['threshold_mev']:g} MeV"
+            + ("" if top is None else f", window top {top:.3g} MeV") + f", R_fid {best['fiducial_radius_m']:g} m")
