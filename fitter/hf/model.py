@@ -18,7 +18,7 @@ the grid scans and toy fits use.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -33,8 +33,8 @@ from ganom.fitter.hf.mcstat import MCStat, profiled_gamma, profiled_terms
 from ganom.fitter.hf.modifiers import Modifier
 from ganom.fitter.hf.parameters import ParameterSet
 
-__all__ = ["MU_FLOOR", "ALPHA_BOUNDS", "FAST_PATH_MAX_CHANNELS", "RowOverride", "BinnedModel", "poisson_nll",
-           "poisson_constant"]
+__all__ = ["MU_FLOOR", "ALPHA_BOUNDS", "FAST_PATH_MAX_CHANNELS", "RowOverride", "RowShift", "BinnedModel",
+           "poisson_nll", "poisson_constant"]
 
 MU_FLOOR = 1e-12  # expected counts are floored here: a bin with data and μ → 0 is a wall, not NaN
 
@@ -125,6 +125,77 @@ class RowOverride:
                            r(self.asym, 3))
 
 
+@dataclass
+class RowShift:
+    """Per-batch templates of a few samples as the model's own minus a scaled entry of a
+    shared table: element n uses T_r − ``scale[n]`` · ``table[index[n]]`` on the samples
+    ``rows`` (nominal and code-4p histosys parts), the model's templates elsewhere.
+
+    This is a 3+1 oscillation: the signal is linear in sin²2θ, so with the table holding the
+    deficit at sin²2θ = 1 of every Δm², (index, scale) = (Δm² row, sin²2θ) selects any grid
+    point. The fast evaluation contracts each table entry with all elements that use it as one
+    matrix product: no per-element copy of templates (a :class:`RowOverride` holds one).
+    ``nominal`` [U, r, B]; ``sym``/``asym`` [U, H, r, B]; ``index``/``scale`` broadcast to the
+    batch.
+    """
+
+    rows: NDArray[Any]
+    nominal: NDArray[Any]
+    sym: NDArray[Any] | None
+    asym: NDArray[Any] | None
+    index: NDArray[Any]
+    scale: NDArray[Any]
+    _stacks: dict[tuple[int, int], NDArray[Any]] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        return tuple(np.broadcast_shapes(np.shape(self.index), np.shape(self.scale)))
+
+    def _with(self, index: NDArray[Any], scale: NDArray[Any]) -> RowShift:
+        return RowShift(self.rows, self.nominal, self.sym, self.asym, index, scale, self._stacks)
+
+    def at(self, index: ArrayLike, scale: ArrayLike) -> RowShift:
+        """The same table with other (index, scale) per element."""
+        ix = np.asarray(index, dtype=np.intp)
+        if ix.size and (ix.min() < 0 or ix.max() >= self.nominal.shape[0]):
+            raise ModelError(f"RowShift index out of range [0, {self.nominal.shape[0]})")
+        return self._with(ix, np.asarray(scale, dtype=float))
+
+    def __getitem__(self, idx: Any) -> RowShift:
+        b = self.batch_shape
+        return self._with(np.broadcast_to(self.index, b)[idx], np.broadcast_to(self.scale, b)[idx])
+
+    def broadcast(self, batch: tuple[int, ...]) -> RowShift:
+        return self._with(np.broadcast_to(self.index, batch), np.broadcast_to(self.scale, batch))
+
+    def reshape(self, batch: tuple[int, ...]) -> RowShift:
+        b = self.batch_shape
+        return self._with(np.broadcast_to(self.index, b).reshape(batch), np.broadcast_to(self.scale, b).reshape(batch))
+
+    def table_stack(self, sl: slice) -> NDArray[Any]:
+        """[U, (1 + 2H)·r, bins of ``sl``]: the nominal, then every sym, then every asym part
+        (cached with the table, which every :meth:`at` shares)."""
+        key = (sl.start, sl.stop)
+        if key not in self._stacks:
+            parts = [self.nominal[:, :, sl]]
+            if self.sym is not None and self.asym is not None:
+                U, H, r = self.sym.shape[:3]
+                parts += [self.sym[:, :, :, sl].reshape(U, H * r, -1), self.asym[:, :, :, sl].reshape(U, H * r, -1)]
+            self._stacks[key] = np.ascontiguousarray(np.concatenate(parts, axis=1))
+        return self._stacks[key]
+
+    def materialize(self, model: BinnedModel) -> RowOverride:
+        """The same templates as a :class:`RowOverride` (one copy per element)."""
+        s = self.scale[..., None, None]
+        nom = model.nominal[self.rows] - s * self.nominal[self.index]
+        sym = asym = None
+        if self.sym is not None and self.asym is not None:
+            hs, ha = model._histo_parts(None)
+            sym = hs[:, self.rows] - s[..., None] * self.sym[self.index]
+            asym = ha[:, self.rows] - s[..., None] * self.asym[self.index]
+        return RowOverride(self.rows, nom, sym, asym)
+
+
 def _function_factor(m: _ScalarMod, x: NDArray[Any], shape: tuple[int, ...]) -> tuple[NDArray[Any], NDArray[Any]]:
     """Value and derivative of a ``function`` modifier: per sample s, fn[s](θ_p) where masked."""
     v = np.ones(shape)
@@ -135,6 +206,24 @@ def _function_factor(m: _ScalarMod, x: NDArray[Any], shape: tuple[int, ...]) -> 
         v[..., s_i, cols] = val[..., None]
         d[..., s_i, cols] = der[..., None]
     return v, d
+
+
+def _shift_groups(index: NDArray[Any], scale: NDArray[Any]) -> list[tuple[int, Any, NDArray[Any]]]:
+    """(table entry, elements, their scales) of a :class:`RowShift` batch, entries with a
+    nonzero scale only; the elements are a slice where the batch is sorted by entry."""
+    live = np.flatnonzero(scale != 0.0)
+    if live.size == 0:
+        return []
+    ix = index[live]
+    order = np.argsort(ix, kind="stable")
+    cuts = np.flatnonzero(np.diff(ix[order])) + 1
+    out: list[tuple[int, Any, NDArray[Any]]] = []
+    for part in np.split(live[order], cuts):
+        el: Any = part
+        if part[-1] - part[0] == part.size - 1 and np.all(np.diff(part) == 1):
+            el = slice(int(part[0]), int(part[-1]) + 1)
+        out.append((int(index[part[0]]), el, scale[part]))
+    return out
 
 
 # ----------------------------------------------------------------------------- the model
@@ -271,15 +360,25 @@ class BinnedModel:
         an empty bin that a variation would push below zero is a boundary, not a slope (the
         Asimov truth stays a stationary point)."""
         mu_s = np.maximum(mu, MU_FLOOR)
-        val = self.deviance_terms(mu_s, main)
-        low = mu <= MU_FLOOR
-        any_low = bool(low.any())
-        w = 1.0 - main / mu_s
-        if any_low:
-            w = np.where(low, 1.0, w)
-        curv = main / (mu_s * mu_s) if curvature else None
+        ratio = np.divide(main, mu_s)
         mc = self.mcstat
-        if mc is not None and mc.size:
+        with_mc = mc is not None and mc.size > 0
+        # n ln(n/μ) with 0 · ln 0 = 0: r = n/μ is 0 only where n = 0, so flooring r is exact
+        log_r = np.maximum(ratio, 1e-300)
+        np.log(log_r, out=log_r)
+        if with_mc:
+            val: Any = self._deviance_from_ratio(mu_s, main, ratio)
+        else:
+            val = (np.einsum("...b,...b->...", np.broadcast_to(main, log_r.shape), log_r)
+                   + np.sum(mu_s, axis=-1) - np.sum(main, axis=-1))
+        any_low = bool(np.min(mu) <= MU_FLOOR) if np.size(mu) else False
+        low = mu <= MU_FLOOR if any_low else None
+        curv = ratio / mu_s if curvature else None
+        w = np.subtract(1.0, ratio, out=ratio)
+        if low is not None:
+            w = np.where(low, 1.0, w)
+        if with_mc:
+            assert mc is not None
             shape = np.broadcast_shapes(val.shape, np.shape(aux)[:-1] + (self.n_bins,))
             val, w = np.broadcast_to(val, shape).copy(), np.broadcast_to(w, shape).copy()
             v, g, c = profiled_terms(np.broadcast_to(mu_s, shape)[..., mc.bins],
@@ -290,9 +389,10 @@ class BinnedModel:
             if curv is not None:
                 curv = np.broadcast_to(curv, shape).copy()
                 curv[..., mc.bins] = c
-        if any_low:
+            val = np.sum(val, axis=-1)
+        if low is not None:
             w = np.where(low & (main == 0), 0.0, w)
-        return np.sum(val, axis=-1), w, curv
+        return val, w, curv
 
     def mc_gammas(self, theta: ArrayLike, data: Data) -> NDArray[np.float64]:
         """The profiled γ̂_b [..., M] of the MC-statistics bins at θ (empty without them)."""
@@ -346,31 +446,47 @@ class BinnedModel:
         product-rule terms (parameter, ∂F/∂θ_p contribution [..., S, C]) of every modifier
         (prefix/suffix products: no division, so R = 0 is safe)."""
         S, C = len(self.samples), len(self.channels)
-        factors, derivs = [], []
-        for m in self._scalar:
-            x = th[..., m.param][..., None, None]
+        M = len(self._scalar)
+        if M == 0:
+            return np.ones(batch + (S, C)), []
+        V = np.empty(batch + (M, S, C))
+        D = np.empty(batch + (M, S, C))
+        ns, lo, hi, coef = self._normsys_stack()
+        if ns.size:  # every normsys at once
+            params = np.array([self._scalar[k].param for k in ns])
+            V[..., ns, :, :], D[..., ns, :, :] = code4(th[..., params][..., None, None], lo, hi, coef)
+        for k, m in enumerate(self._scalar):
             if m.kind == "normsys":
-                v, d = code4(x, m.lo, m.hi, m.coef)
-            elif m.kind == "function":
-                v, d = _function_factor(m, x, batch + (S, C))
+                continue
+            x = th[..., m.param][..., None, None]
+            if m.kind == "function":
+                V[..., k, :, :], D[..., k, :, :] = _function_factor(m, x, batch + (S, C))
             else:
-                v = np.where(m.mask, x, 1.0)
-                d = np.broadcast_to(m.mask.astype(float), batch + (S, C))
-            factors.append(np.broadcast_to(v, batch + (S, C)))
-            derivs.append(np.broadcast_to(d, batch + (S, C)))
-        F = np.ones(batch + (S, C))
-        for v in factors:
-            F = F * v
+                V[..., k, :, :] = np.where(m.mask, x, 1.0)
+                D[..., k, :, :] = m.mask
+        F = np.prod(V, axis=-3)
         terms = []
-        if need_grad and factors:
-            prefix = [np.ones(batch + (S, C))]
-            for v in factors[:-1]:
-                prefix.append(prefix[-1] * v)
-            suffix = np.ones(batch + (S, C))
-            for t in range(len(factors) - 1, -1, -1):
-                terms.append((self._scalar[t].param, prefix[t] * suffix * derivs[t]))
-                suffix = suffix * factors[t]
+        if need_grad:
+            # ∂F/∂θ of modifier k: D_k times the product of the others (prefix · suffix)
+            ones = np.ones(batch + (1, S, C))
+            prefix = np.concatenate([ones, np.cumprod(V[..., :-1, :, :], axis=-3)], axis=-3)
+            suffix = np.concatenate([np.cumprod(V[..., :0:-1, :, :], axis=-3)[..., ::-1, :, :], ones], axis=-3)
+            dk = prefix * suffix * D
+            terms = [(m.param, dk[..., k, :, :]) for k, m in enumerate(self._scalar)]
         return F, terms
+
+    def _normsys_stack(self) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]]:
+        """(positions among the scalar modifiers, lo, hi [M, S, C], code-4 coefficients [M, S, C, 6])
+        of every normsys modifier (cached)."""
+        if "_normsys_cache" not in self.__dict__:
+            ns = np.array([k for k, m in enumerate(self._scalar) if m.kind == "normsys"], dtype=np.intp)
+            S, C = len(self.samples), len(self.channels)
+            mods = [self._scalar[k] for k in ns]
+            lo = np.stack([np.broadcast_to(m.lo, (S, C)) for m in mods]) if mods else np.ones((0, S, C))
+            hi = np.stack([np.broadcast_to(m.hi, (S, C)) for m in mods]) if mods else np.ones((0, S, C))
+            coef = np.stack([np.broadcast_to(m.coef, (S, C, 6)) for m in mods]) if mods else np.zeros((0, S, C, 6))
+            self._normsys_cache = (ns, lo, hi, coef)
+        return self._normsys_cache
 
     @property
     def _flat(self) -> FlatEvaluator:
@@ -379,16 +495,18 @@ class BinnedModel:
             self._flat_cache = FlatEvaluator(self)
         return self._flat_cache
 
-    def _uses_fast_path(self, nominal: NDArray[Any] | RowOverride | None, histo: Any) -> bool:
+    def _uses_fast_path(self, nominal: NDArray[Any] | RowOverride | RowShift | None, histo: Any) -> bool:
         """The BLAS fast path serves ganom's own models (one or two large channels, no per-bin
         γ's, batched row overrides); every other model takes the flat evaluator."""
-        if isinstance(nominal, RowOverride) and not self._gammas:
+        if isinstance(nominal, (RowOverride, RowShift)) and not self._gammas:
             return True
         return (self.evaluator == "auto" and not self._gammas and nominal is None and histo is None
                 and len(self.channels) <= FAST_PATH_MAX_CHANNELS)
 
-    def _full(self, nominal: NDArray[Any] | RowOverride | None) -> NDArray[Any] | None:
-        """A RowOverride as full [..., S, B] templates (for the general path)."""
+    def _full(self, nominal: NDArray[Any] | RowOverride | RowShift | None) -> NDArray[Any] | None:
+        """A RowOverride (or RowShift) as full [..., S, B] templates (for the general path)."""
+        if isinstance(nominal, RowShift):
+            nominal = nominal.materialize(self)
         if not isinstance(nominal, RowOverride):
             return nominal
         full: NDArray[Any] = np.broadcast_to(self.nominal, nominal.batch_shape + self.nominal.shape).copy()
@@ -397,7 +515,7 @@ class BinnedModel:
             raise ModelError("a RowOverride with histosys rows needs the fast path (a model without per-bin γ's)")
         return full
 
-    def _flat_args(self, theta: ArrayLike, nominal: NDArray[Any] | RowOverride | None,
+    def _flat_args(self, theta: ArrayLike, nominal: NDArray[Any] | RowOverride | RowShift | None,
                    histo: tuple[NDArray[Any], NDArray[Any]] | HistoParts | None
                    ) -> tuple[tuple[int, ...], NDArray[Any], NDArray[Any] | None, tuple[NDArray[Any], NDArray[Any]] | None]:
         """(batch, θ [n, P], nominal [n?, S, B], (sym, asym) [n?, H, S, B]) flattened."""
@@ -480,12 +598,14 @@ class BinnedModel:
         ovb: Any = None if ov is None else (ov.broadcast(batch) if ov.batch_shape != batch else ov).reshape((n,))
         return _BatchPrep(batch, n, th2, rows, *self._static(rows), H, a, c2, dc2, F, terms, dF, ovb)
 
-    def _fast(self, th: NDArray[Any], ov: RowOverride | None, need_grad: bool) -> tuple[NDArray[Any], NDArray[Any] | None]:
+    def _fast(self, th: NDArray[Any], ov: RowOverride | RowShift | None, need_grad: bool) -> tuple[NDArray[Any], NDArray[Any] | None]:
         """μ (and ∂μ/∂θ) for models without per-bin γ's.
 
         The batch is flattened and every contraction with the shared templates is one 2-D
         matrix product (BLAS); only the few overridden rows are handled per batch element.
         """
+        if isinstance(ov, RowShift):
+            ov = ov.materialize(self)
         bp = self._batch_prep(th, ov, need_grad)
         batch, n, rows, nom_s, hs_s, ha_s = bp.batch, bp.n, bp.rows, bp.nom_s, bp.hs_s, bp.ha_s
         H, a, c2, dc2, F, ovb = bp.H, bp.a, bp.c2, bp.dc2, bp.F, bp.ovb
@@ -539,28 +659,57 @@ class BinnedModel:
             jt = jt.reshape(batch + (P, B))
         return mu, jt
 
+    def _full_stack(self, rows: tuple[int, ...], c: int) -> NDArray[Any]:
+        """[nominal; sym_h; asym_h] of every sample in channel c, (1 + 2H)·S rows, the
+        overridden ``rows`` zeroed (cached): μ is one product with these coefficients."""
+        cache: dict[tuple[Any, ...], NDArray[Any]] = self.__dict__.setdefault("_full_stack_cache", {})
+        if (rows, c) not in cache:
+            nom, hs, ha = self._static(rows)
+            sl = self.channel_slices[self.channels[c]]
+            cache[(rows, c)] = np.ascontiguousarray(np.concatenate(
+                [nom[:, sl]] + [hs[h][:, sl] for h in range(hs.shape[0])] + [ha[h][:, sl] for h in range(ha.shape[0])]))
+        return cache[(rows, c)]
+
     def value_and_gradient(self, theta: NDArray[Any], main: NDArray[Any], aux: NDArray[Any],
-                           nominal: RowOverride | None = None) -> tuple[NDArray[Any], NDArray[Any]]:
+                           nominal: RowOverride | RowShift | None = None) -> tuple[NDArray[Any], NDArray[Any]]:
         """(−ln L − constant, exact gradient) for models without per-bin γ's, without forming
-        ∂μ/∂θ: the gradient Σ_b (1 − n_b/μ_b) ∂μ_b/∂θ is assembled from the residual weights
-        projected on every sample's templates (one GEMM) and the sparse ∂F/∂θ."""
+        ∂μ/∂θ. Per channel, μ = C·T with T the samples' [nominal; sym_h; asym_h] templates
+        stacked and C their coefficients [F; F·α_h; F·c₂(α_h)] (one matrix product); the
+        gradient Σ_b (1 − n_b/μ_b) ∂μ_b/∂θ is assembled from the residual weights projected on
+        the same stack (one more) and the sparse ∂F/∂θ. A :class:`RowShift` enters as one
+        product per table entry."""
         if not self._uses_fast_path(nominal, None):
             return self._flat_value_and_gradient(theta, main, aux, nominal)
-        bp = self._batch_prep(np.asarray(theta, dtype=float), nominal, True)
-        batch, n, th2, nom_s, hs_s, ha_s = bp.batch, bp.n, bp.th2, bp.nom_s, bp.hs_s, bp.ha_s
+        shift = nominal if isinstance(nominal, RowShift) else None
+        th = np.asarray(theta, dtype=float)
+        if shift is not None:
+            th = np.broadcast_to(th, np.broadcast_shapes(th.shape[:-1], shift.batch_shape) + th.shape[-1:])
+        bp = self._batch_prep(th, nominal if isinstance(nominal, RowOverride) else None, True)
+        batch, n, th2 = bp.batch, bp.n, bp.th2
         H, a, c2, dc2, F, dF, ovb = bp.H, bp.a, bp.c2, bp.dc2, bp.F, bp.dF, bp.ovb
-        P, B = self.n_params, self.n_bins
+        P, B, S = self.n_params, self.n_bins, len(self.samples)
+        groups = None
+        if shift is not None:
+            sh = shift.broadcast(batch).reshape((n,))
+            srows = np.asarray(sh.rows)
+            kpos = np.concatenate([j * S + srows for j in range(1 + 2 * H)]) if sh.sym is not None else srows
+            groups = _shift_groups(sh.index, sh.scale)
         mu: Any = np.empty((n, B))
-        base_r = {}
+        coef, base_r = [], {}
         for c, ch in enumerate(self.channels):
             sl = self.channel_slices[ch]
-            Fc = np.ascontiguousarray(F[:, :, c])
-            mu[:, sl] = Fc @ nom_s[:, sl]
-            for h in range(H):
-                mu[:, sl] += a[:, h, None] * (Fc @ hs_s[h][:, sl]) + c2[:, h, None] * (Fc @ ha_s[h][:, sl])
+            Fc = F[:, :, c]
+            C = np.concatenate([Fc] + [Fc * a[:, h, None] for h in range(H)] + [Fc * c2[:, h, None] for h in range(H)],
+                               axis=1)
+            coef.append(C)
+            np.matmul(C, self._full_stack(bp.rows, c), out=mu[:, sl])
             if ovb is not None:
                 br = base_r[c] = bp.override_rows(sl)
                 mu[:, sl] += np.einsum("nr,nrb->nb", F[:, ovb.rows, c], br)
+            if groups is not None:
+                tab = sh.table_stack(sl)
+                for u, el, sc in groups:
+                    mu[el, sl] -= (C[el][:, kpos] * sc[:, None]) @ tab[u]
         mains = np.broadcast_to(main, batch + main.shape[-1:]).reshape(n, -1)
         aux2 = np.broadcast_to(aux, batch + aux.shape[-1:]).reshape(n, -1)
         val, w1, _ = self.data_terms(mu, mains, aux2)
@@ -568,28 +717,33 @@ class BinnedModel:
         for c, ch in enumerate(self.channels):
             sl = self.channel_slices[ch]
             wc = np.ascontiguousarray(w1[:, sl])
-            y = wc @ nom_s[:, sl].T  # (n, S): Σ_b T_sb w_b
+            y = wc @ self._full_stack(bp.rows, c).T  # (n, (1 + 2H)·S): Σ_b T_kb w_b
+            if groups is not None:
+                tab = sh.table_stack(sl)
+                for u, el, sc in groups:
+                    y[el[:, None] if isinstance(el, np.ndarray) else el, kpos] -= (wc[el] @ tab[u].T) * sc[:, None]
+            Fc = F[:, :, c]
+            ys = y[:, :S].copy()
             for h in range(H):
-                ys = wc @ hs_s[h][:, sl].T
-                ya = wc @ ha_s[h][:, sl].T
-                y = y + a[:, h, None] * ys + c2[:, h, None] * ya
-                grad[:, self._histo_params[h]] += np.einsum("ns,ns->n", F[:, :, c], ys + dc2[:, h, None] * ya)
+                y_s, y_a = y[:, (1 + h) * S:(2 + h) * S], y[:, (1 + H + h) * S:(2 + H + h) * S]
+                ys += a[:, h, None] * y_s + c2[:, h, None] * y_a
+                grad[:, self._histo_params[h]] += np.einsum("ns,ns->n", Fc, y_s + dc2[:, h, None] * y_a)
             if ovb is not None:
                 # the static templates have the overridden rows zeroed: they enter here
-                y = y.copy()
-                y[:, ovb.rows] = np.einsum("nrb,nb->nr", base_r[c], wc)
+                ys[:, ovb.rows] = np.einsum("nrb,nb->nr", base_r[c], wc)
                 if H and ovb.sym is not None:
                     for h in range(H):
                         dd = ovb.sym[:, h, :, sl] + dc2[:, h, None, None] * ovb.asym[:, h, :, sl]
                         grad[:, self._histo_params[h]] += np.einsum("nr,nr->n", F[:, ovb.rows, c],
                                                                     np.einsum("nrb,nb->nr", dd, wc))
-            grad += np.einsum("nps,ns->np", dF[:, c], y)
+            grad += np.einsum("nps,ns->np", dF[:, c], ys)
         cval, cgrad = self._constraint(th2, aux2, True)
         assert cgrad is not None
         return (val + cval).reshape(batch), (grad + cgrad).reshape(batch + (P,))
 
     def _flat_value_and_gradient(self, theta: ArrayLike, main: NDArray[Any], aux: NDArray[Any],
-                                 nominal: NDArray[Any] | RowOverride | None = None) -> tuple[NDArray[Any], NDArray[Any]]:
+                                 nominal: NDArray[Any] | RowOverride | RowShift | None = None
+                                 ) -> tuple[NDArray[Any], NDArray[Any]]:
         batch, th2, nom, _ = self._flat_args(theta, nominal, None)
         n = th2.shape[0]
         fl = self._flat
@@ -737,8 +891,15 @@ class BinnedModel:
     def deviance_terms(self, mu: NDArray[Any], n: NDArray[Any]) -> NDArray[Any]:
         """μ − n + n ln(n/μ) per bin: ≥ 0 and well conditioned (−ln L minus its constant)."""
         mu = np.maximum(mu, MU_FLOOR)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t: NDArray[Any] = mu - n + np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0) / mu), 0.0)
+        return self._deviance_from_ratio(mu, n, np.divide(n, mu))
+
+    @staticmethod
+    def _deviance_from_ratio(mu: NDArray[Any], n: NDArray[Any], ratio: NDArray[Any]) -> NDArray[Any]:
+        """μ − n + n ln r with r = n/μ given (μ floored), 0·ln 0 = 0; in place on one buffer."""
+        t: NDArray[Any] = np.log(ratio, out=np.zeros(np.broadcast_shapes(mu.shape, n.shape)), where=n > 0)
+        t *= n
+        t += mu
+        t -= n
         return t
 
     def objective(self, theta: ArrayLike, data: Data, nominal: NDArray[Any] | None = None,
@@ -821,6 +982,6 @@ class BinnedModel:
             new._histo_dlo = np.asarray(dlo, dtype=float)
         if dhi is not None:
             new._histo_dhi = np.asarray(dhi, dtype=float)
-        for cached in ("_hs", "_ha", "_static_cache", "_stack_cache", "_flat_cache"):
+        for cached in ("_hs", "_ha", "_static_cache", "_stack_cache", "_full_stack_cache", "_flat_cache"):
             new.__dict__.pop(cached, None)
         return new

@@ -271,6 +271,7 @@ class ESGridProblem:
         self.deficit = mu1 - mu0  # μ(s = 1) − μ(s = 0) per Δm² (linear in s at fixed θ)
         self.djac = (j1 - j0)[..., self.free]
         self.curv = m.constraint_curvature(th0, m.asimov(th0).aux)[self.free]
+        self._shift = om.shift(grid.dm2)  # the signal rows of any grid point without template copies
         self._cache: dict[str, Any] = {}
 
     def describe(self) -> dict[str, Any]:
@@ -356,37 +357,50 @@ class ESGridProblem:
         main, aux = self.toys(float(g.dm2[i]), s_t, n, rng)
         approx, starts_t, cand, starts_c, h0 = self._linear_search(i, s_t, main, aux)
         # exact profiled fits at the true point
-        f_t = self._fit(main, aux, starts_t, self.om.override(np.array(g.dm2[i]), np.array(s_t)), None, hessian0=h0)
+        f_t = self._fit(main, aux, starts_t, self._templates(np.array([i]), np.array([s_t]))[0], hessian0=h0)
         # exact fits at the candidates (indices into the flattened grid; −1 = no oscillation),
-        # all in one batch with a template index into the distinct candidates
+        # all in one batch; a candidate that is the true point itself is already fitted
         k = cand.shape[1]
         flat = cand.ravel()
-        uniq, inv = np.unique(flat, return_inverse=True)
-        d_all, s_all = g.points()
-        dm = np.where(uniq >= 0, d_all[np.maximum(uniq, 0)], 1.0)
-        ss = np.where(uniq >= 0, s_all[np.maximum(uniq, 0)], 0.0)
+        ns = g.sin2_2theta.size
         rows = np.repeat(np.arange(n), k)
         th_c = starts_c.reshape(-1, starts_c.shape[-1])
-        # a candidate that is the true point itself is already fitted
-        t_flat = i * g.sin2_2theta.size + j
-        need = flat != t_flat
+        need = flat != i * ns + j
         f_c = np.empty(flat.size)
         f_c[~need] = f_t[rows[~need]]
         if need.any():
-            f_c[need] = self._fit(main[rows[need]], aux[rows[need]], th_c[need], self.om.override(dm, ss), None,
-                                  template_index=inv[need], hessian0=h0)
+            c = flat[need]
+            a_idx = np.where(c >= 0, c // ns, 0)
+            order = np.argsort(a_idx, kind="stable")  # fits of one Δm² row side by side
+            s_c = np.where(c >= 0, g.sin2_2theta[np.maximum(c, 0) % ns], 0.0)
+            tpl, tix = self._templates(a_idx[order], s_c[order])
+            sel = np.flatnonzero(need)[order]
+            f_c[sel] = self._fit(main[rows[sel]], aux[rows[sel]], th_c[sel], tpl, tix, hessian0=h0)
         f_min = np.minimum(f_t, f_c.reshape(n, k).min(axis=1))
         return np.maximum(2.0 * (f_t - f_min), 0.0)
 
-    def _fit(self, main: NDArray, aux: NDArray, start: NDArray, nominal: NDArray, histo: Any,
-             template_index: NDArray | None = None, chunk: int = 512, hessian0: NDArray | None = None) -> NDArray:
+    def _templates(self, dm2_index: NDArray, s22t: NDArray) -> tuple[Any, NDArray | None]:
+        """The signal rows of the points (Δm² row, sin²2θ) for :meth:`_fit`: a RowShift, or
+        the distinct overrides and each point's index into them (responses not linear in s)."""
+        if self._shift is not None:
+            return (self._shift.at(dm2_index, s22t) if dm2_index.size > 1 else
+                    self._shift.at(dm2_index[0], s22t[0])), None
+        key = np.where(s22t > 0, dm2_index, -1)
+        uniq, first, inv = np.unique(np.stack([key, s22t]), axis=1, return_index=True, return_inverse=True)
+        d = np.where(uniq[0] >= 0, self.grid.dm2[np.maximum(uniq[0], 0).astype(int)], 1.0)
+        ov = self.om.override(d, uniq[1])
+        return (ov, inv.ravel()) if dm2_index.size > 1 else (ov[0], None)
+
+    def _fit(self, main: NDArray, aux: NDArray, start: NDArray, nominal: Any, template_index: NDArray | None = None,
+             chunk: int = 256, hessian0: NDArray | None = None) -> NDArray:
         m = self.om.model
         out = np.empty(main.shape[0])
+        batched = template_index is None and getattr(nominal, "batch_shape", ()) != ()
         for c in range(0, main.shape[0], chunk):
             sl = slice(c, c + chunk)
             tix = None if template_index is None else template_index[sl]
-            res = minimize_batch(m, main[sl], aux[sl], start[sl], self.fixed, nominal, histo, tol=self.fit_tol,
-                                 template_index=tix, hessian="frozen", hessian0=hessian0)
+            res = minimize_batch(m, main[sl], aux[sl], start[sl], self.fixed, nominal[sl] if batched else nominal,
+                                 None, tol=self.fit_tol, template_index=tix, hessian="frozen", hessian0=hessian0)
             out[sl] = res.objective
         return out
 

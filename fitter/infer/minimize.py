@@ -24,7 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ganom.fitter.hf.data import Data
 from ganom.fitter.hf.interpolation import HistoParts
-from ganom.fitter.hf.model import BinnedModel, RowOverride
+from ganom.fitter.hf.model import BinnedModel, RowOverride, RowShift
 from ganom.fitter.infer.parallel import single_blas_thread
 
 __all__ = ["hessian_from_gradient", "Damping", "newton_batch", "BatchFit", "minimize_batch", "profile_batch"]
@@ -225,7 +225,8 @@ def minimize_batch(
     theta0 : starting points [N, P] (default: the model's inits); fixed parameters keep
         their value from here.
     fixed : [P] or [N, P] booleans (default: the model's fixed parameters).
-    nominal, histo : batched template overrides (see :meth:`BinnedModel.expected`).
+    nominal, histo : batched template overrides (see :meth:`BinnedModel.expected`); ``nominal``
+        may also be a :class:`RowOverride` or a :class:`RowShift` (oscillated signal rows).
     tol : convergence when the estimated distance to the minimum ½gᵀH⁻¹g is below ``tol``
         (in −ln L; Δχ² is then accurate to ~2·tol).
     covariance : also return the inverse of the exact Hessian (finite differences of the
@@ -252,7 +253,7 @@ def minimize_batch(
         res = minimize_batch(model, main, aux, theta0, fixed, None, None, max_iter, tol, covariance,
                              hessian=hessian, hessian0=hessian0, _gather=(nominal, histo, tix))
         return res
-    is_ov = isinstance(nominal, RowOverride)
+    is_ov = isinstance(nominal, (RowOverride, RowShift))
     batch = np.broadcast_shapes(main.shape[:-1], np.asarray(aux).shape[:-1],
                                 () if theta0 is None else np.asarray(theta0).shape[:-1],
                                 () if nominal is None else (nominal.batch_shape if is_ov else nominal.shape[:-2]))
@@ -290,7 +291,7 @@ def minimize_batch(
     # frozen Fisher matrix: exact gradients without ∂μ/∂θ between refreshes (fast-path models)
     src_nom, src_his = (_gather[0], _gather[1]) if _gather is not None else (nominal, histo)
     frozen = (hessian == "frozen" and not model.has_per_bin and src_his is None
-              and (src_nom is None or isinstance(src_nom, RowOverride)))
+              and (src_nom is None or isinstance(src_nom, (RowOverride, RowShift))))
 
     def evaluate(t: NDArray, rows: NDArray, order: int) -> tuple[NDArray, NDArray | None, NDArray | None]:
         if order == 2:

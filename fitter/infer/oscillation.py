@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ganom.exceptions import InputError
 from ganom.fitter.hf.interpolation import HistoParts
-from ganom.fitter.hf.model import BinnedModel, RowOverride
+from ganom.fitter.hf.model import BinnedModel, RowOverride, RowShift
 from ganom.models.templates import Templates
 
 __all__ = ["DEFAULT_DM2_RANGE", "DEFAULT_S22T_RANGE", "parse_grid_shape", "OscillationGrid", "SignalResponse",
@@ -226,3 +226,28 @@ class OscillationModel:
         """A plain :class:`BinnedModel` with the signal oscillated at one point (for iminuit, export)."""
         nom, (dlo, dhi) = self.nominal(np.asarray(dm2, dtype=float), np.asarray(sin2_2theta, dtype=float))
         return self.model.replace_templates(nom, dlo, dhi)
+
+    def shift(self, dm2: ArrayLike) -> RowShift | None:
+        """The signal rows over the Δm² values ``dm2`` as a :class:`RowShift`: entry a of its
+        table is the deficit T(Δm²_a, sin²2θ = 0) − T(Δm²_a, 1), so ``.at(a, sin²2θ)`` is
+        any point of that Δm² row without copying templates.
+
+        None where that form does not hold: the model's signal templates are not the
+        unoscillated ones, or the response is not linear in sin²2θ (checked at ½ on every row).
+        """
+        d = np.asarray(dm2, dtype=float).ravel()
+        o0, oh, o1 = (self.override(d, np.full(d.size, s)) for s in (0.0, 0.5, 1.0))
+        hs, ha = HistoParts.from_shifts(*self.model.histosys_shifts()).astuple()
+        own = [(o0.nominal, self.model.nominal[self._rows])]
+        if o0.sym is not None and o0.asym is not None:
+            own += [(o0.sym, hs[:, self._rows]), (o0.asym, ha[:, self._rows])]
+        tables = []
+        for k, (t0, model_t) in enumerate(own):
+            t1 = (o1.nominal, o1.sym, o1.asym)[k]
+            th = (oh.nominal, oh.sym, oh.asym)[k]
+            scale = max(float(np.abs(t0).max()), 1e-300)
+            if np.abs(t0 - model_t).max() > 1e-9 * scale or np.abs(th - 0.5 * (t0 + t1)).max() > 1e-9 * scale:
+                return None
+            tables.append(t0 - t1)
+        sym, asym = (tables[1], tables[2]) if len(tables) == 3 else (None, None)
+        return RowShift(self._rows, tables[0], sym, asym, np.zeros(0, dtype=np.intp), np.zeros(0))
