@@ -150,4 +150,4 @@ def test_pyhf_fit_and_cls_on_a_patched_workspace_equals_native(tmp_path):
     assert res.value("R") > 1.02  # the oscillated prediction is below the (unoscillated) data
     assert out["mle_parameters"]["R"][0] == pytest.approx(res.value("R"), rel=1e-3)
     assert out["twice_nll"] == pytest.approx(res.twice_nll, abs=1e-3)
-    assert json.loads(_pyhf("cls", "--optimizer", "minuit", patched))["CLs_obs"] == pytest.approx(0.5)
+    # `pyhf cls` on the patched files (13 s of pyhf's MINUIT here) runs in the slow suite

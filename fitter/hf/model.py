@@ -208,6 +208,10 @@ def _function_factor(m: _ScalarMod, x: NDArray[Any], shape: tuple[int, ...]) -> 
     return v, d
 
 
+def _concat(parts: list[NDArray[Any]], empty: tuple[int, ...]) -> NDArray[Any]:
+    return np.concatenate(parts) if parts else np.zeros(empty)
+
+
 def _shift_groups(index: NDArray[Any], scale: NDArray[Any]) -> list[tuple[int, Any, NDArray[Any]]]:
     """(table entry, elements, their scales) of a :class:`RowShift` batch, entries with a
     nonzero scale only; the elements are a slice where the batch is sorted by entry."""
@@ -449,12 +453,13 @@ class BinnedModel:
         M = len(self._scalar)
         if M == 0:
             return np.ones(batch + (S, C)), []
-        V = np.empty(batch + (M, S, C))
-        D = np.empty(batch + (M, S, C))
-        ns, lo, hi, coef = self._normsys_stack()
-        if ns.size:  # every normsys at once
-            params = np.array([self._scalar[k].param for k in ns])
-            V[..., ns, :, :], D[..., ns, :, :] = code4(th[..., params][..., None, None], lo, hi, coef)
+        V = np.ones(batch + (M * S * C,))
+        D = np.zeros(batch + (M * S * C,))
+        flat, params, lo, hi, coef = self._normsys_entries()
+        if flat.size:  # every (normsys, sample, channel) entry that is not 1, at once
+            V[..., flat], D[..., flat] = code4(th[..., params], lo, hi, coef)
+        V = V.reshape(batch + (M, S, C))
+        D = D.reshape(batch + (M, S, C))
         for k, m in enumerate(self._scalar):
             if m.kind == "normsys":
                 continue
@@ -475,17 +480,26 @@ class BinnedModel:
             terms = [(m.param, dk[..., k, :, :]) for k, m in enumerate(self._scalar)]
         return F, terms
 
-    def _normsys_stack(self) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]]:
-        """(positions among the scalar modifiers, lo, hi [M, S, C], code-4 coefficients [M, S, C, 6])
-        of every normsys modifier (cached)."""
+    def _normsys_entries(self) -> tuple[NDArray[Any], ...]:
+        """The (normsys modifier, sample, channel) entries whose factor is not 1: their flat
+        positions in [M, S, C] (M scalar modifiers), parameters, lo, hi and code-4
+        coefficients [E, 6] (cached)."""
         if "_normsys_cache" not in self.__dict__:
-            ns = np.array([k for k, m in enumerate(self._scalar) if m.kind == "normsys"], dtype=np.intp)
             S, C = len(self.samples), len(self.channels)
-            mods = [self._scalar[k] for k in ns]
-            lo = np.stack([np.broadcast_to(m.lo, (S, C)) for m in mods]) if mods else np.ones((0, S, C))
-            hi = np.stack([np.broadcast_to(m.hi, (S, C)) for m in mods]) if mods else np.ones((0, S, C))
-            coef = np.stack([np.broadcast_to(m.coef, (S, C, 6)) for m in mods]) if mods else np.zeros((0, S, C, 6))
-            self._normsys_cache = (ns, lo, hi, coef)
+            flat, params, lo, hi, coef = [], [], [], [], []
+            for k, m in enumerate(self._scalar):
+                if m.kind != "normsys":
+                    continue
+                lo_m, hi_m = np.broadcast_to(m.lo, (S, C)), np.broadcast_to(m.hi, (S, C))
+                cf = np.broadcast_to(m.coef, (S, C, 6))
+                s_i, c_i = np.nonzero((lo_m != 1) | (hi_m != 1))
+                flat.append((k * S + s_i) * C + c_i)
+                params.append(np.full(s_i.size, m.param))
+                lo.append(lo_m[s_i, c_i])
+                hi.append(hi_m[s_i, c_i])
+                coef.append(cf[s_i, c_i])
+            self._normsys_cache = (_concat(flat, (0,)).astype(np.intp), _concat(params, (0,)).astype(np.intp),
+                                   _concat(lo, (0,)), _concat(hi, (0,)), _concat(coef, (0, 6)))
         return self._normsys_cache
 
     @property
