@@ -425,13 +425,21 @@ class ESGridProblem:
         # Δ_k(a, s) = s²G_aa − 2 s s_t G_ai + s_t² G_ii − 2(s A_ka − s_t A_ki)
         gaa = np.diag(G)
         q = (s[None, :] ** 2) * gaa[:, None] - 2.0 * s[None, :] * s_t * G[:, i][:, None] + s_t**2 * G[i, i]
-        delta = q[None] - 2.0 * (s[None, None, :] * A_k[:, :, None] - s_t * A_k[:, i][:, None, None])
-        null = s_t**2 * G[i, i] + 2.0 * s_t * A_k[:, i]
-        flat = np.concatenate([delta.reshape(main.shape[0], -1), null[:, None]], axis=1)
+        n = main.shape[0]
+        flat = np.empty((n, q.size + 1))  # every (a, s), then no oscillation
+        delta = flat[:, :-1].reshape(n, *q.shape)
+        np.multiply(A_k[:, :, None], -2.0 * s, out=delta)
+        delta += q
+        delta += (2.0 * s_t * A_k[:, i])[:, None, None]
+        flat[:, -1] = s_t**2 * G[i, i] + 2.0 * s_t * A_k[:, i]
         k = min(self.n_candidates, flat.shape[1])
-        cand = np.argpartition(flat, k - 1, axis=1)[:, :k]
-        cand = np.where(cand == flat.shape[1] - 1, -1, cand)
+        cand = np.empty((n, k), dtype=np.intp)
+        rows = np.arange(n)
         approx = np.maximum(-flat.min(axis=1), 0.0)
+        for c in range(k):  # the k smallest per toy: k argmin passes instead of a partition
+            cand[:, c] = np.argmin(flat, axis=1)
+            flat[rows, cand[:, c]] = np.inf
+        cand = np.where(cand == flat.shape[1] - 1, -1, cand)
         # warm starts: δ* = M⁻¹(u − v_h), v_h = s JWD_a − s_t JWD_i
         lo, hi = m.parameters.bounds[:, 0], m.parameters.bounds[:, 1]
         base = np.broadcast_to(self.theta0, (main.shape[0], self.theta0.size)).copy()
