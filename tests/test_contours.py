@@ -145,7 +145,9 @@ def test_row_shift_is_the_oscillated_templates(big):
     shift = om.shift(g.dm2)
     assert shift is not None
     rng = np.random.default_rng(3)
-    n = 30
+    from ganom.fitter.hf.model import _BLOCK_BYTES
+
+    n = 3 * max(1, _BLOCK_BYTES // (8 * model.n_bins)) + 5  # several cache blocks of the fast path
     ix, s = rng.integers(0, 12, n), rng.uniform(0.0, 1.0, n)
     s[:4] = 0.0  # no oscillation: the model's own templates
     th = model.parameters.inits + rng.normal(0.0, 0.03, (n, model.n_params))
@@ -153,6 +155,9 @@ def test_row_shift_is_the_oscillated_templates(big):
     main = rng.poisson(model.expected(th, ov)).astype(float)
     aux = np.broadcast_to(model.parameters.inits, (n, model.n_aux))
     v0, g0 = model.value_and_gradient(th, main, aux, ov)
+    v_j, g_j = model.objective(th, Data(main, aux), ov)  # through ∂μ/∂θ, unblocked
+    np.testing.assert_allclose(v0, v_j, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(g0, g_j, rtol=1e-9, atol=1e-8)
     for order in (np.arange(n), np.argsort(ix, kind="stable")):
         v1, g1 = model.value_and_gradient(th[order], main[order], aux, shift.at(ix[order], s[order]))
         np.testing.assert_allclose(v1, v0[order], rtol=1e-12, atol=1e-9)

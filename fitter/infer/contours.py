@@ -392,7 +392,7 @@ class ESGridProblem:
         return (ov, inv.ravel()) if dm2_index.size > 1 else (ov[0], None)
 
     def _fit(self, main: NDArray, aux: NDArray, start: NDArray, nominal: Any, template_index: NDArray | None = None,
-             chunk: int = 256, hessian0: NDArray | None = None) -> NDArray:
+             chunk: int = 512, hessian0: NDArray | None = None) -> NDArray:
         m = self.om.model
         out = np.empty(main.shape[0])
         batched = template_index is None and getattr(nominal, "batch_shape", ()) != ()
