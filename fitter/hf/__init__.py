@@ -10,8 +10,8 @@ The likelihood (CERN-OPEN-2012-016; pyhf, JOSS 6 (2021) 2823; docs/statistics.md
 from ganom.fitter.hf.builder import ModelBuilder
 from ganom.fitter.hf.data import Data
 from ganom.fitter.hf.interpolation import code4, code4_coefficients, code4p
-from ganom.fitter.hf.model import BinnedModel, RowOverride
+from ganom.fitter.hf.model import BinnedModel, RowOverride, RowShift
 from ganom.fitter.hf.parameters import Parameter, ParameterSet
 
-__all__ = ["BinnedModel", "Data", "ModelBuilder", "Parameter", "ParameterSet", "RowOverride", "code4",
+__all__ = ["BinnedModel", "Data", "ModelBuilder", "Parameter", "ParameterSet", "RowOverride", "RowShift", "code4",
            "code4_coefficients", "code4p"]

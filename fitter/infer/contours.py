@@ -386,7 +386,7 @@ class ESGridProblem:
             return (self._shift.at(dm2_index, s22t) if dm2_index.size > 1 else
                     self._shift.at(dm2_index[0], s22t[0])), None
         key = np.where(s22t > 0, dm2_index, -1)
-        uniq, first, inv = np.unique(np.stack([key, s22t]), axis=1, return_index=True, return_inverse=True)
+        uniq, inv = np.unique(np.stack([key, s22t]), axis=1, return_inverse=True)
         d = np.where(uniq[0] >= 0, self.grid.dm2[np.maximum(uniq[0], 0).astype(int)], 1.0)
         ov = self.om.override(d, uniq[1])
         return (ov, inv.ravel()) if dm2_index.size > 1 else (ov[0], None)
@@ -427,7 +427,8 @@ class ESGridProblem:
         q = (s[None, :] ** 2) * gaa[:, None] - 2.0 * s[None, :] * s_t * G[:, i][:, None] + s_t**2 * G[i, i]
         n = main.shape[0]
         flat = np.empty((n, q.size + 1))  # every (a, s), then no oscillation
-        delta = flat[:, :-1].reshape(n, *q.shape)
+        delta = flat[:, :-1].reshape(n, *q.shape)  # a view: the last axis splits into (a, s)
+        assert np.shares_memory(delta, flat)
         np.multiply(A_k[:, :, None], -2.0 * s, out=delta)
         delta += q
         delta += (2.0 * s_t * A_k[:, i])[:, None, None]
