@@ -273,7 +273,7 @@ class ESGridProblem:
         self.deficit = mu1 - mu0  # μ(s = 1) − μ(s = 0) per Δm² (linear in s at fixed θ)
         self.djac = (j1 - j0)[..., self.free]
         self.curv = m.constraint_curvature(th0, m.asimov(th0).aux)[self.free]
-        self._shift = om.shift(grid.dm2)  # the signal rows of any grid point without template copies
+        self._shift: Any = False  # the signal rows of any grid point as a RowShift (built at the first toy)
         self._cache: dict[str, Any] = {}
 
     def describe(self) -> dict[str, Any]:
@@ -384,6 +384,8 @@ class ESGridProblem:
     def _templates(self, dm2_index: NDArray, s22t: NDArray) -> tuple[Any, NDArray | None]:
         """The signal rows of the points (Δm² row, sin²2θ) for :meth:`_fit`: a RowShift, or
         the distinct overrides and each point's index into them (responses not linear in s)."""
+        if self._shift is False:
+            self._shift = self.om.shift(self.grid.dm2)
         if self._shift is not None:
             return (self._shift.at(dm2_index, s22t) if dm2_index.size > 1 else
                     self._shift.at(dm2_index[0], s22t[0])), None
