@@ -5,8 +5,8 @@
 
 Measured in one run: (a) toys per second per core for the FC statistic at several true
 points (one BLAS thread), and the same toys through the reference path (oscillated templates
-copied per fit instead of the shared deficit tables), with the ratio; (b) a real ``feldman_cousins`` run over a block of true points with
-``--workers`` processes, its wall time and the peak resident memory of all processes. The
+copied per fit instead of the shared deficit tables), with the ratio; (b) a real
+``feldman_cousins`` run over a block of true points with ``--workers`` processes, its wall time and the peak resident memory of all processes. The
 projection scales (b) to 2500 true points (and to the stride-2 map, 676 true points).
 (c) with ``--dask``: the same block through dask.distributed on a LocalCluster of each
 number of worker processes (one thread each), the wall time relative to the first, and

@@ -214,6 +214,14 @@ def _concat(parts: list[NDArray[Any]], empty: tuple[int, ...]) -> NDArray[Any]:
     return np.concatenate(parts) if parts else np.zeros(empty)
 
 
+def _log_ratio(ratio: NDArray[Any]) -> NDArray[Any]:
+    """ln r for r = n/μ (μ floored), where n ln r is to be 0 at n = 0: r is 0 only there, so
+    flooring r at 1e-300 is exact (a new array; ``ratio`` is kept)."""
+    out: NDArray[Any] = np.maximum(ratio, 1e-300)
+    np.log(out, out=out)
+    return out
+
+
 def _shift_groups(index: NDArray[Any], scale: NDArray[Any]) -> list[tuple[int, Any, NDArray[Any]]]:
     """(table entry, elements, their scales) of a :class:`RowShift` batch, entries with a
     nonzero scale only; the elements are a slice where the batch is sorted by entry."""
@@ -224,10 +232,8 @@ def _shift_groups(index: NDArray[Any], scale: NDArray[Any]) -> list[tuple[int, A
     order = np.argsort(ix, kind="stable")
     cuts = np.flatnonzero(np.diff(ix[order])) + 1
     out: list[tuple[int, Any, NDArray[Any]]] = []
-    for part in np.split(live[order], cuts):
-        el: Any = part
-        if part[-1] - part[0] == part.size - 1 and np.all(np.diff(part) == 1):
-            el = slice(int(part[0]), int(part[-1]) + 1)
+    for part in np.split(live[order], cuts):  # increasing: contiguous iff it spans its size
+        el: Any = slice(int(part[0]), int(part[-1]) + 1) if part[-1] - part[0] == part.size - 1 else part
         out.append((int(index[part[0]]), el, scale[part]))
     return out
 
@@ -371,11 +377,9 @@ class BinnedModel:
         ratio = np.divide(main, mu_s)
         mc = self.mcstat
         with_mc = mc is not None and mc.size > 0
-        # n ln(n/μ) with 0 · ln 0 = 0: r = n/μ is 0 only where n = 0, so flooring r is exact
-        log_r = np.maximum(ratio, 1e-300)
-        np.log(log_r, out=log_r)
+        log_r = _log_ratio(ratio)
         if with_mc:
-            val: Any = self._deviance_from_ratio(mu_s, main, ratio)
+            val: Any = mu_s - main + main * log_r
         else:
             val = (np.einsum("...b,...b->...", np.broadcast_to(main, log_r.shape), log_r)
                    + np.sum(mu_s, axis=-1) - np.sum(main, axis=-1))
@@ -922,15 +926,7 @@ class BinnedModel:
     def deviance_terms(self, mu: NDArray[Any], n: NDArray[Any]) -> NDArray[Any]:
         """μ − n + n ln(n/μ) per bin: ≥ 0 and well conditioned (−ln L minus its constant)."""
         mu = np.maximum(mu, MU_FLOOR)
-        return self._deviance_from_ratio(mu, n, np.divide(n, mu))
-
-    @staticmethod
-    def _deviance_from_ratio(mu: NDArray[Any], n: NDArray[Any], ratio: NDArray[Any]) -> NDArray[Any]:
-        """μ − n + n ln r with r = n/μ given (μ floored), 0·ln 0 = 0; in place on one buffer."""
-        t: NDArray[Any] = np.log(ratio, out=np.zeros(np.broadcast_shapes(mu.shape, n.shape)), where=n > 0)
-        t *= n
-        t += mu
-        t -= n
+        t: NDArray[Any] = mu - n + n * _log_ratio(np.divide(n, mu))
         return t
 
     def objective(self, theta: ArrayLike, data: Data, nominal: NDArray[Any] | None = None,

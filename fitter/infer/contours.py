@@ -357,9 +357,9 @@ class ESGridProblem:
         g = self.grid
         s_t = float(g.sin2_2theta[j])
         main, aux = self.toys(float(g.dm2[i]), s_t, n, rng)
-        approx, starts_t, cand, starts_c, h0 = self._linear_search(i, s_t, main, aux)
+        starts_t, cand, starts_c, h0 = self._linear_search(i, s_t, main, aux)
         # exact profiled fits at the true point
-        f_t = self._fit(main, aux, starts_t, self._templates(np.array([i]), np.array([s_t]))[0], hessian0=h0)
+        f_t = self._fit(main, aux, starts_t, self._templates(i, s_t)[0], hessian0=h0)
         # exact fits at the candidates (indices into the flattened grid; −1 = no oscillation),
         # all in one batch; a candidate that is the true point itself is already fitted
         k = cand.shape[1]
@@ -381,19 +381,20 @@ class ESGridProblem:
         f_min = np.minimum(f_t, f_c.reshape(n, k).min(axis=1))
         return np.maximum(2.0 * (f_t - f_min), 0.0)
 
-    def _templates(self, dm2_index: NDArray, s22t: NDArray) -> tuple[Any, NDArray | None]:
-        """The signal rows of the points (Δm² row, sin²2θ) for :meth:`_fit`: a RowShift, or
-        the distinct overrides and each point's index into them (responses not linear in s)."""
+    def _templates(self, dm2_index: Any, s22t: Any) -> tuple[Any, NDArray | None]:
+        """The signal rows of the points (Δm² row, sin²2θ) (arrays, or one point as scalars)
+        for :meth:`_fit`: a RowShift, or the distinct overrides and each point's index into
+        them (responses not linear in s)."""
         if self._shift is False:
             self._shift = self.om.shift(self.grid.dm2)
         if self._shift is not None:
-            return (self._shift.at(dm2_index, s22t) if dm2_index.size > 1 else
-                    self._shift.at(dm2_index[0], s22t[0])), None
-        key = np.where(s22t > 0, dm2_index, -1)
-        uniq, inv = np.unique(np.stack([key, s22t]), axis=1, return_inverse=True)
+            return self._shift.at(dm2_index, s22t), None
+        s = np.atleast_1d(np.asarray(s22t, dtype=float))
+        key = np.where(s > 0, np.atleast_1d(dm2_index), -1)
+        uniq, inv = np.unique(np.stack([key, s]), axis=1, return_inverse=True)
         d = np.where(uniq[0] >= 0, self.grid.dm2[np.maximum(uniq[0], 0).astype(int)], 1.0)
         ov = self.om.override(d, uniq[1])
-        return (ov, inv.ravel()) if dm2_index.size > 1 else (ov[0], None)
+        return (ov[0], None) if np.ndim(s22t) == 0 else (ov, inv.ravel())
 
     def _fit(self, main: NDArray, aux: NDArray, start: NDArray, nominal: Any, template_index: NDArray | None = None,
              chunk: int = 512, hessian0: NDArray | None = None) -> NDArray:
@@ -440,7 +441,6 @@ class ESGridProblem:
         k = min(self.n_candidates, flat.shape[1])
         cand = np.empty((n, k), dtype=np.intp)
         rows = np.arange(n)
-        approx = np.maximum(-flat.min(axis=1), 0.0)
         for c in range(k):  # the k smallest per toy: k argmin passes instead of a partition
             cand[:, c] = np.argmin(flat, axis=1)
             flat[rows, cand[:, c]] = np.inf
@@ -459,7 +459,7 @@ class ESGridProblem:
         sc = np.clip(sc, lo, hi)
         h0 = np.eye(self.theta0.size)
         h0[np.ix_(self.free, self.free)] = M  # the Fisher matrix at the truth (free parameters)
-        return approx, st, cand, sc, h0
+        return st, cand, sc, h0
 
 
 # ----------------------------------------------------------------------------- Feldman–Cousins
