@@ -12,6 +12,7 @@ from ganom.fitter.hf.data import Data
 from ganom.fitter.hf.interpolation import code4, code4_coefficients, code4p
 from ganom.fitter.hf.model import BinnedModel, RowOverride, RowShift
 from ganom.fitter.hf.parameters import Parameter, ParameterSet
+from ganom.fitter.hf.sampling import poisson_toys
 
 __all__ = ["BinnedModel", "Data", "ModelBuilder", "Parameter", "ParameterSet", "RowOverride", "RowShift", "code4",
-           "code4_coefficients", "code4p"]
+           "code4_coefficients", "code4p", "poisson_toys"]

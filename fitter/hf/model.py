@@ -32,6 +32,7 @@ from ganom.fitter.hf.interpolation import HistoParts, _code4p_c2, code4
 from ganom.fitter.hf.mcstat import MCStat, profiled_gamma, profiled_terms
 from ganom.fitter.hf.modifiers import Modifier
 from ganom.fitter.hf.parameters import ParameterSet
+from ganom.fitter.hf.sampling import poisson_toys
 
 __all__ = ["MU_FLOOR", "ALPHA_BOUNDS", "FAST_PATH_MAX_CHANNELS", "RowOverride", "RowShift", "BinnedModel",
            "poisson_nll", "poisson_constant"]
@@ -845,7 +846,7 @@ class BinnedModel:
                        "use fewer toys")
         th = self._theta(theta)
         mu = self.expected(th)
-        main = rng.poisson(np.broadcast_to(mu, (n_toys, mu.size))).astype(float)
+        main = poisson_toys(mu, n_toys, rng)
         return main, self.aux_toys(th, n_toys, rng)
 
     def _theta(self, theta: ArrayLike | Mapping[str, float] | None) -> NDArray[Any]:

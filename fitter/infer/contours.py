@@ -35,6 +35,7 @@ from ganom.exceptions import InputError
 from ganom.fitter.hf.data import Data
 from ganom.fitter.hf.model import MU_FLOOR
 from ganom.fitter.hf.parameters import SIGNAL_STRENGTH
+from ganom.fitter.hf.sampling import poisson_toys
 from ganom.fitter.infer.minimize import minimize_batch
 from ganom.fitter.infer.oscillation import OscillationGrid, OscillationModel
 from ganom.fitter.infer.parallel import (
@@ -348,7 +349,7 @@ class ESGridProblem:
         m = self.om.model
         self.require_toys(n)
         mu = m.expected(self.theta0, self.om.override(np.asarray(dm2, dtype=float), np.asarray(sin2_2theta, dtype=float)))
-        main = rng.poisson(np.broadcast_to(np.maximum(mu, 0.0), (n, mu.size))).astype(float)
+        main = poisson_toys(np.maximum(mu, 0.0), n, rng)
         return main, m.aux_toys(self.theta0, n, rng)
 
     @single_blas_thread
