@@ -179,6 +179,71 @@ def test_fc_statistic_is_the_same_with_and_without_row_shift(big):
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
+def test_fc_search_finds_the_two_best_of_the_whole_linearised_table(big):
+    """The linearised search takes each Δm² row's convexity in sin²2θ to look at four grid
+    points per row; its statistic and candidates equal the minimum and the two smallest of
+    the full [toys, Δm², sin²2θ] table (rows without sensitivity at tiny Δm² included)."""
+    _, _, om = big
+    g = OscillationGrid(np.geomspace(1e-4, 20.0, 14), np.geomspace(1e-3, 1.0, 9))
+    prob = ESGridProblem(om, g)
+    for i, j in [(9, 3), (2, 7), (13, 0)]:
+        s_t = g.sin2_2theta[j]
+        main, aux = prob.toys(g.dm2[i], s_t, 300, np.random.default_rng(i))
+        _, cand, _, _, approx = prob._linear_search(i, s_t, main, aux)
+        # the table by brute force, from the search's own linearisation
+        mu_t, jac = prob._truth(i, s_t)
+        w = 1.0 / mu_t
+        wj = jac * w[:, None]
+        Minv = np.linalg.pinv(jac.T @ wj + np.diag(prob.curv))
+        u = (main - mu_t) @ wj + (aux[:, prob.free] - prob.theta0[prob.free]) * prob.curv
+        D = prob.deficit
+        jwd = wj.T @ D.T
+        G = D @ (D * w).T - jwd.T @ Minv @ jwd
+        A_k = (main - mu_t) @ (D * w).T - u @ Minv @ jwd
+        s = g.sin2_2theta
+        table = (s**2 * np.diag(G)[:, None])[None] - 2 * s * (s_t * G[:, i][:, None] + A_k[:, :, None]) \
+            + (s_t**2 * G[i, i] + 2 * s_t * A_k[:, i])[:, None, None]
+        flat = np.concatenate([table.reshape(300, -1), (s_t**2 * G[i, i] + 2 * s_t * A_k[:, i])[:, None]], axis=1)
+        np.testing.assert_allclose(approx, np.maximum(-flat.min(axis=1), 0.0), rtol=1e-10, atol=1e-10)
+        best2 = np.argsort(flat, axis=1)[:, :2]
+        best2 = np.where(best2 == flat.shape[1] - 1, -1, best2)
+        np.testing.assert_array_equal(np.sort(cand, axis=1), np.sort(best2, axis=1))
+
+
+def test_fc_fits_only_the_toys_that_decide_the_quantiles(big):
+    """With ``lowest_level``, the order statistics from that level's quantile up are those of
+    all-exact toys, while most toys below keep their linearised statistic (not fitted)."""
+    _, _, om = big
+    g = OscillationGrid.from_spec("20x20")
+    prob = ESGridProblem(om, g)
+    n = 400
+    k = int(np.floor((n - 1) * 0.9))
+    for i, j in [(5, 8), (14, 4), (2, 3)]:
+        part = prob.toy_statistics(i, j, n, np.random.default_rng(i), lowest_level=0.9)
+        full = prob.toy_statistics(i, j, n, np.random.default_rng(i))
+        np.testing.assert_allclose(np.sort(part)[k:], np.sort(full)[k:], rtol=0, atol=1e-8)
+        assert np.mean(np.abs(part - full) > 1e-6) > 0.3, (i, j)
+    with pytest.raises(InputError, match="lowest_level = 1.0 is not allowed"):
+        prob.toy_statistics(1, 1, 10, np.random.default_rng(0), lowest_level=1.0)
+
+
+def test_fc_map_is_the_same_with_quantile_toys_or_all_exact(small, tmp_path):
+    _, _, om = small
+    g = OscillationGrid.from_spec("3x4")
+    prob = ESGridProblem(om, g)
+    lv = parse_levels("90,95")
+    ck = tmp_path / "fc.npz"
+    fast = feldman_cousins(prob, lv, 150, seed=2, checkpoint_path=ck)
+    full = feldman_cousins(prob, lv, 150, seed=2, exact_toys="all")
+    for name in lv:
+        np.testing.assert_allclose(fast.critical[name], full.critical[name], rtol=0, atol=1e-8)
+    assert fast.meta["exact_toys"] == "quantiles" and full.meta["exact_toys"] == "all"
+    with pytest.raises(Exception, match="another configuration"):  # other toys: not mixed
+        feldman_cousins(prob, lv, 150, seed=2, checkpoint_path=ck, exact_toys="all")
+    with pytest.raises(InputError, match="exact_toys = 'some' is not allowed"):
+        feldman_cousins(prob, lv, 150, exact_toys="some")
+
+
 def test_row_shift_refuses_a_response_not_linear_in_sin2_2theta(big):
     tpl, model, om = big
 

@@ -177,6 +177,30 @@ def test_newton_core_finds_analytic_minima_and_respects_bounds(lazy):
     assert ok.all() and np.all(th[:, 1] == 0.5)
 
 
+def test_newton_core_predicts_the_minimum_of_its_quadratic_model():
+    """``predict``: an element converged on ½gᵀH⁻¹g < tol reports f − ½gᵀH⁻¹g; on a quadratic
+    (exact H) that is the minimum itself, from the start point, without a step."""
+    from ganom.fitter.infer.minimize import newton_batch
+
+    A = np.array([[3.0, 1.0], [1.0, 2.0]])
+    c = np.array([[0.5, -1.0], [2.0, 0.3]])
+    f0 = np.array([1.5, -2.0])
+
+    def evaluate(t, rows, order):
+        d = t - c[rows]
+        f = 0.5 * np.einsum("ni,ij,nj->n", d, A, d) + f0[rows]
+        g = d @ A
+        return f, g, np.broadcast_to(A, (len(rows), 2, 2)).copy() if order == 2 else None
+
+    start = np.zeros((2, 2))
+    lo, hi, free = np.full(2, -9.0), np.full(2, 9.0), np.zeros((2, 2), bool)
+    th, f, ok, _ = newton_batch(evaluate, start, lo, hi, free, tol=100.0, predict=True)
+    assert ok.all() and np.all(th == start)
+    np.testing.assert_allclose(f, f0, rtol=0, atol=1e-5)  # the first step's damping λ = 1e-3: O(λ²)
+    _, f_plain, _, _ = newton_batch(evaluate, start, lo, hi, free, tol=100.0)
+    np.testing.assert_allclose(f_plain, evaluate(start, np.arange(2), 0)[0])
+
+
 def test_hessian_from_gradient_single_and_batched_points():
     from ganom.fitter.infer.minimize import hessian_from_gradient
 
