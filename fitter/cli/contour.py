@@ -217,7 +217,7 @@ def contour_cmd(ctx: click.Context, config_file: str | None, detector: str, sour
         scan = problem.scan(progress=bar.update)
     checkpoint = outdir / "fc_checkpoint.npz"
     if "fc" in methods:
-        n_pts, eta = fc_run_estimate(problem, toys, fc_stride, workers)
+        n_pts, eta = fc_run_estimate(problem, toys, fc_stride, workers, levels=lv)
         click.echo(f"Feldman–Cousins: {n_pts} true points × {toys} toys; expected run time ≈ {eta / 60:.1f} min "
                    f"on {workers} worker(s) (checkpoint: {checkpoint})", err=True)
     results, band = contour_regions(problem, scan, methods, lv, "allowed" if data is not None else "exclusion",

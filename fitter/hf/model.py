@@ -846,7 +846,7 @@ class BinnedModel:
                        "use fewer toys")
         th = self._theta(theta)
         mu = self.expected(th)
-        main = poisson_toys(mu, n_toys, rng)
+        main = np.ascontiguousarray(poisson_toys(mu, n_toys, rng))
         return main, self.aux_toys(th, n_toys, rng)
 
     def _theta(self, theta: ArrayLike | Mapping[str, float] | None) -> NDArray[Any]:

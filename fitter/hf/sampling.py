@@ -54,7 +54,9 @@ def poisson_window(lam: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArr
 
 
 def poisson_toys(lam: NDArray[np.float64], n: int, rng: np.random.Generator) -> NDArray[np.float64]:
-    """Counts [n, B] (floats), every entry Poisson(λ_b) and all of them independent.
+    """Counts [n, B] (floats), every entry Poisson(λ_b) and all of them independent; from
+    the table, the transpose of a [B, n] array (a bin's counts contiguous; copy with
+    ``np.ascontiguousarray`` where toys are read one by one many times).
 
     ``lam`` [B] ≥ 0. By bin (module docstring: the same distribution, about twice as fast)
     where the pmf table [B, K] is no larger than the toys (K ≤ n, n ≥ 64); otherwise one
@@ -76,14 +78,11 @@ def poisson_toys(lam: NDArray[np.float64], n: int, rng: np.random.Generator) -> 
     # bins in classes of similar window width (within 2×): one tight table per class
     order = np.argsort(widths, kind="stable")
     cls = np.ceil(np.log2(widths[order]))
-    values = np.empty((lam.size, n))  # rows in the order of ``order``
-    start = 0
+    values = np.empty((lam.size, n))  # [bin, toy]
     for part in np.split(order, np.flatnonzero(np.diff(cls)) + 1):
         k, pmf = poisson_window(lam[part])
         counts = rng.multinomial(n, pmf)  # how many toys take each value
-        values[start:start + part.size] = np.repeat(k.ravel(), counts.ravel()).reshape(part.size, n)
-        start += part.size
+        values[part] = np.repeat(k.ravel(), counts.ravel()).reshape(part.size, n)
     rng.permuted(values, axis=1, out=values)  # which toy takes which value, per bin
-    out = np.empty((n, lam.size))
-    out[:, order] = values.T
+    out: NDArray[np.float64] = values.T
     return out

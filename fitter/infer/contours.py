@@ -260,8 +260,8 @@ class ESGridProblem:
         m = om.model
         self.om, self.grid, self.r_free, self.n_candidates = om, grid, r_free, int(n_candidates)
         # the fits stop at ½gᵀH⁻¹g < fit_tol (in −ln L) and report the predicted minimum
-        # f − ½gᵀH⁻¹g: every toy's Δχ² then exact to ~2·10⁻³ (measured, docs/statistics.md §13),
-        # ~3 % of the statistical error of a 90 % critical value from 10⁴ toys (~0.06; 0.2 from 1000)
+        # f − ½gᵀH⁻¹g: every toy's Δχ² then exact to ~3·10⁻³ (measured, docs/statistics.md §13),
+        # ~5 % of the statistical error of a 90 % critical value from 10⁴ toys (~0.06; 0.2 from 1000)
         self.fit_tol = float(fit_tol)
         self.data = data
         th0 = m.parameters.inits.copy()
@@ -401,14 +401,16 @@ class ESGridProblem:
         starts_t, cand, starts_c, h0, _ = search
         main, aux, starts_t, cand, starts_c = main[toys], aux[toys], starts_t[toys], cand[toys], starts_c[toys]
         n = toys.size
-        f_t = self._fit(main, aux, starts_t, self._templates(i, s_t)[0], hessian0=h0)
+        f_t, th_t = self._fit(main, aux, starts_t, self._templates(i, s_t)[0], hessian0=h0, theta=True)
         # exact fits at the candidates (indices into the flattened grid; −1 = no oscillation),
         # all in one batch; a candidate that is the true point itself is already fitted
         k = cand.shape[1]
         flat = cand.ravel()
         ns = g.sin2_2theta.size
         rows = np.repeat(np.arange(n), k)
-        th_c = starts_c.reshape(-1, starts_c.shape[-1])
+        # the candidates' starts moved by where the truth's exact fit went from its own start
+        lo, hi = self.om.model.parameters.bounds.T
+        th_c = np.clip((starts_c + (th_t - starts_t)[:, None, :]).reshape(-1, starts_c.shape[-1]), lo, hi)
         need = flat != i * ns + j
         f_c = np.empty(flat.size)
         f_c[~need] = f_t[rows[~need]]
@@ -439,9 +441,10 @@ class ESGridProblem:
         return (ov[0], None) if np.ndim(s22t) == 0 else (ov, inv.ravel())
 
     def _fit(self, main: NDArray, aux: NDArray, start: NDArray, nominal: Any, template_index: NDArray | None = None,
-             chunk: int = 512, hessian0: NDArray | None = None) -> NDArray:
+             chunk: int = 512, hessian0: NDArray | None = None, theta: bool = False) -> Any:
         m = self.om.model
         out = np.empty(main.shape[0])
+        th = np.empty_like(start)
         batched = template_index is None and getattr(nominal, "batch_shape", ()) != ()
         for c in range(0, main.shape[0], chunk):
             sl = slice(c, c + chunk)
@@ -450,7 +453,8 @@ class ESGridProblem:
                                  None, tol=self.fit_tol, template_index=tix, hessian="frozen", hessian0=hessian0,
                                  predict=True)
             out[sl] = res.objective
-        return out
+            th[sl] = res.theta
+        return (out, th) if theta else out
 
     def _linear_search(self, i: int, s_t: float, main: NDArray, aux: NDArray):
         """Linearised profiled χ²_toy(h) − χ²_toy(true) for every hypothesis; best candidates."""
@@ -461,14 +465,16 @@ class ESGridProblem:
         wj = jac * w[:, None]
         M = jac.T @ wj + np.diag(self.curv)
         Minv = np.linalg.pinv(M)
-        z = main - mu_t
-        at = (aux[:, self.free] - self.theta0[self.free]) * self.curv
-        u = z @ wj + at  # [n, Pf]
         D = self.deficit  # [A, B]
         wd = D * w
         jwd = wj.T @ D.T  # [Pf, A]
         G = D @ wd.T - jwd.T @ Minv @ jwd  # [A, A]
-        A_k = z @ wd.T - u @ Minv @ jwd  # [n, A]
+        # the residuals z = n − μ_t projected on [wj | wd]: one product over the toys' counts
+        W = np.concatenate([wj, wd.T], axis=1)
+        zw = main @ W - mu_t @ W
+        Pf = wj.shape[1]
+        u = zw[:, :Pf] + (aux[:, self.free] - self.theta0[self.free]) * self.curv  # [n, Pf]
+        A_k = zw[:, Pf:] - u @ Minv @ jwd  # [n, A]
         s = g.sin2_2theta  # increasing
         n, ns = main.shape[0], s.size
         # Δ_k(a, s) = G_aa s² − 2 s b_ka + c_k, b_ka = s_t G_ai + A_ka, c_k = s_t² G_ii + 2 s_t A_ki
@@ -697,18 +703,24 @@ METHODS = ("wilks", "raster", "fc", "cls")
 """The region constructions of :func:`contour_regions`."""
 
 
-def fc_run_estimate(problem: Any, n_toys: int, stride: int = 1, workers: int = 1,
-                    sample: int = 50) -> tuple[int, float]:
+def fc_run_estimate(problem: Any, n_toys: int, stride: int = 1, workers: int = 1, sample: int = 250,
+                    levels: dict[str, float] | None = None) -> tuple[int, float]:
     """(true points, expected wall time [s]) of :func:`feldman_cousins`, from ``sample`` toys
-    timed at the grid's centre (the same per-toy work as the run)."""
+    timed at three points on the grid's diagonal, as the run computes them for ``levels``
+    (after a warm-up that builds the problem's caches)."""
     import time
 
     g = problem.grid
     n_pts = len(fc_true_points(g, stride))
-    t0 = time.perf_counter()
+    lowest = min(levels.values()) if levels else None
+    pts = [(g.shape[0] * k // 4, g.shape[1] * k // 4) for k in (1, 2, 3)]
+    n = min(sample, n_toys)
     with threadpool_limits(limits=1):
-        toy_statistics(problem, g.shape[0] // 2, g.shape[1] // 2, sample, np.random.default_rng(0))
-    per_toy = (time.perf_counter() - t0) / sample
+        toy_statistics(problem, *pts[1], 10, np.random.default_rng(0))
+        t0 = time.perf_counter()
+        for i, j in pts:
+            toy_statistics(problem, i, j, n, np.random.default_rng(1), lowest)
+    per_toy = (time.perf_counter() - t0) / (n * len(pts))
     return n_pts, per_toy * n_toys * n_pts / max(workers, 1)
 
 
