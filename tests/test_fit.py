@@ -201,6 +201,21 @@ def test_newton_core_predicts_the_minimum_of_its_quadratic_model():
     np.testing.assert_allclose(f_plain, evaluate(start, np.arange(2), 0)[0])
 
 
+def test_newton_core_converges_when_its_curvature_is_half_the_true_one():
+    """A Hessian model at half the true curvature (a Fisher matrix below the observed one)
+    sends each full step to the mirror point, with the same f: accepted steps that gain far
+    less than predicted must raise the damping instead of lowering it (seen on a JNE 1 t toy
+    whose conditional fit never converged)."""
+    from ganom.fitter.infer.minimize import newton_batch
+
+    def evaluate(t, rows, order):
+        return (t**2).sum(axis=1), 2.0 * t, np.broadcast_to(np.eye(2), (len(rows), 2, 2)).copy() if order == 2 else None
+
+    th, f, ok, it = newton_batch(evaluate, np.array([[1.0, -0.5], [0.3, 2.0]]), np.full(2, -9.0), np.full(2, 9.0),
+                                 np.zeros((2, 2), bool), tol=1e-12, max_iter=300)
+    assert ok.all() and np.abs(th).max() < 1e-5 and it < 100
+
+
 def test_hessian_from_gradient_single_and_batched_points():
     from ganom.fitter.infer.minimize import hessian_from_gradient
 

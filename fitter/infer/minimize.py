@@ -75,9 +75,11 @@ Evaluate = Callable[[NDArray, NDArray, int], tuple[NDArray, "NDArray | None", "N
 @dataclass(frozen=True)
 class Damping:
     """Levenberg–Marquardt damping schedule of :func:`newton_batch`: λ starts at ``start``,
-    becomes max(λ·``shrink``, ``floor``) after an accepted step and max(λ·``grow``,
-    ``reject_floor``) after a rejected one; an element whose λ passes ``give_up`` stops,
-    not converged."""
+    becomes max(λ·``shrink``, ``floor``) after an accepted step that gained at least ``poor``
+    of the decrease its quadratic model predicted, max(λ·``grow``, ``poor_floor``) after an
+    accepted step that gained less (the model's curvature is off: e.g. a Fisher matrix below
+    the observed curvature makes every step overshoot), and max(λ·``grow``, ``reject_floor``)
+    after a rejected one; an element whose λ passes ``give_up`` stops, not converged."""
 
     start: float = 1e-3
     shrink: float = 0.3
@@ -85,6 +87,8 @@ class Damping:
     grow: float = 10.0
     reject_floor: float = 0.0
     give_up: float = 1e10
+    poor: float = 0.25
+    poor_floor: float = 0.1
 
 
 def newton_batch(evaluate: Evaluate, theta0: NDArray, lower: NDArray, upper: NDArray, fixed: NDArray, *,
@@ -153,7 +157,13 @@ def newton_batch(evaluate: Evaluate, theta0: NDArray, lower: NDArray, upper: NDA
         trial = np.clip(tha + step, lower, upper)
         order = 1 if refresh is not None and it % refresh else 2
         f_t, g_t, H_t = evaluate(trial, act, 0 if lazy else order)
-        better = f_t <= fa + 1e-12 * np.maximum(1.0, np.abs(fa))
+        resolution = 1e-12 * np.maximum(1.0, np.abs(fa))
+        better = f_t <= fa + resolution
+        # the decrease the undamped quadratic model predicts for the step taken (where it is
+        # resolvable in f): a step that gains much less than that overshot
+        d = trial - tha
+        predicted = -(np.einsum("np,np->n", gf[go], d) + 0.5 * np.einsum("np,npq,nq->n", d, Hf[go], d))
+        poor = better & (predicted > 100.0 * resolution) & (fa - f_t < damping.poor * predicted)
         acc = act[better]
         th[acc], f[acc] = trial[better], f_t[better]
         if lazy:
@@ -166,7 +176,8 @@ def newton_batch(evaluate: Evaluate, theta0: NDArray, lower: NDArray, upper: NDA
             g[acc] = g_t[better]
             H[acc] = (Ha[go] if order == 1 else H_t)[better]
         done[act[better & (fa - f_t < 0.1 * tol) & (np.abs(edm) < tol)]] = True
-        lam[act] = np.where(better, np.maximum(la * damping.shrink, damping.floor),
+        lam[act] = np.where(better, np.where(poor, np.maximum(la * damping.grow, damping.poor_floor),
+                                             np.maximum(la * damping.shrink, damping.floor)),
                             np.maximum(la * damping.grow, damping.reject_floor))
         bad = act[~better & (lam[act] > damping.give_up)]
         stuck[bad] = True
@@ -295,6 +306,8 @@ def minimize_batch(
                 return main_b[idx], aux_b[idx], nm, None
             hs = None if g_his is None else (g_his[t] if g_his.sym.ndim == 4 else g_his)
             return main_b[idx], aux_b[idx], nm, hs
+        if idx.size == n:  # every element (idx is increasing): no copies
+            return main_b, aux_b, nom_b, histo if his_b is None else his_b
         nm = None if nom_b is None else nom_b[idx]
         hs = histo if his_b is None else his_b[idx]
         return main_b[idx], aux_b[idx], nm, hs
