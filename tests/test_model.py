@@ -116,6 +116,28 @@ def _simple(sig, bkg, bkg_sigma=None):
     return b.build(poi="R")
 
 
+def test_factor_derivatives_where_a_normalisation_is_zero():
+    """∂μ/∂θ of samples with several scalar modifiers, at R = 0 (a factor of 0: the product of
+    the other factors without dividing by it) and away from it, against finite differences."""
+    b = ModelBuilder()
+    b.add_channel("sr", 3)
+    b.add_sample("sig", {"sr": [5.0, 8.0, 3.0]})
+    b.add_sample("bkg", {"sr": [20.0, 10.0, 4.0]})
+    b.add_normfactor("R", ["sig"])
+    b.add_normfactor("k", ["sig", "bkg"])
+    b.add_normsys("sig_norm", {"sig": (0.9, 1.2)})
+    m = b.build(poi="R")
+    data = m.data([9.0, 15.0, 6.0])
+    for r in (0.0, 0.7):
+        th = m.parameters.vector({"R": r, "k": 1.1, "sig_norm": 0.3})
+        _, g = m.value_and_gradient(th[None], data.main[None], data.aux[None])
+        g_num = approx_fprime(th, lambda x: float(m.objective(x, data)[0]), 1e-7)
+        np.testing.assert_allclose(g[0], g_num, rtol=1e-5, atol=1e-5)
+        _, jac = m.expected_and_jacobian(th)
+        jn = np.array([approx_fprime(th, lambda x: m.expected(x)[i], 1e-7) for i in range(3)])
+        np.testing.assert_allclose(jac, jn, rtol=1e-5, atol=1e-5)
+
+
 def test_empty_bins_are_safe():
     m = _simple([0.0, 5.0, 0.0], [0.0, 1.0, 2.0])
     data = m.data([0.0, 7.0, 1.0])

@@ -279,7 +279,7 @@ class _BatchPrep:
     c2: NDArray[Any]
     dc2: NDArray[Any]
     F: NDArray[Any]
-    terms: list[Any]
+    has_factors: bool  # any scalar modifier (dF then carries their derivatives)
     dF: Any
     ovb: Any
 
@@ -454,14 +454,13 @@ class BinnedModel:
             return histo.sym, histo.asym
         return HistoParts.from_shifts(*histo).astuple()
 
-    def _factor_terms(self, th: NDArray[Any], batch: tuple[int, ...], need_grad: bool) -> tuple[NDArray[Any], list[Any]]:
-        """Multiplicative factors F[..., S, C] = Π_m κ_m(θ) and, with ``need_grad``, the
-        product-rule terms (parameter, ∂F/∂θ_p contribution [..., S, C]) of every modifier
-        (prefix/suffix products: no division, so R = 0 is safe)."""
+    def _factor_terms(self, th: NDArray[Any], batch: tuple[int, ...], need_grad: bool) -> tuple[NDArray[Any], NDArray[Any] | None]:
+        """Multiplicative factors F[..., S, C] = Π_m κ_m(θ) and, with ``need_grad``, their
+        derivatives ∂F/∂θ [..., C, P, S] by the product rule (None without scalar modifiers)."""
         S, C = len(self.samples), len(self.channels)
         M = len(self._scalar)
         if M == 0:
-            return np.ones(batch + (S, C)), []
+            return np.ones(batch + (S, C)), None
         V = np.ones(batch + (M * S * C,))
         D = np.zeros(batch + (M * S * C,))
         flat, params, lo, hi, coef = self._normsys_entries()
@@ -479,15 +478,31 @@ class BinnedModel:
                 V[..., k, :, :] = np.where(m.mask, x, 1.0)
                 D[..., k, :, :] = m.mask
         F = np.prod(V, axis=-3)
-        terms = []
-        if need_grad:
-            # ∂F/∂θ of modifier k: D_k times the product of the others (prefix · suffix)
-            ones = np.ones(batch + (1, S, C))
-            prefix = np.concatenate([ones, np.cumprod(V[..., :-1, :, :], axis=-3)], axis=-3)
-            suffix = np.concatenate([np.cumprod(V[..., :0:-1, :, :], axis=-3)[..., ::-1, :, :], ones], axis=-3)
-            dk = prefix * suffix * D
-            terms = [(m.param, dk[..., k, :, :]) for k, m in enumerate(self._scalar)]
-        return F, terms
+        if not need_grad:
+            return F, None
+        # ∂F/∂θ of modifier k: D_k times the product of the others, F / V_k (or, where a
+        # factor is 0, e.g. R = 0, prefix · suffix products); modifiers last, then one product
+        # with the modifier → parameter map sums them per parameter
+        Vm = np.moveaxis(V, -3, -1)  # [..., S, C, M]
+        Dm = np.moveaxis(D, -3, -1)
+        if np.all(Vm != 0.0):
+            dk = F[..., None] / Vm
+            dk *= Dm
+        else:
+            ones = np.ones(batch + (S, C, 1))
+            prefix = np.concatenate([ones, np.cumprod(Vm[..., :-1], axis=-1)], axis=-1)
+            suffix = np.concatenate([np.cumprod(Vm[..., :0:-1], axis=-1)[..., ::-1], ones], axis=-1)
+            dk = prefix * suffix * Dm
+        dF = dk @ self._modifier_to_param()  # [..., S, C, P]
+        return F, np.ascontiguousarray(np.moveaxis(dF, -3, -1))  # [..., C, P, S]
+
+    def _modifier_to_param(self) -> NDArray[Any]:
+        """[M, P] ones where scalar modifier m acts through parameter p (cached)."""
+        if "_mod_param_cache" not in self.__dict__:
+            t = np.zeros((len(self._scalar), self.n_params))
+            t[np.arange(len(self._scalar)), [m.param for m in self._scalar]] = 1.0
+            self._mod_param_cache = t
+        return self._mod_param_cache
 
     def _normsys_entries(self) -> tuple[NDArray[Any], ...]:
         """The (normsys modifier, sample, channel) entries whose factor is not 1: their flat
@@ -614,12 +629,11 @@ class BinnedModel:
         H = self._histo_params.size
         a = th2[:, self._histo_params]
         c2, dc2 = _code4p_c2(a) if H else (a, a)
-        F, terms = self._factor_terms(th2, (n,), need_grad)
-        dF: Any = np.zeros((n, len(self.channels), self.n_params, len(self.samples))) if need_grad else None
-        for p_i, d in terms:
-            dF[:, :, p_i, :] += np.swapaxes(d, 1, 2)
+        F, dF = self._factor_terms(th2, (n,), need_grad)
+        if need_grad and dF is None:  # no scalar modifiers
+            dF = np.zeros((n, len(self.channels), self.n_params, len(self.samples)))
         ovb: Any = None if ov is None else (ov.broadcast(batch) if ov.batch_shape != batch else ov).reshape((n,))
-        return _BatchPrep(batch, n, th2, rows, *self._static(rows), H, a, c2, dc2, F, terms, dF, ovb)
+        return _BatchPrep(batch, n, th2, rows, *self._static(rows), H, a, c2, dc2, F, bool(self._scalar), dF, ovb)
 
     def _fast(self, th: NDArray[Any], ov: RowOverride | RowShift | None, need_grad: bool) -> tuple[NDArray[Any], NDArray[Any] | None]:
         """μ (and ∂μ/∂θ) for models without per-bin γ's.
@@ -632,7 +646,7 @@ class BinnedModel:
         bp = self._batch_prep(th, ov, need_grad)
         batch, n, rows, nom_s, hs_s, ha_s = bp.batch, bp.n, bp.rows, bp.nom_s, bp.hs_s, bp.ha_s
         H, a, c2, dc2, F, ovb = bp.H, bp.a, bp.c2, bp.dc2, bp.F, bp.ovb
-        dF = bp.dF if bp.terms else None
+        dF = bp.dF if bp.has_factors else None
         P, B = self.n_params, self.n_bins
         mu: Any = np.empty((n, B))
         jt: Any = np.zeros((n, P, B)) if need_grad else None  # ∂μ/∂θ, parameter-major (contiguous rows)
