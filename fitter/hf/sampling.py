@@ -17,6 +17,8 @@ spread over the window by normalising it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import gammaln
@@ -28,27 +30,26 @@ _MIN_TOYS_FOR_TABLE = 64
 _WIDTH_SIGMAS = 11.0
 
 
-def window_widths(lam: NDArray[np.float64]) -> NDArray[np.int64]:
-    """The number of counts that :func:`poisson_window` tabulates for each bin."""
+def _window(lam: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Each bin's lowest tabulated count and the number of counts tabulated from there."""
     sd = np.sqrt(lam)
     lo = np.maximum(np.floor(lam - _WIDTH_SIGMAS * sd), 0.0)
-    return (np.ceil(lam + _WIDTH_SIGMAS * sd + 30.0 - lo) + 1).astype(np.int64)
+    return lo, (np.ceil(lam + _WIDTH_SIGMAS * sd + 30.0 - lo) + 1).astype(np.int64)
 
 
 def poisson_window(lam: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """(k [B, K], pmf [B, K]): the counts of each bin's window and their probabilities,
     normalised to 1 over the window (λ ≥ 0; λ = 0 puts all mass on k = 0)."""
     lam = np.asarray(lam, dtype=float)
-    sd = np.sqrt(lam)
-    lo = np.maximum(np.floor(lam - _WIDTH_SIGMAS * sd), 0.0)
-    k = lo[:, None] + np.arange(int(window_widths(lam).max()) if lam.size else 1, dtype=float)
+    lo, widths = _window(lam)
+    k: NDArray[np.float64] = lo[:, None] + np.arange(int(widths.max()) if lam.size else 1, dtype=float)
     # p(lo) from its logarithm, the rest by p(k+1) = p(k) λ/(k+1) (no overflow: every p ≤ 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_p0 = np.where(lam > 0, lo * np.log(np.where(lam > 0, lam, 1.0)), 0.0) - lam - gammaln(lo + 1.0)
     ratio = np.empty_like(k)
     ratio[:, 0] = np.exp(log_p0)
     ratio[:, 1:] = lam[:, None] / k[:, 1:]
-    pmf = np.cumprod(ratio, axis=1)
+    pmf: NDArray[Any] = np.cumprod(ratio, axis=1)
     pmf /= pmf.sum(axis=1, keepdims=True)
     return k, pmf
 
@@ -72,7 +73,7 @@ def poisson_toys(lam: NDArray[np.float64], n: int, rng: np.random.Generator) -> 
     lam = np.asarray(lam, dtype=float)
     if np.any(~np.isfinite(lam)) or np.any(lam < 0):
         raise ValueError("Poisson expectations must be finite and ≥ 0")
-    widths = window_widths(lam)
+    widths = _window(lam)[1]
     if n < _MIN_TOYS_FOR_TABLE or lam.size == 0 or widths.max() > n:
         return rng.poisson(np.broadcast_to(lam, (n, lam.size))).astype(float)
     # bins in classes of similar window width (within 2×): one tight table per class

@@ -401,7 +401,7 @@ class ESGridProblem:
         starts_t, cand, starts_c, h0, _ = search
         main, aux, starts_t, cand, starts_c = main[toys], aux[toys], starts_t[toys], cand[toys], starts_c[toys]
         n = toys.size
-        f_t, th_t = self._fit(main, aux, starts_t, self._templates(i, s_t)[0], hessian0=h0, theta=True)
+        f_t, th_t = self._fit(main, aux, starts_t, self._templates(i, s_t)[0], hessian0=h0)
         # exact fits at the candidates (indices into the flattened grid; −1 = no oscillation),
         # all in one batch; a candidate that is the true point itself is already fitted
         k = cand.shape[1]
@@ -421,7 +421,7 @@ class ESGridProblem:
             s_c = np.where(c >= 0, g.sin2_2theta[np.maximum(c, 0) % ns], 0.0)
             tpl, tix = self._templates(a_idx[order], s_c[order])
             sel = np.flatnonzero(need)[order]
-            f_c[sel] = self._fit(main[rows[sel]], aux[rows[sel]], th_c[sel], tpl, tix, hessian0=h0)
+            f_c[sel] = self._fit(main[rows[sel]], aux[rows[sel]], th_c[sel], tpl, tix, hessian0=h0)[0]
         f_min = np.minimum(f_t, f_c.reshape(n, k).min(axis=1))
         return np.maximum(2.0 * (f_t - f_min), 0.0)
 
@@ -441,7 +441,8 @@ class ESGridProblem:
         return (ov[0], None) if np.ndim(s22t) == 0 else (ov, inv.ravel())
 
     def _fit(self, main: NDArray, aux: NDArray, start: NDArray, nominal: Any, template_index: NDArray | None = None,
-             chunk: int = 512, hessian0: NDArray | None = None, theta: bool = False) -> Any:
+             chunk: int = 512, hessian0: NDArray | None = None) -> tuple[NDArray, NDArray]:
+        """(−ln L − constant at the minimum, θ̂) of each fit."""
         m = self.om.model
         out = np.empty(main.shape[0])
         th = np.empty_like(start)
@@ -454,7 +455,7 @@ class ESGridProblem:
                                  predict=True)
             out[sl] = res.objective
             th[sl] = res.theta
-        return (out, th) if theta else out
+        return out, th
 
     def _linear_search(self, i: int, s_t: float, main: NDArray, aux: NDArray):
         """Linearised profiled χ²_toy(h) − χ²_toy(true) for every hypothesis; best candidates."""

@@ -91,6 +91,11 @@ class Damping:
     poor_floor: float = 0.1
 
 
+def _model_decrease(g: NDArray, H: NDArray, d: NDArray) -> NDArray:
+    """−(gᵀd + ½dᵀHd): the decrease the quadratic model predicts for the steps d [n, P]."""
+    return -(np.einsum("np,np->n", g, d) + 0.5 * np.einsum("np,npq,nq->n", d, H, d))  # type: ignore[no-any-return]
+
+
 def newton_batch(evaluate: Evaluate, theta0: NDArray, lower: NDArray, upper: NDArray, fixed: NDArray, *,
                  max_iter: int = 100, tol: float = 1e-7, damping: Damping = Damping(), refresh: int | None = None,
                  lazy: bool = False, start: tuple[NDArray, NDArray, NDArray] | None = None,
@@ -143,11 +148,8 @@ def newton_batch(evaluate: Evaluate, theta0: NDArray, lower: NDArray, upper: NDA
         edm = 0.5 * np.einsum("np,np->n", -gf, step)
         small = (np.abs(edm) < tol) & (la < 1.0)  # |·|: an indefinite H gives edm < 0, not convergence
         done[act[small]] = True
-        if predict and small.any():
-            # the decrease of the quadratic model along this (barely damped) step
-            st, gs, Hs = step[small], gf[small], Hf[small]
-            dec = -(np.einsum("np,np->n", gs, st) + 0.5 * np.einsum("np,npq,nq->n", st, Hs, st))
-            f[act[small]] -= np.maximum(dec, 0.0)
+        if predict and small.any():  # the model's decrease along this (barely damped) step
+            f[act[small]] -= np.maximum(_model_decrease(gf[small], Hf[small], step[small]), 0.0)
         go = ~small
         act, tha, step, fa, la, edm = act[go], tha[go], step[go], fa[go], la[go], edm[go]
         if act.size == 0:
@@ -161,8 +163,7 @@ def newton_batch(evaluate: Evaluate, theta0: NDArray, lower: NDArray, upper: NDA
         better = f_t <= fa + resolution
         # the decrease the undamped quadratic model predicts for the step taken (where it is
         # resolvable in f): a step that gains much less than that overshot
-        d = trial - tha
-        predicted = -(np.einsum("np,np->n", gf[go], d) + 0.5 * np.einsum("np,npq,nq->n", d, Hf[go], d))
+        predicted = _model_decrease(gf[go], Hf[go], trial - tha)
         poor = better & (predicted > 100.0 * resolution) & (fa - f_t < damping.poor * predicted)
         acc = act[better]
         th[acc], f[acc] = trial[better], f_t[better]
