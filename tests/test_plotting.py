@@ -109,3 +109,34 @@ def test_delta_chi2_map_draws_each_level_and_names_the_method():
     assert np.allclose(lines["90% CL"].get_xdata(), 0.1 * np.sqrt(4.61), rtol=0.02)
     assert ax.get_title() == "toy\nWilks exclusion map"
     plt.close("all")
+
+
+def test_save_figures_lays_out_once_and_draws_the_same_png(tmp_path):
+    """Both formats share one constrained-layout pass and one tight box: the PNG is the same
+    image as a plain tight save, the PDF has the same page size, and reruns are byte-identical."""
+    from PIL import Image
+
+    from ganom.fitter.io import FIGURE_DPI, save_figure, save_figures
+
+    def figure():
+        fig, ax = plt.subplots(layout="constrained")
+        ax.loglog([1e-3, 1.0], [1e-2, 1e2], label=r"$\Delta m^2_{41}$ [eV$^2$], a long legend entry")
+        ax.set_xlabel(r"$\sin^2 2\theta_{ee}$")
+        fig.legend(loc="outside lower center")
+        return fig
+
+    save_figure(figure(), tmp_path / "plain.png")
+    files = save_figures(figure(), tmp_path / "shared")
+    assert [p.suffix for p in files] == [".png", ".pdf"]
+    plain = np.asarray(Image.open(tmp_path / "plain.png"))
+    np.testing.assert_array_equal(np.asarray(Image.open(files[0])), plain)
+    import re
+
+    box = re.search(rb"/MediaBox \[\s*0 0 ([\d.]+) ([\d.]+)", files[1].read_bytes())
+    assert box is not None
+    assert [float(v) for v in box.groups()] == pytest.approx([plain.shape[1] / FIGURE_DPI * 72,
+                                                              plain.shape[0] / FIGURE_DPI * 72], abs=0.5)
+    fig = figure()
+    again = save_figures(fig, tmp_path / "again")
+    assert [p.read_bytes() for p in again] == [p.read_bytes() for p in files]
+    assert not plt.fignum_exists(fig.number)
