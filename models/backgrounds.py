@@ -59,7 +59,7 @@ from ganom.models.constants import (
 )
 from ganom.models.oscillation import p_ee_solar
 from ganom.models.spatial import Density
-from ganom.models.xsec import dsigma_dt, e_nu_min, t_max
+from ganom.models.xsec import dsigma_dt_mixture, e_nu_min, t_max
 
 __all__ = [
     "Spectrum",
@@ -236,7 +236,7 @@ def es_recoil_lines(lines: list[tuple[float, float]], p_ee: list[float]) -> Spec
     def pdf(t: NDArray) -> NDArray:
         total = np.zeros_like(np.asarray(t, dtype=float))
         for (e, w), p in zip(lines, p_ee):
-            total += w * (p * dsigma_dt(t, e, "e") + (1 - p) * dsigma_dt(t, e, "mu"))
+            total += w * dsigma_dt_mixture(t, e, p)
         return total
 
     edges = tuple(float(t_max(e)) for e, _ in lines)
@@ -253,7 +253,7 @@ def es_recoil_continuum(nu_pdf: Callable[[NDArray], NDArray], e_end: float, n_e_
         half = 0.5 * (e_end - lo)[..., None]
         e = 0.5 * (e_end + lo)[..., None] + half * x
         p = p_ee_solar(e, n_e_prod)
-        d = p * dsigma_dt(t[..., None], e, "e") + (1 - p) * dsigma_dt(t[..., None], e, "mu")
+        d = dsigma_dt_mixture(t[..., None], e, p)
         return np.sum(half * w * nu_pdf(e) * d, axis=-1)
 
     return Spectrum(pdf, 0.0, float(t_max(e_end)))

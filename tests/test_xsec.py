@@ -7,7 +7,7 @@ from ganom.exceptions import PhysicsInputError
 from ganom.models.constants import M_ELECTRON_MEV as ME
 from ganom.models.constants import SIGMA0_CM2
 from ganom.models.constants import SIN2_THETA_W_LOW_Q as S2W
-from ganom.models.xsec import dsigma_dt, e_nu_min, sigma, t_max
+from ganom.models.xsec import dsigma_dt, dsigma_dt_mixture, e_nu_min, sigma, t_max
 
 CR51_E = np.array([0.7467, 0.7518, 0.4266, 0.4317])
 CR51_I = np.array([0.8163, 0.0849, 0.0895, 0.0093])
@@ -92,6 +92,19 @@ def test_sterile_does_not_scatter_and_broadcasting():
     assert out.shape == (5, 4)
     assert sigma(CR51_E, 0.2).shape == (4,)
     assert sigma(0.1, 0.2) == 0.0  # threshold above T_max gives zero, not an error
+
+
+@pytest.mark.parametrize("model", ["bks", "tree"])
+def test_flavour_mixture_is_the_weighted_sum(model):
+    """A solar-like mixture: per-point survival probabilities, points outside the kinematics."""
+    t = np.linspace(0.0, 1.2, 41)[:, None]
+    e = np.linspace(0.3, 1.5, 7)[None, :]
+    p = np.clip(0.3 + 0.4 * e - 0.1 * t, 0.0, 1.0)
+    want = p * dsigma_dt(t, e, "e", model) + (1 - p) * dsigma_dt(t, e, "mu", model)
+    got = dsigma_dt_mixture(t, e, p, model)
+    assert got.shape == want.shape and np.count_nonzero(want) > 100
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=0.0)
+    np.testing.assert_array_equal(dsigma_dt_mixture(t, e, 1.0, model), dsigma_dt(t, e, "e", model))
 
 
 def test_bad_flavour_and_model():
