@@ -40,12 +40,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize
-from scipy.stats import chi2 as chi2_dist
-from scipy.stats import norm
 
 from ganom.exceptions import FitError, InputError, PhysicsInputError
 from ganom.fitter.hf.interpolation import code4p
 from ganom.fitter.hf.parameters import SIGNAL_STRENGTH
+from ganom.fitter.infer.distributions import chi2_ppf, chi2_sf, norm_isf
 from ganom.fitter.infer.minimize import Damping, newton_batch
 from ganom.fitter.infer.oscillation import OscillationGrid
 from ganom.fitter.infer.parallel import array_digest
@@ -106,7 +105,7 @@ def wilks_level(n_sigma: float, dof: int = 2) -> float:
     >>> round(wilks_level(1), 3), round(wilks_level(2), 3), round(wilks_level(3), 2)
     (2.296, 6.18, 11.83)
     """
-    return float(chi2_dist.ppf(math.erf(n_sigma / math.sqrt(2.0)), dof))
+    return float(chi2_ppf(math.erf(n_sigma / math.sqrt(2.0)), dof))
 
 
 def z_from_delta_chi2(delta: float, dof: int = 1) -> float:
@@ -115,7 +114,7 @@ def z_from_delta_chi2(delta: float, dof: int = 1) -> float:
         return 0.0
     if dof == 1:
         return math.sqrt(delta)
-    return float(norm.isf(0.5 * chi2_dist.sf(delta, dof)))
+    return float(norm_isf(0.5 * chi2_sf(delta, dof)))
 
 
 # ----------------------------------------------------------------------------- interpolation
@@ -462,7 +461,7 @@ class CombinedRatio:
 
     @property
     def gof_p_value(self) -> float:
-        return float(chi2_dist.sf(self.chi2_min, self.ndf)) if self.ndf > 0 else 1.0
+        return float(chi2_sf(self.chi2_min, self.ndf)) if self.ndf > 0 else 1.0
 
     def to_dict(self) -> dict[str, Any]:
         """The ``ganom gallium --json`` record (``ratios``: [R, symmetrised error of the treatment],
@@ -545,7 +544,7 @@ class GalliumFitResult:
     @property
     def null_p_value(self) -> float:
         """p-value of no oscillation (Wilks, 2 dof: unreliable near the sin²2θ = 0 boundary)."""
-        return float(chi2_dist.sf(self.null_delta_chi2, 2))
+        return float(chi2_sf(self.null_delta_chi2, 2))
 
     @property
     def null_z(self) -> float:

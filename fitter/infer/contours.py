@@ -28,7 +28,6 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr
-from scipy.stats import chi2 as chi2_dist
 from threadpoolctl import threadpool_limits
 
 from ganom.exceptions import InputError
@@ -36,6 +35,7 @@ from ganom.fitter.hf.data import Data
 from ganom.fitter.hf.model import MU_FLOOR
 from ganom.fitter.hf.parameters import SIGNAL_STRENGTH
 from ganom.fitter.hf.sampling import poisson_toys
+from ganom.fitter.infer.distributions import chi2_ppf
 from ganom.fitter.infer.minimize import minimize_batch
 from ganom.fitter.infer.oscillation import OscillationGrid, OscillationModel
 from ganom.fitter.infer.parallel import (
@@ -190,7 +190,7 @@ def write_outputs(result: ContourResult, out_dir: str | Path, stem: str = "conto
 # ----------------------------------------------------------------------------- asymptotic methods
 def wilks(scan: ScanResult, levels: dict[str, float], kind: str = "exclusion") -> ContourResult:
     """Regions from Δχ² against the χ²(2 d.o.f.) quantiles."""
-    crit = {k: float(chi2_dist.ppf(p, 2)) for k, p in levels.items()}
+    crit = {k: float(chi2_ppf(p, 2)) for k, p in levels.items()}
     return ContourResult(scan.grid, "wilks", scan.delta_chi2, crit, kind, scan.best,
                          {"dof": 2, "delta_chi2_null": scan.delta_chi2_null})
 
@@ -199,7 +199,7 @@ def raster(scan: ScanResult, levels: dict[str, float], kind: str = "exclusion") 
     """Raster scan: at each Δm², Δχ² relative to the best sin²2θ (or none), 1 d.o.f."""
     row_min = np.minimum(scan.chi2.min(axis=1, keepdims=True), scan.chi2_null)
     stat = np.maximum(scan.chi2 - row_min, 0.0)
-    crit = {k: float(chi2_dist.ppf(p, 1)) for k, p in levels.items()}
+    crit = {k: float(chi2_ppf(p, 1)) for k, p in levels.items()}
     return ContourResult(scan.grid, "raster", stat, crit, kind, scan.best, {"dof": 1})
 
 
@@ -641,10 +641,10 @@ def sensitivity_bands(problem: ESGridProblem, level: tuple[str, float] = ("90%",
     maps, null = chi
     if method == "raster":
         ref = np.minimum(maps.min(axis=2, keepdims=True), null[:, None, None])
-        crit = chi2_dist.ppf(p, 1)
+        crit = chi2_ppf(p, 1)
     elif method == "wilks":
         ref = np.minimum(maps.reshape(n_toys, -1).min(axis=1), null)[:, None, None]
-        crit = chi2_dist.ppf(p, 2)
+        crit = chi2_ppf(p, 2)
     else:
         raise InputError(f"bands method '{method}': allowed raster | wilks")
     dchi = maps - ref

@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 from ganom.exceptions import FitError, InputError, ParameterError
 from ganom.fitter.hf.data import Data
 from ganom.fitter.hf.model import BinnedModel
+from ganom.fitter.infer.distributions import chi2_sf, poisson_pmf
 from ganom.fitter.infer.minimize import hessian_from_gradient, minimize_batch
 
 __all__ = ["FitResult", "parameter_kind", "fit", "goodness_of_fit", "poisson_deviance_moments", "ProfileResult",
@@ -186,8 +187,6 @@ def goodness_of_fit(model: BinnedModel, data: Data, res: FitResult) -> dict[str,
     variance units per fitted free parameter), D ≈ a·χ²(k) with a = Var/(2E), k = 2E²/Var
     (Satterthwaite); with many counts per bin a = 1, k = ndf. ``expected_chi2`` is that mean.
     """
-    from scipy.stats import chi2 as chi2_dist
-
     chi2 = 2.0 * (res.nll - model.constant(data) - model.constraint_saturated(data.aux))
     free_unconstrained = sum(1 for i, p in enumerate(model.parameters) if not res.fixed[i] and p.constraint == "free")
     ndf = int(model.n_bins - free_unconstrained)
@@ -196,7 +195,7 @@ def goodness_of_fit(model: BinnedModel, data: Data, res: FitResult) -> dict[str,
     var = float(v_bins.sum()) - 2.0 * free_unconstrained
     if ndf > 0 and mean > 0 and var > 0:
         a, k = var / (2.0 * mean), 2.0 * mean**2 / var
-        p = float(chi2_dist.sf(max(chi2, 0.0) / a, k))
+        p = float(chi2_sf(max(chi2, 0.0) / a, k))
     else:
         p = float("nan")
     return {"chi2": float(chi2), "ndf": ndf, "expected_chi2": mean, "p_value": p}
@@ -212,8 +211,6 @@ def poisson_deviance_moments(mu: ArrayLike) -> tuple[NDArray[np.float64], NDArra
     >>> [round(float(x), 3) for x in e], [round(float(x), 3) for x in v]
     ([0.474, 1.0], [0.86, 2.001])
     """
-    from scipy.stats import poisson
-
     m = np.clip(np.asarray(mu, dtype=float), 1e-12, None)
     e = 1.0 + 1.0 / (6.0 * m)
     v = 2.0 * e**2
@@ -221,7 +218,7 @@ def poisson_deviance_moments(mu: ArrayLike) -> tuple[NDArray[np.float64], NDArra
     if np.any(low):
         ml = m[low][:, None]
         n = np.arange(0, 137, dtype=float)[None, :]
-        pmf = poisson.pmf(n, ml)
+        pmf = poisson_pmf(n, ml)
         d = 2.0 * (ml - n + np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0) / ml), 0.0))
         e_low = (pmf * d).sum(axis=1)
         e[low] = e_low

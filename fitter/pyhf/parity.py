@@ -8,20 +8,16 @@ import contextlib
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln
-from scipy.stats import norm
 
+from ganom.exceptions import WorkspaceError
 from ganom.fitter.hf.data import Data
 from ganom.fitter.hf.model import BinnedModel
-
-if TYPE_CHECKING:
-
-    pass
-from ganom.exceptions import WorkspaceError
+from ganom.fitter.infer.distributions import norm_sf
 from ganom.fitter.pyhf.export import export_workspace
 
 __all__ = ["logpdf_rounding", "pyhf_minuit", "PyhfFit", "PyhfBridge", "asymptotic_cls", "Parity", "compare_fits", "native_cls"]
@@ -161,9 +157,9 @@ def asymptotic_cls(q: float, q_asimov: float) -> float:
     """
     sq, sqa = math.sqrt(max(q, 0.0)), math.sqrt(max(q_asimov, 0.0))
     if sq <= sqa or sqa == 0.0:
-        clsb, clb = norm.sf(sq), norm.sf(sq - sqa)
+        clsb, clb = norm_sf(sq), norm_sf(sq - sqa)
     else:
-        clsb, clb = norm.sf((q + q_asimov) / (2 * sqa)), norm.sf((q - q_asimov) / (2 * sqa))
+        clsb, clb = norm_sf((q + q_asimov) / (2 * sqa)), norm_sf((q - q_asimov) / (2 * sqa))
     return float(clsb / clb)
 
 
