@@ -179,6 +179,10 @@ def test_predicted_ratio_limits_and_shape():
     assert r[2, 2] == pytest.approx(0.5, abs=5e-3)
     # linear in sin²2θ
     assert (1 - r[1, 2]) == pytest.approx((1 - r[1, 1]) / 0.3, rel=1e-12)
+    # a grid from its axes equals the point-by-point evaluation (f once per Δm²)
+    D, S = np.meshgrid(d[:, 0], s, indexing="ij")
+    np.testing.assert_allclose(r, g.predicted_ratio(exps, "bahcall", D, S), rtol=0, atol=1e-15)
+    assert g.predicted_ratio(exps, "bahcall", 1.0, s[:, None]).shape == (3, 1, 6)
     with pytest.raises(PhysicsInputError, match="sin2_2theta"):
         g.predicted_ratio(exps, "bahcall", 1.0, 1.2)
     with pytest.raises(PhysicsInputError, match="dm2"):

@@ -637,8 +637,7 @@ class GalliumGridProblem:
     def __init__(self, likelihood: GalliumLikelihood, grid: OscillationGrid, chunk_elements: int = 4_000_000):
         self.likelihood = likelihood
         self.grid = grid
-        d, s = np.meshgrid(grid.dm2, grid.sin2_2theta, indexing="ij")
-        self._pred = likelihood.predicted(d, s)  # [n_dm2, n_s22t, E]
+        self._pred = likelihood.predicted(grid.dm2[:, None], grid.sin2_2theta[None, :])  # [n_dm2, n_s22t, E]
         self._chunk = chunk_elements
 
     def observed(self) -> GalliumData:
