@@ -946,10 +946,12 @@ class BinnedModel:
 
     def objective(self, theta: ArrayLike, data: Data, nominal: NDArray[Any] | None = None,
                   histo: tuple[NDArray[Any], NDArray[Any]] | None = None) -> tuple[NDArray[Any], NDArray[Any]]:
-        """(−ln L − constant(data), its gradient): what the minimisers use."""
+        """(−ln L − constant(data), its gradient): what the minimisers use. Without ``histo``
+        the gradient is assembled without forming ∂μ/∂θ (:meth:`value_and_gradient`: ~2× faster
+        for one θ, ~9× for the batch of a finite-difference Hessian)."""
         th = np.asarray(theta, dtype=float)
-        if histo is None and not self._uses_fast_path(nominal, None):
-            return self._flat_value_and_gradient(th, data.main, data.aux, nominal)
+        if histo is None:
+            return self.value_and_gradient(th, data.main, data.aux, nominal)  # type: ignore[arg-type]
         mu, jt = self.mu_and_jacobian_t(th, nominal, histo)
         val, w, _ = self.data_terms(mu, data.main, data.aux)
         grad = np.einsum("...pb,...b->...p", jt, w)
