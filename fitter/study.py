@@ -95,7 +95,7 @@ def estimate_seconds(cfg: StudyConfig) -> float:
     per_det = 12.0 if cfg.quick else 90.0
     compare = 1.5 * len(preset_names()) * (1 if cfg.quick else len(cfg.days)) + 1.5  # + the gallium fits
     if _parallel_sections(cfg):  # sections side by side, after a few seconds of process start
-        n = min(cfg.workers, 2 * len(cfg.detectors) + 2)  # per detector: its sensitivity, the rest
+        n = min(cfg.workers, 5 * len(cfg.detectors) + 2)  # per detector: 2 positions, 2 sensitivities, B
         return max(per_det / 2, (per_det * len(cfg.detectors) + compare) / n) + 4.0
     fc = 0.0
     if cfg.fc_toys:
@@ -138,11 +138,13 @@ def run_study(cfg: StudyConfig, log: Callable[[str], None] = print) -> StudyResu
     res = StudyResult(out)
     log(f"ganom study: {', '.join(d.name for d in dets)}; {'quick' if cfg.quick else 'full'} mode; "
         f"expected run time ≈ {estimate_seconds(cfg) / 60:.1f} min; writing to {out}/")
-    steps: list[tuple[str, Callable[..., str], tuple[Any, ...]]] = [("signal rates", _rates_section, (dets, src, cfg, out))]
+    steps: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [("signal rates", _rates_section, (dets, src, cfg, out))]
     for det in dets:
-        steps.append((det.name, _detector_section, (det, src, cfg, out)))
+        steps += [(f"{det.name}: source {pos}", _position_section, (det, src, cfg, out, pos))
+                  for pos in det.source_positions_m]
         steps += [(f"{det.name}: 3+1 sensitivity, {pos}", _sensitivity_section, (det, src, cfg, out, pos))
                   for pos in det.source_positions_m]
+        steps.append((f"{det.name}: branching ratio", _branching_section, (det, src, cfg, out)))
     steps += [("detector comparison", _comparison_section, (cfg, src, out)),
               ("gallium anomaly", _gallium_section, (cfg, out))]
     parallel = _parallel_sections(cfg)
@@ -150,13 +152,20 @@ def run_study(cfg: StudyConfig, log: Callable[[str], None] = print) -> StudyResu
         done = _sections_in_processes(steps, out, cfg.workers, log)
     else:
         done = [_run_section(fn, args, out, log) for _, fn, args in steps]
-    sections, timings = [], []
-    for (step, _, _), (text, files, seconds, _lines) in zip(steps, done):
-        sections.append(text)
+    parts: dict[str, Any] = {}
+    timings = []
+    for (step, _, _), (part, files, seconds, _lines) in zip(steps, done):
+        parts[step] = part
         res.files += files
         timings.append((step, seconds))
         if not parallel:
             log(f"    ({step}: {seconds:.1f} s)")
+    sections = [parts["signal rates"]]
+    for det in dets:
+        positions = [parts[f"{det.name}: source {pos}"] for pos in det.source_positions_m]
+        sections.append(_detector_text(det, cfg, out, positions, parts[f"{det.name}: branching ratio"], res))
+        sections += [parts[f"{det.name}: 3+1 sensitivity, {pos}"] for pos in det.source_positions_m]
+    sections += [parts["detector comparison"], parts["gallium anomaly"]]
     how = (f"side by side in {min(cfg.workers, len(steps))} processes, so they add up to more than the total"
            if parallel else "one after the other")
     sections.append(f"## Run time\n\nWall time of each step on this machine ({how}; total "
@@ -232,10 +241,10 @@ def _headline_section(dets: Sequence[Any], cfg: StudyConfig, out: Path) -> tuple
     return text, files
 
 
-def _run_section(fn: Callable[..., str], args: tuple[Any, ...], out: Path,
-                 log: Callable[[str], None] | None = None) -> tuple[str, list[Path], float, list[str]]:
-    """One section on one BLAS thread: (report text, files written, seconds, log lines kept
-    when ``log`` is None)."""
+def _run_section(fn: Callable[..., Any], args: tuple[Any, ...], out: Path,
+                 log: Callable[[str], None] | None = None) -> tuple[Any, list[Path], float, list[str]]:
+    """One section on one BLAS thread: (its part of the report: text, or what the main process
+    assembles it from; files written; seconds; log lines kept when ``log`` is None)."""
     from threadpoolctl import threadpool_limits
 
     part = StudyResult(out)
@@ -252,15 +261,16 @@ def _init_section_worker() -> None:
     matplotlib.use("Agg")
 
 
-def _sections_in_processes(steps: Sequence[tuple[str, Callable[..., str], tuple[Any, ...]]], out: Path, workers: int,
-                           log: Callable[[str], None]) -> list[tuple[str, list[Path], float, list[str]]]:
+def _sections_in_processes(steps: Sequence[tuple[str, Callable[..., Any], tuple[Any, ...]]], out: Path, workers: int,
+                           log: Callable[[str], None]) -> list[tuple[Any, list[Path], float, list[str]]]:
     """Run the sections in worker processes, the costliest first (so the short ones fill the
     gaps: the order of measured section times), and log each one's lines as it ends; results
     come back in the order of ``steps``."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    cost = [_detector_section, _comparison_section, _sensitivity_section, _gallium_section, _rates_section]
+    cost = [_comparison_section, _sensitivity_section, _position_section, _branching_section, _gallium_section,
+            _rates_section]
     order = sorted(range(len(steps)), key=lambda i: cost.index(steps[i][1]))
     results: list[Any] = [None] * len(steps)
     ctx = mp.get_context("spawn")
@@ -318,28 +328,79 @@ def _rates_section(dets, src, cfg: StudyConfig, out: Path, res: StudyResult, log
             "at the reference activity and include the decay. Files: `rates.json`, `rates.md`.\n\n" + table + "\n")
 
 
-def _detector_section(det, src, cfg: StudyConfig, out: Path, res: StudyResult, log) -> str:
-    from ganom.fitter.analyses.comparison import comparison_table, deficit_record
+def _position_section(det, src, cfg: StudyConfig, out: Path, pos: str, res: StudyResult, log) -> dict[str, Any]:
+    """One source position of a detector: its configurations for every run length (R-deficit
+    records), the stacked spectra with a seeded pseudo-dataset and the pyhf workspace, from one
+    build per run length. Returns the records and the workspace file (:func:`_detector_text`
+    assembles the report's text)."""
+    from ganom.fitter.analyses.comparison import deficit_record
+    from ganom.fitter.analyses.exports import export_configuration
     from ganom.fitter.config import build_configuration
     from ganom.fitter.plotting.likelihood import plot_stack
 
     name = det.name
     days_max = max(cfg.days)
-    text = [f"## {det.label}\n"]
-    log(f"[2] {name}: templates and spectra")
-    sig_recs = []
-    rng = np.random.default_rng(cfg.seed)
-    for pos in det.source_positions_m:
-        for d in cfg.days:
-            tpl, model = build_configuration(det, src, pos, d)
-            sig_recs.append(deficit_record(tpl, model, d, pos))
-            if d == days_max:
-                data = rng.poisson(tpl.total())
-                for axis in ("energy", "baseline"):
-                    f = plot_stack(tpl, axis, data=data)
-                    res.files += save_figures(f, out / name / f"{axis}_{pos}.png")
+    log(f"[2] {name}: templates, spectra and R-deficit, source {pos}")
+    rng = np.random.default_rng([cfg.seed, list(det.source_positions_m).index(pos)])
+    records = []
+    for d in cfg.days:
+        tpl, model = build_configuration(det, src, pos, d)
+        records.append(deficit_record(tpl, model, d, pos))
+        if d == days_max:
+            data = rng.poisson(tpl.total())
+            for axis in ("energy", "baseline"):
+                f = plot_stack(tpl, axis, data=data)
+                res.files += save_figures(f, out / name / f"{axis}_{pos}.png")
+    log(f"[5] {name}: pyhf workspace, source {pos}")
+    exp = export_configuration(det, pos, days_max, cfg.source)
+    workspace = write_json(exp.workspace, out / name / f"{exp.stem}.workspace.json")
+    res.files.append(workspace)
+    return {"records": records, "workspace": workspace}
+
+
+def _branching_section(det, src, cfg: StudyConfig, out: Path, res: StudyResult, log) -> str:
+    """σ_B of the ⁵¹Cr branching ratio from the recoil spectrum, and with direction."""
+    from ganom.fitter.analyses.branching import b_explaining_deficit, branch_sensitivity
+    from ganom.fitter.infer.significance import R_DEFICIT
+
+    name = det.name
+    days_max = max(cfg.days)
+    log(f"[4] {name}: ⁵¹Cr branching ratio")
+    b_alt = b_explaining_deficit(R_DEFICIT, src)
+    brs = [branch_sensitivity(det, src, "centre", days_max, None, b_alternative=b_alt)]
+    for ang in ((20.0,) if cfg.quick else (40.0, 20.0, 10.0, 5.0)):
+        brs.append(branch_sensitivity(det, src, "centre", days_max, ang, b_alternative=b_alt))
+    if det.cherenkov_resolution_deg is not None:
+        brs.append(branch_sensitivity(det, src, "centre", days_max, None, b_alternative=b_alt, angular_model="cherenkov"))
+    res.files.append(_write_result({"b_explaining_deficit": b_alt, "results": [r.to_dict() for r in brs]},
+                                   out / name / "branching.json", cfg))
+    rows = [["energy only" if r.angular_resolution_deg is None
+             else f"directional, {r.meta['angular_model']}" if r.meta.get("angular_model", "").count("scaled")
+             else f"directional, {r.angular_resolution_deg:g}° at every energy",
+             f"{r.sigma_b:.4f}", f"{r.z_alternative:.2f}"] for r in brs]
+    return ("### ⁵¹Cr branching ratio\n\nB (the 320 keV branch, 0.0988) fitted as the parameter of interest with "
+            "the rate normalisation free, so only the recoil spectrum (the step at 267 keV) and, with "
+            "Cherenkov light, the angle to the source inform it: with a σ_θ that holds at every recoil energy "
+            "(optimistic), and, where the preset quotes one, with its σ_θ at a reference energy scaled with the "
+            "Cherenkov yield, which leaves ⁵¹Cr recoils (≤ 0.56 MeV) little direction (docs/physics.md §6.3). "
+            f"A true B = {b_alt:.4f} would explain a "
+            "gallium ratio of 0.82 through the calorimetric activity; Z is the significance to tell it from "
+            f"0.0988. File: `{name}/branching.json`.\n\n"
+            + markdown_table(["method", "σ_B", f"Z(B = {b_alt:.3f})"], rows) + "\n")
+
+
+def _detector_text(det, cfg: StudyConfig, out: Path, positions: Sequence[dict[str, Any]], branching: str,
+                   res: StudyResult) -> str:
+    """A detector's section of the report from its position and branching-ratio parts; writes
+    ``<detector>/significance.json`` (records in the order positions × run lengths)."""
+    from ganom.fitter.analyses.comparison import comparison_table
+
+    name = det.name
+    days_max = max(cfg.days)
+    sig_recs = [r for p in positions for r in p["records"]]
     res.files.append(_write_result([r.to_record() for r in sig_recs], out / name / "significance.json", cfg))
     table = comparison_table(sig_recs).markdown()
+    text = [f"## {det.label}\n"]
     text.append(f"### Spectra and baselines\n\nStacked expected counts ({days_max:g}-day run) with one pseudo-dataset "
                 "(seeded) on top: the ⁵¹Cr recoil continuum ends at 556 keV (ground-state lines) with a step at "
                 "267 keV (320 keV branch); backgrounds are computed from their physics. In baseline the signal "
@@ -353,48 +414,15 @@ def _detector_section(det, src, cfg: StudyConfig, out: Path, res: StudyResult, l
                 "events than in the rates table, which counts every recoil above threshold in the fiducial volume. With 1 % fiducial and "
                 f"0.23 % activity uncertainties σ_R cannot fall below ≈ 1 %. File: `{name}/significance.json`.\n\n"
                 + table + "\n")
-
-    log(f"[4] {name}: ⁵¹Cr branching ratio")
-    from ganom.fitter.analyses.branching import b_explaining_deficit, branch_sensitivity
-    from ganom.fitter.infer.significance import R_DEFICIT
-
-    b_alt = b_explaining_deficit(R_DEFICIT, src)
-    brs = [branch_sensitivity(det, src, "centre", days_max, None, b_alternative=b_alt)]
-    for ang in ((20.0,) if cfg.quick else (40.0, 20.0, 10.0, 5.0)):
-        brs.append(branch_sensitivity(det, src, "centre", days_max, ang, b_alternative=b_alt))
-    if det.cherenkov_resolution_deg is not None:
-        brs.append(branch_sensitivity(det, src, "centre", days_max, None, b_alternative=b_alt, angular_model="cherenkov"))
-    res.files.append(_write_result({"b_explaining_deficit": b_alt, "results": [r.to_dict() for r in brs]},
-                                   out / name / "branching.json", cfg))
-    rows = [["energy only" if r.angular_resolution_deg is None
-             else f"directional, {r.meta['angular_model']}" if r.meta.get("angular_model", "").count("scaled")
-             else f"directional, {r.angular_resolution_deg:g}° at every energy",
-             f"{r.sigma_b:.4f}", f"{r.z_alternative:.2f}"] for r in brs]
-    text.append("### ⁵¹Cr branching ratio\n\nB (the 320 keV branch, 0.0988) fitted as the parameter of interest with "
-                "the rate normalisation free, so only the recoil spectrum (the step at 267 keV) and, with "
-                "Cherenkov light, the angle to the source inform it: with a σ_θ that holds at every recoil energy "
-                "(optimistic), and, where the preset quotes one, with its σ_θ at a reference energy scaled with the "
-                "Cherenkov yield, which leaves ⁵¹Cr recoils (≤ 0.56 MeV) little direction (docs/physics.md §6.3). "
-                f"A true B = {b_alt:.4f} would explain a "
-                "gallium ratio of 0.82 through the calorimetric activity; Z is the significance to tell it from "
-                f"0.0988. File: `{name}/branching.json`.\n\n"
-                + markdown_table(["method", "σ_B", f"Z(B = {b_alt:.3f})"], rows) + "\n")
-
-    log(f"[5] {name}: pyhf workspaces")
-    from ganom.fitter.analyses.exports import export_configuration
-
-    ws_files = []
-    for pos in det.source_positions_m:
-        cfg_ws = export_configuration(det, pos, days_max, cfg.source)
-        ws_files.append(write_json(cfg_ws.workspace, out / name / f"{cfg_ws.stem}.workspace.json"))
-    res.files += ws_files
+    text.append(branching)
     text.append("### pyhf workspaces\n\nThe same binned likelihoods as pyhf JSON workspaces (Asimov observations, "
                 "POI R, identical parameter names): `pyhf fit` and `ganom fit --workspace` give the same answer. "
-                "Files: " + ", ".join(f"`{p.relative_to(out)}`" for p in ws_files) + ".\n")
+                "Files: " + ", ".join(f"`{p['workspace'].relative_to(out)}`" for p in positions) + ".\n")
     return "\n".join(text)
 
 
 def _sensitivity_section(det, src, cfg: StudyConfig, out: Path, pos: str, res: StudyResult, log) -> str:
+    """The Asimov 3+1 contours of one source position (and its FC toys in full mode): files and report text."""
     from ganom.fitter.config import build_configuration
     from ganom.fitter.infer.contours import ESGridProblem, contour_regions, parse_levels, write_outputs
     from ganom.fitter.infer.oscillation import OscillationGrid, OscillationModel
