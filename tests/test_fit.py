@@ -344,6 +344,23 @@ def test_poisson_deviance_moments_vs_sampling(mu):
     assert v[0] == pytest.approx(d.var(), abs=4 * np.sqrt((m4 - d.var() ** 2) / d.size))
 
 
+def test_poisson_deviance_moments_truncation():
+    """Each μ class sums only the terms it needs: equal to a 400-term sum, class edges included."""
+    import numpy as np
+    from scipy.stats import poisson
+
+    from ganom.fitter.infer.fit import poisson_deviance_moments
+
+    mu = np.concatenate([np.geomspace(1e-9, 30.0, 400), np.nextafter([0.5, 3.0, 10.0], np.inf)])  # above 30: the expansion
+    n = np.arange(400.0)[None, :]
+    pmf = poisson.pmf(n, mu[:, None])
+    d = 2.0 * (mu[:, None] - n + np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0) / mu[:, None]), 0.0))
+    e_ref = (pmf * d).sum(axis=1)
+    e, v = poisson_deviance_moments(mu)
+    np.testing.assert_allclose(e, e_ref, rtol=1e-13)
+    np.testing.assert_allclose(v, (pmf * d * d).sum(axis=1) - e_ref**2, rtol=1e-12)
+
+
 @pytest.mark.slow
 def test_goodness_of_fit_p_values_are_uniform_on_sparse_bins():
     """Poisson toys of the JNE 1 t model (20 keV bins to 2 MeV: many with < 1 expected count): the
