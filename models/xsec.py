@@ -175,16 +175,10 @@ def dsigma_dt(
         Weak mixing angle for the tree-level model only.
     """
     _check(flavour, model)
-    t_arr, e_arr = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(e_nu, dtype=float))
-    out = np.zeros(t_arr.shape)
-    if flavour == "s":
-        return out
-    inside = (t_arr > 0.0) & (t_arr < t_max(e_arr)) & (e_arr > 0.0)
-    if not np.any(inside):
-        return out
-    tt, ee = t_arr[inside], e_arr[inside]
-    qed = _qed_factors(tt, ee) if model == "bks" else None
-    out[inside] = _dsigma_inside(tt, ee, flavour, qed, sin2w)
+    out, inside, (tt, ee) = _allowed(t, e_nu)
+    if flavour != "s" and tt.size:
+        qed = _qed_factors(tt, ee) if model == "bks" else None
+        out[inside] = _dsigma_inside(tt, ee, flavour, qed, sin2w)
     return out
 
 
@@ -198,16 +192,20 @@ def dsigma_dt_mixture(t: ArrayLike, e_nu: ArrayLike, p_e: ArrayLike, model: Mode
     True
     """
     _check("e", model)
-    t_arr, e_arr, p_arr = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(e_nu, dtype=float),
-                                              np.asarray(p_e, dtype=float))
-    out = np.zeros(t_arr.shape)
-    inside = (t_arr > 0.0) & (t_arr < t_max(e_arr)) & (e_arr > 0.0)
-    if not np.any(inside):
-        return out
-    tt, ee, pp = t_arr[inside], e_arr[inside], p_arr[inside]
-    qed = _qed_factors(tt, ee) if model == "bks" else None
-    out[inside] = pp * _dsigma_inside(tt, ee, "e", qed) + (1.0 - pp) * _dsigma_inside(tt, ee, "mu", qed)
+    out, inside, (tt, ee, pp) = _allowed(t, e_nu, p_e)
+    if tt.size:
+        qed = _qed_factors(tt, ee) if model == "bks" else None
+        out[inside] = pp * _dsigma_inside(tt, ee, "e", qed) + (1.0 - pp) * _dsigma_inside(tt, ee, "mu", qed)
     return out
+
+
+def _allowed(t: ArrayLike, e_nu: ArrayLike, *more: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.bool_],
+                                                                        list[NDArray[np.float64]]]:
+    """(zeros of the broadcast shape, mask of 0 < T < T_max(E_ν), [T, E_ν, *more] inside it)."""
+    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (t, e_nu, *more)))
+    t_arr, e_arr = arrays[:2]
+    inside = (t_arr > 0.0) & (t_arr < t_max(e_arr)) & (e_arr > 0.0)
+    return np.zeros(t_arr.shape), inside, [a[inside] for a in arrays]
 
 
 def _dsigma_inside(tt: NDArray, ee: NDArray, flavour: str, qed: tuple[NDArray, NDArray, NDArray] | None,
