@@ -825,7 +825,5 @@ def predicted_ratio(experiments: Sequence[GalliumExperiment], model: str | Cross
     s = np.asarray(sin2_2theta, dtype=float)
     if np.any((s < 0) | (s > 1)) or not np.all(np.isfinite(s)):
         raise PhysicsInputError("sin2_2theta", sin2_2theta, "0 ≤ sin²2θ ≤ 1")
-    d = np.asarray(dm2, dtype=float)
-    shape = np.broadcast_shapes(d.shape, s.shape)
-    f = oscillation_deficit(experiments, model, d)  # once per Δm² given, not per grid point
-    return np.broadcast_to(1.0 - s[..., None] * f, shape + f.shape[-1:]).copy()
+    f = oscillation_deficit(experiments, model, np.asarray(dm2, dtype=float))  # once per Δm² given
+    return 1.0 - s[..., None] * f  # broadcast(dm2, s22t) + (n_exp,)

@@ -324,10 +324,9 @@ def _cdf_core(L: NDArray, dcos: NDArray, dsin: NDArray, da: NDArray, db2: NDArra
     l_sig = (Ls * inv)[..., None]
     prob = ndtr(root - l_sig)
     np.minimum(prob, phi_hi, out=prob)
+    prob -= phi_lo
     near = np.nonzero(L * inv < _Z_NEGLIGIBLE)[0]
-    low = np.broadcast_to(phi_lo, prob.shape).copy()
-    if near.size:
-        low[near] = np.maximum(low[near], ndtr(-(root[near] + l_sig[near])))
-    prob -= low
+    if near.size:  # Φ(max(lo_L, lo_fid)) − Φ(lo_fid) = max(Φ(lo_L) − Φ(lo_fid), 0)
+        prob[near] -= np.maximum(ndtr(-(root[near] + l_sig[near])) - phi_lo[near], 0.0)
     np.maximum(prob, 0.0, out=prob)
     return np.einsum("nqe,nq->ne", prob, w)
