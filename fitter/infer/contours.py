@@ -27,7 +27,6 @@ from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import ndtr
 from threadpoolctl import threadpool_limits
 
 from ganom.exceptions import InputError
@@ -35,7 +34,7 @@ from ganom.fitter.hf.data import Data
 from ganom.fitter.hf.model import MU_FLOOR
 from ganom.fitter.hf.parameters import SIGNAL_STRENGTH
 from ganom.fitter.hf.sampling import poisson_toys
-from ganom.fitter.infer.distributions import chi2_ppf
+from ganom.fitter.infer.distributions import chi2_ppf, norm_sf
 from ganom.fitter.infer.minimize import minimize_batch
 from ganom.fitter.infer.oscillation import OscillationGrid, OscillationModel
 from ganom.fitter.infer.parallel import (
@@ -210,8 +209,8 @@ def gaussian_cls(problem: ESGridProblem, levels: dict[str, float], observed: Sca
     d_a0 = np.maximum(a0.chi2 - a0.chi2_null, 1e-12)
     d_a1 = np.maximum(problem.null_chi2_on_asimovs() - problem.chi2_asimov_self(), 1e-12)
     obs = d_a0 if observed is None else observed.chi2 - observed.chi2_null
-    p1 = 1.0 - ndtr((obs + d_a1) / (2.0 * np.sqrt(d_a1)))
-    p0c = 1.0 - ndtr((obs - d_a0) / (2.0 * np.sqrt(d_a0)))
+    p1 = norm_sf((obs + d_a1) / (2.0 * np.sqrt(d_a1)))
+    p0c = norm_sf((obs - d_a0) / (2.0 * np.sqrt(d_a0)))
     cls = np.clip(p1 / np.maximum(p0c, 1e-300), 0.0, 1.0)
     crit = {k: 1.0 - p for k, p in levels.items()}
     return ContourResult(problem.grid, "cls", cls, crit, "exclusion", {},
