@@ -708,13 +708,15 @@ class BinnedModel:
         return cache[(rows, c)]
 
     def value_and_gradient(self, theta: NDArray[Any], main: NDArray[Any], aux: NDArray[Any],
-                           nominal: RowOverride | RowShift | None = None) -> tuple[NDArray[Any], NDArray[Any]]:
+                           nominal: NDArray[Any] | RowOverride | RowShift | None = None
+                           ) -> tuple[NDArray[Any], NDArray[Any]]:
         """(−ln L − constant, exact gradient) for models without per-bin γ's, without forming
         ∂μ/∂θ. Per channel, μ = C·T with T the samples' [nominal; sym_h; asym_h] templates
         stacked and C their coefficients [F; F·α_h; F·c₂(α_h)] (one matrix product); the
         gradient Σ_b (1 − n_b/μ_b) ∂μ_b/∂θ is assembled from the residual weights projected on
         the same stack (one more) and the sparse ∂F/∂θ. A :class:`RowShift` enters as one
-        product per table entry."""
+        product per table entry. Full ``nominal`` templates and models with per-bin γ's take
+        the flat evaluator."""
         if not self._uses_fast_path(nominal, None):
             return self._flat_value_and_gradient(theta, main, aux, nominal)
         shift = nominal if isinstance(nominal, RowShift) else None
@@ -951,7 +953,7 @@ class BinnedModel:
         for one θ, ~9× for the batch of a finite-difference Hessian)."""
         th = np.asarray(theta, dtype=float)
         if histo is None:
-            return self.value_and_gradient(th, data.main, data.aux, nominal)  # type: ignore[arg-type]
+            return self.value_and_gradient(th, data.main, data.aux, nominal)
         mu, jt = self.mu_and_jacobian_t(th, nominal, histo)
         val, w, _ = self.data_terms(mu, data.main, data.aux)
         grad = np.einsum("...pb,...b->...p", jt, w)
